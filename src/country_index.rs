@@ -1,0 +1,794 @@
+//! Fast, exact point → country lookup over the catalog's country outlines, and nearest-city search.
+//!
+//! The user generator asks "which country is this point in?" for every synthetic user, so the answer
+//! must cost tens of nanoseconds yet agree with an exact point-in-polygon test (`geo::Contains`, first
+//! outline in catalog order wins).
+//!
+//! [`CountryIndex`] overlays a 0.25° longitude/latitude grid on the outlines, treated as planar polygons
+//! in degrees (which is what `geo::Contains` does; the outlines are already cut at ±180°, so the
+//! antimeridian and the poles need no special case).
+//! - A cell that no polygon edge touches lies wholly inside one set of polygons, so it stores its country
+//!   (or "none") directly.
+//! - A cell touched by edges keeps a reference point, whether each touching polygon contains that point,
+//!   and copies of the touching edges. A query point `p` in the cell is inside a polygon iff the
+//!   reference point is, flipped once per polygon edge that the segment reference→`p` crosses. That
+//!   segment stays in the convex cell, so only the cell's own edges can cross it.
+//!
+//! The containment state of every reference point and every untouched cell comes from one scan-line
+//! sweep per grid row (even-odd rule along a horizontal line through the row), so building the index
+//! needs no per-cell point-in-polygon test.
+//!
+//! Points in no outline (sea, gaps between 1:110m outlines) fall back to the country of the nearest
+//! city. Each grid cell remembers, on first use, whether every city that can be nearest to some point of
+//! the cell lies in one country; only cells along a country-to-country "nearest city" frontier still
+//! search the city R-tree per query.
+
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
+
+use crate::catalog::{Catalog, CountryId};
+use crate::geodesy::LatLon;
+
+/// Grid cell size in degrees: cells stay small enough that few edges touch each one (fast queries)
+/// while the grid itself stays at about 1 M cells (4 MB).
+const CELL_DEG: f64 = 0.25;
+const COLS: usize = 1440;
+const ROWS: usize = 720;
+/// Cell table entries with this bit set index `mixed`; others hold a country id or `NO_COUNTRY`.
+const MIXED: u32 = 1 << 31;
+const NO_COUNTRY: u16 = u16::MAX;
+const NO_POLYGON: u16 = u16::MAX;
+/// Cells are widened by this much (degrees, well under a millimetre) when deciding which edges touch
+/// them, so that rounding never hides an edge lying on a cell border.
+const CELL_MARGIN: f64 = 1e-9;
+/// The sweep line of a row runs this far above the row centre. Outline vertices have 4 decimals, so
+/// no vertex (and no horizontal edge) ever lies exactly on a sweep line.
+const SWEEP_OFFSET: f64 = 1.234_567e-5;
+
+/// Fallback cache states per cell; other values are a country id + 2.
+const FALLBACK_UNKNOWN: u16 = 0;
+const FALLBACK_VARIES: u16 = 1;
+
+/// A polygon edge, oriented (in `CountryIndex::edges`) so that the owning cell's reference point lies
+/// strictly to its left.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    ax: f64,
+    ay: f64,
+    bx: f64,
+    by: f64,
+}
+
+/// A grid cell that polygon edges pass through.
+#[derive(Debug)]
+struct MixedCell {
+    ref_x: f64,
+    ref_y: f64,
+    groups_start: u32,
+    groups_len: u32,
+    /// First polygon (in priority order) that contains the whole cell without touching it.
+    fallback: u16,
+}
+
+/// The edges of one polygon inside one mixed cell.
+#[derive(Debug)]
+struct Group {
+    polygon: u16,
+    inside_at_ref: bool,
+    edges_start: u32,
+    edges_len: u32,
+}
+
+/// Exact point-in-country lookup; see the module documentation for how it works.
+pub struct CountryIndex {
+    /// Row-major grid, row 0 at latitude -90, column 0 at longitude -180.
+    cells: Vec<u32>,
+    mixed: Vec<MixedCell>,
+    groups: Vec<Group>,
+    edges: Vec<Edge>,
+    /// Country (or `NO_COUNTRY`) of each polygon; polygon ids are in catalog priority order.
+    polygon_country: Vec<u16>,
+    cities: CityIndex,
+    /// Country of each city, by city index.
+    city_country: Vec<u16>,
+    /// Per-cell memo of the nearest-city fallback (see `FALLBACK_*`), filled lazily: computing it for
+    /// every cell up front would cost about a second.
+    fallback: Vec<AtomicU16>,
+}
+
+impl CountryIndex {
+    /// Builds the index from the catalog's outlines and cities (about 20 ms in release builds).
+    pub fn new(catalog: &Catalog) -> Self {
+        let (edges, edge_polygon, polygon_country) = flatten_outlines(catalog);
+        let incidences = cell_incidences(&edges);
+        let crossings = sweep_crossings(&edges, &edge_polygon);
+        let mut index = CountryIndex {
+            cells: vec![u32::from(NO_COUNTRY); COLS * ROWS],
+            mixed: Vec::new(),
+            groups: Vec::new(),
+            edges: Vec::new(),
+            polygon_country,
+            cities: CityIndex::new(catalog),
+            city_country: catalog.cities.iter().map(|c| c.country.0).collect(),
+            fallback: (0..COLS * ROWS)
+                .map(|_| AtomicU16::new(FALLBACK_UNKNOWN))
+                .collect(),
+        };
+        index.classify_cells(&edges, &edge_polygon, &incidences, &crossings);
+        index
+    }
+
+    /// The country whose outline contains `p`, or `None` at sea, in gaps between outlines, on an outline
+    /// boundary, or for invalid coordinates. Agrees with `geo::Contains` over the outlines in catalog
+    /// order.
+    pub fn polygon_country(&self, p: LatLon) -> Option<CountryId> {
+        if !p.is_valid() {
+            return None;
+        }
+        let code = self.polygon_code(cell_of(p), p);
+        (code != NO_COUNTRY).then_some(CountryId(code))
+    }
+
+    /// The country containing `p`, or else the country of the nearest city (for points at sea or in gaps
+    /// between outlines). Invalid coordinates (non-finite, out of range) are clamped first, so any input
+    /// gives some country without panicking.
+    pub fn lookup(&self, p: LatLon) -> CountryId {
+        let p = sanitize(p);
+        let cell = cell_of(p);
+        let code = self.polygon_code(cell, p);
+        if code != NO_COUNTRY {
+            return CountryId(code);
+        }
+        let slot = &self.fallback[cell];
+        let mut state = slot.load(Ordering::Relaxed);
+        if state == FALLBACK_UNKNOWN {
+            // Racing threads compute the same value, so relaxed ordering is enough.
+            state = self.classify_fallback(cell);
+            slot.store(state, Ordering::Relaxed);
+        }
+        if state == FALLBACK_VARIES {
+            CountryId(self.city_country[self.cities.nearest(p)])
+        } else {
+            CountryId(state - 2)
+        }
+    }
+
+    /// The nearest-city index used for the fallback, so callers need not build a second one.
+    pub fn city_index(&self) -> &CityIndex {
+        &self.cities
+    }
+
+    /// Country code (or `NO_COUNTRY`) at a valid point `p` in grid cell `cell`.
+    #[inline]
+    fn polygon_code(&self, cell: usize, p: LatLon) -> u16 {
+        let entry = self.cells[cell];
+        if entry & MIXED == 0 {
+            return entry as u16;
+        }
+        let cell = &self.mixed[(entry & !MIXED) as usize];
+        let start = cell.groups_start as usize;
+        let mut best = cell.fallback;
+        for group in &self.groups[start..start + cell.groups_len as usize] {
+            // Groups are in priority order: once past the fallback, nothing can beat it.
+            if group.polygon >= best {
+                break;
+            }
+            if self.group_contains(group, cell, p) {
+                best = group.polygon;
+                break;
+            }
+        }
+        match best {
+            NO_POLYGON => NO_COUNTRY,
+            polygon => self.polygon_country[usize::from(polygon)],
+        }
+    }
+
+    /// Whether `p` lies strictly inside the group's polygon: the state at the reference point, flipped
+    /// by each crossing of the segment reference→`p` with the group's edges.
+    #[inline]
+    fn group_contains(&self, group: &Group, cell: &MixedCell, p: LatLon) -> bool {
+        let (rx, ry, px, py) = (cell.ref_x, cell.ref_y, p.lon, p.lat);
+        let start = group.edges_start as usize;
+        let mut inside = group.inside_at_ref;
+        for e in &self.edges[start..start + group.edges_len as usize] {
+            let side_p = orient(e.ax, e.ay, e.bx, e.by, px, py);
+            if side_p > 0.0 {
+                continue; // same side of the edge's line as the reference point: no crossing
+            }
+            if side_p == 0.0 {
+                if within_box(e, px, py) {
+                    return false; // on the boundary: not contained, as in geo::Contains
+                }
+                continue;
+            }
+            // The segment crosses the edge's line; it crosses the edge itself iff the edge's ends lie on
+            // opposite sides of the segment's line. Counting a vertex exactly on that line as being on
+            // the right keeps the parity right when the segment passes through a vertex.
+            let side_a = orient(rx, ry, px, py, e.ax, e.ay) > 0.0;
+            let side_b = orient(rx, ry, px, py, e.bx, e.by) > 0.0;
+            if side_a != side_b {
+                inside = !inside;
+            }
+        }
+        inside
+    }
+
+    /// Sweeps every grid row once and fills `cells`, `mixed`, `groups` and `edges`.
+    fn classify_cells(
+        &mut self,
+        all_edges: &[Edge],
+        edge_polygon: &[u16],
+        incidences: &[u64],
+        crossings: &[Crossing],
+    ) {
+        let mut next_incidence = 0;
+        let mut next_crossing = 0;
+        let mut active: Vec<u16> = Vec::new();
+        let mut cell_edges: Vec<usize> = Vec::new();
+        let mut touching: Vec<u16> = Vec::new();
+        for row in 0..ROWS {
+            let y = sweep_y(row);
+            let row_start = next_crossing;
+            while next_crossing < crossings.len() && crossings[next_crossing].row as usize == row {
+                next_crossing += 1;
+            }
+            let row_crossings = &crossings[row_start..next_crossing];
+            let mut passed = 0;
+            active.clear();
+            // Moves the sweep to `x`, toggling each polygon whose edge it passes (even-odd rule).
+            let mut advance = |x: f64, active: &mut Vec<u16>| {
+                while passed < row_crossings.len() && row_crossings[passed].x < x {
+                    let polygon = row_crossings[passed].polygon;
+                    match active.iter().position(|&p| p == polygon) {
+                        Some(i) => {
+                            active.swap_remove(i);
+                        }
+                        None => active.push(polygon),
+                    }
+                    passed += 1;
+                }
+            };
+            for col in 0..COLS {
+                let cell = row * COLS + col;
+                cell_edges.clear();
+                while next_incidence < incidences.len()
+                    && (incidences[next_incidence] >> 32) as usize == cell
+                {
+                    cell_edges.push((incidences[next_incidence] & 0xFFFF_FFFF) as usize);
+                    next_incidence += 1;
+                }
+                let x0 = cell_x0(col);
+                if cell_edges.is_empty() {
+                    advance(x0 + 0.5 * CELL_DEG, &mut active);
+                    let first = active.iter().copied().min();
+                    self.cells[cell] =
+                        u32::from(first.map_or(NO_COUNTRY, |p| self.polygon_country[usize::from(p)]));
+                    continue;
+                }
+                let ref_x = reference_x(x0, y, cell_edges.iter().map(|&e| &all_edges[e]));
+                advance(ref_x, &mut active);
+                touching.clear();
+                let groups_start = self.groups.len();
+                // Incidences are sorted by edge id, and edge ids follow polygon order, so each polygon's
+                // edges arrive as one run, in priority order.
+                for &e in &cell_edges {
+                    let polygon = edge_polygon[e];
+                    if touching.last() != Some(&polygon) {
+                        touching.push(polygon);
+                        self.groups.push(Group {
+                            polygon,
+                            inside_at_ref: active.contains(&polygon),
+                            edges_start: self.edges.len() as u32,
+                            edges_len: 0,
+                        });
+                    }
+                    let Edge { ax, ay, bx, by } = all_edges[e];
+                    // The reference point avoids every edge line (see `reference_x`), so this is never
+                    // zero; orient the edge so that it is positive.
+                    let edge = if orient(ax, ay, bx, by, ref_x, y) > 0.0 {
+                        Edge { ax, ay, bx, by }
+                    } else {
+                        Edge { ax: bx, ay: by, bx: ax, by: ay }
+                    };
+                    self.edges.push(edge);
+                    if let Some(group) = self.groups.last_mut() {
+                        group.edges_len += 1;
+                    }
+                }
+                let fallback = active
+                    .iter()
+                    .copied()
+                    .filter(|p| !touching.contains(p))
+                    .min()
+                    .unwrap_or(NO_POLYGON);
+                self.cells[cell] = MIXED | self.mixed.len() as u32;
+                self.mixed.push(MixedCell {
+                    ref_x,
+                    ref_y: y,
+                    groups_start: groups_start as u32,
+                    groups_len: (self.groups.len() - groups_start) as u32,
+                    fallback,
+                });
+            }
+        }
+    }
+
+    /// Fallback state of a cell: the one country of every city that can be the nearest city to some
+    /// point of the cell, or `FALLBACK_VARIES`.
+    fn classify_fallback(&self, cell: usize) -> u16 {
+        let (row, col) = (cell / COLS, cell % COLS);
+        let (x0, y0) = (cell_x0(col), cell_y0(row));
+        let centre = LatLon::new(y0 + 0.5 * CELL_DEG, x0 + 0.5 * CELL_DEG).to_unit_vector();
+        // On a lat/lon cell the farthest points from the centre are corners; 1 % slack covers rounding.
+        let corners = [(y0, x0), (y0, x0 + CELL_DEG), (y0 + CELL_DEG, x0), (y0 + CELL_DEG, x0 + CELL_DEG)];
+        let half_diagonal = corners
+            .iter()
+            .map(|&(lat, lon)| chord(centre, LatLon::new(lat, lon).to_unit_vector()))
+            .fold(0.0, f64::max)
+            * 1.01;
+        let Some(nearest) = self.cities.tree.nearest_neighbor(&centre) else {
+            return FALLBACK_VARIES;
+        };
+        // For q in the cell, its nearest city is within |q - nearest| <= half_diagonal + d0 of q, so
+        // within 2 * half_diagonal + d0 of the centre (triangle inequality on chords).
+        let radius = chord(centre, *nearest.geom()) + 2.0 * half_diagonal + 1e-12;
+        let mut countries = self
+            .cities
+            .tree
+            .locate_within_distance(centre, radius * radius)
+            .map(|city| self.city_country[city.data as usize]);
+        match countries.next() {
+            Some(first) if countries.all(|c| c == first) => first + 2,
+            _ => FALLBACK_VARIES,
+        }
+    }
+}
+
+/// Nearest-city search: an R-tree over city positions as unit vectors, where straight-line (chord)
+/// distance orders points exactly as great-circle distance does.
+pub struct CityIndex {
+    tree: RTree<GeomWithData<[f64; 3], u32>>,
+}
+
+impl CityIndex {
+    /// Builds the tree over all catalog cities.
+    pub fn new(catalog: &Catalog) -> Self {
+        let points = catalog
+            .cities
+            .iter()
+            .enumerate()
+            .map(|(i, city)| GeomWithData::new(city.location.to_unit_vector(), i as u32))
+            .collect();
+        CityIndex {
+            tree: RTree::bulk_load(points),
+        }
+    }
+
+    /// Index into `Catalog::cities` of the city nearest to `p` by great-circle distance. Invalid
+    /// coordinates are clamped first (a non-finite point becomes 0°, 0°).
+    pub fn nearest(&self, p: LatLon) -> usize {
+        self.tree
+            .nearest_neighbor(&sanitize(p).to_unit_vector())
+            .map_or(0, |city| city.data as usize)
+    }
+}
+
+/// One sweep line crossing: row, longitude, polygon.
+#[derive(Debug, Clone, Copy)]
+struct Crossing {
+    row: u32,
+    x: f64,
+    polygon: u16,
+}
+
+/// All polygon edges (zero-length ones dropped), the polygon of each edge, and the country of each
+/// polygon. Polygon ids follow catalog order, which is the priority order for overlapping outlines.
+fn flatten_outlines(catalog: &Catalog) -> (Vec<Edge>, Vec<u16>, Vec<u16>) {
+    let (mut edges, mut edge_polygon, mut polygon_country) = (Vec::new(), Vec::new(), Vec::new());
+    for outline in &catalog.outlines {
+        let country = outline.country.map_or(NO_COUNTRY, |c| c.0);
+        for polygon in &outline.shape {
+            let id = polygon_country.len() as u16;
+            polygon_country.push(country);
+            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                for line in ring.lines().filter(|l| l.start != l.end) {
+                    edges.push(Edge {
+                        ax: line.start.x,
+                        ay: line.start.y,
+                        bx: line.end.x,
+                        by: line.end.y,
+                    });
+                    edge_polygon.push(id);
+                }
+            }
+        }
+    }
+    (edges, edge_polygon, polygon_country)
+}
+
+/// Every (cell, edge) pair where the edge touches the (slightly widened) cell, encoded as
+/// `cell << 32 | edge` and sorted, which groups them by cell and, within a cell, by polygon.
+fn cell_incidences(edges: &[Edge]) -> Vec<u64> {
+    let mut incidences = Vec::with_capacity(edges.len() * 4);
+    for (i, e) in edges.iter().enumerate() {
+        let (cols, rows) = (
+            col_of(e.ax.min(e.bx) - CELL_MARGIN)..=col_of(e.ax.max(e.bx) + CELL_MARGIN),
+            row_of(e.ay.min(e.by) - CELL_MARGIN)..=row_of(e.ay.max(e.by) + CELL_MARGIN),
+        );
+        for row in rows {
+            for col in cols.clone() {
+                if segment_touches_cell(e, col, row) {
+                    incidences.push(((row * COLS + col) as u64) << 32 | i as u64);
+                }
+            }
+        }
+    }
+    incidences.sort_unstable();
+    incidences
+}
+
+/// Whether segment `e` meets cell (`col`, `row`) widened by `CELL_MARGIN`: the boxes overlap and the
+/// cell's corners are not all strictly on one side of the segment's line (separating-axis test).
+fn segment_touches_cell(e: &Edge, col: usize, row: usize) -> bool {
+    let (x0, y0) = (cell_x0(col) - CELL_MARGIN, cell_y0(row) - CELL_MARGIN);
+    let (x1, y1) = (x0 + CELL_DEG + 2.0 * CELL_MARGIN, y0 + CELL_DEG + 2.0 * CELL_MARGIN);
+    if e.ax.max(e.bx) < x0 || e.ax.min(e.bx) > x1 || e.ay.max(e.by) < y0 || e.ay.min(e.by) > y1 {
+        return false;
+    }
+    let sides = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].map(|(x, y)| orient(e.ax, e.ay, e.bx, e.by, x, y));
+    !(sides.iter().all(|&s| s > 0.0) || sides.iter().all(|&s| s < 0.0))
+}
+
+/// Where each row's sweep line crosses polygon edges, sorted by row then longitude. An edge crosses the
+/// line at `y` iff exactly one end lies above it (the usual half-open rule of the even-odd test).
+fn sweep_crossings(edges: &[Edge], edge_polygon: &[u16]) -> Vec<Crossing> {
+    let mut crossings = Vec::new();
+    for (e, &polygon) in edges.iter().zip(edge_polygon) {
+        if e.ay == e.by {
+            continue;
+        }
+        let first = row_of(e.ay.min(e.by)).saturating_sub(1);
+        let last = row_of(e.ay.max(e.by));
+        for row in first..=last {
+            let y = sweep_y(row);
+            if (e.ay > y) != (e.by > y) {
+                let x = e.ax + (y - e.ay) * (e.bx - e.ax) / (e.by - e.ay);
+                crossings.push(Crossing {
+                    row: row as u32,
+                    x,
+                    polygon,
+                });
+            }
+        }
+    }
+    crossings.sort_unstable_by(|a, b| a.row.cmp(&b.row).then(a.x.total_cmp(&b.x)));
+    crossings
+}
+
+/// A longitude in the cell [`x0`, `x0 + CELL_DEG`] for the reference point on sweep line `y`, as far as
+/// possible from every point where an edge's line meets the sweep line, so that the reference point is
+/// on no edge line and its orientation tests are never close calls.
+fn reference_x<'a>(x0: f64, y: f64, edges: impl Iterator<Item = &'a Edge>) -> f64 {
+    let x1 = x0 + CELL_DEG;
+    let mut cuts: Vec<f64> = edges
+        .filter(|e| e.ay != e.by)
+        .map(|e| e.ax + (y - e.ay) * (e.bx - e.ax) / (e.by - e.ay))
+        .filter(|&x| x > x0 && x < x1)
+        .collect();
+    cuts.push(x0);
+    cuts.push(x1);
+    cuts.sort_unstable_by(f64::total_cmp);
+    let (lo, hi) = cuts
+        .windows(2)
+        .map(|w| (w[0], w[1]))
+        .max_by(|a, b| (a.1 - a.0).total_cmp(&(b.1 - b.0)))
+        .unwrap_or((x0, x1));
+    0.5 * (lo + hi)
+}
+
+/// Twice the signed area of triangle a, b, p: positive when p is left of the line a→b.
+#[inline]
+fn orient(ax: f64, ay: f64, bx: f64, by: f64, px: f64, py: f64) -> f64 {
+    (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+}
+
+/// Whether p (known to be on the line through the edge) lies within the edge's extent.
+fn within_box(e: &Edge, px: f64, py: f64) -> bool {
+    px >= e.ax.min(e.bx) && px <= e.ax.max(e.bx) && py >= e.ay.min(e.by) && py <= e.ay.max(e.by)
+}
+
+fn chord(a: [f64; 3], b: [f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+fn cell_x0(col: usize) -> f64 {
+    -180.0 + col as f64 * CELL_DEG
+}
+
+fn cell_y0(row: usize) -> f64 {
+    -90.0 + row as f64 * CELL_DEG
+}
+
+fn sweep_y(row: usize) -> f64 {
+    cell_y0(row) + 0.5 * CELL_DEG + SWEEP_OFFSET
+}
+
+/// Column of a longitude, clamped to the grid (so ±180 and slightly outside values are safe).
+#[inline]
+fn col_of(lon: f64) -> usize {
+    (((lon + 180.0) * (1.0 / CELL_DEG)) as usize).min(COLS - 1)
+}
+
+/// Row of a latitude, clamped to the grid.
+#[inline]
+fn row_of(lat: f64) -> usize {
+    (((lat + 90.0) * (1.0 / CELL_DEG)) as usize).min(ROWS - 1)
+}
+
+#[inline]
+fn cell_of(p: LatLon) -> usize {
+    row_of(p.lat) * COLS + col_of(p.lon)
+}
+
+/// A valid point for any input: non-finite coordinates become 0, latitude is clamped, longitude wrapped.
+fn sanitize(p: LatLon) -> LatLon {
+    if p.is_valid() {
+        return p;
+    }
+    let lat = if p.lat.is_finite() { p.lat.clamp(-90.0, 90.0) } else { 0.0 };
+    let lon = if p.lon.is_finite() {
+        (p.lon + 180.0).rem_euclid(360.0) - 180.0
+    } else {
+        0.0
+    };
+    LatLon::new(lat, lon)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Contains, Point};
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use std::sync::OnceLock;
+    use std::time::Instant;
+
+    fn catalog() -> &'static Catalog {
+        Catalog::embedded()
+    }
+
+    fn index() -> &'static CountryIndex {
+        static INDEX: OnceLock<CountryIndex> = OnceLock::new();
+        INDEX.get_or_init(|| CountryIndex::new(catalog()))
+    }
+
+    /// The oracle: first outline (catalog order) whose shape contains the point.
+    fn brute_force(p: LatLon) -> Option<CountryId> {
+        let point = Point::new(p.lon, p.lat);
+        catalog()
+            .outlines
+            .iter()
+            .find(|o| o.shape.contains(&point))
+            .and_then(|o| o.country)
+    }
+
+    fn iso2(id: Option<CountryId>) -> Option<&'static str> {
+        id.map(|id| catalog().country(id).iso2.as_str())
+    }
+
+    /// Points within `max_km` of random cities among the `top` most populous.
+    fn points_near_cities(seed: u64, n: usize, top: usize, max_km: f64) -> Vec<LatLon> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let cities = &catalog().cities;
+        (0..n)
+            .map(|_| {
+                let city = &cities[rng.random_range(0..top.min(cities.len()))];
+                let km = max_km * rng.random::<f64>().sqrt();
+                city.location.destination(rng.random_range(0.0..360.0), km)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn known_points() {
+        let idx = index();
+        let at = |lat, lon| iso2(idx.polygon_country(LatLon::new(lat, lon)));
+        assert_eq!(at(51.5074, -0.1278), Some("GB"), "London");
+        assert_eq!(at(48.8566, 2.3522), Some("FR"), "Paris");
+        assert_eq!(at(52.3676, 4.9041), Some("NL"), "Amsterdam");
+        assert_eq!(at(38.9072, -77.0369), Some("US"), "Washington DC");
+        assert_eq!(at(-33.8688, 151.2093), Some("AU"), "Sydney");
+        assert_eq!(at(35.6762, 139.6503), Some("JP"), "Tokyo");
+        assert_eq!(at(-23.5505, -46.6333), Some("BR"), "São Paulo");
+        assert_eq!(at(-29.31, 27.48), Some("LS"), "Maseru: Lesotho is a hole in South Africa");
+        assert_eq!(at(-29.0, 25.0), Some("ZA"));
+        assert_eq!(at(-17.8, 178.0), Some("FJ"), "Fiji, west of the antimeridian");
+        assert_eq!(at(-16.3, -179.95), Some("FJ"), "Fiji, east of the antimeridian");
+        assert_eq!(at(66.0, 179.9), Some("RU"), "Chukotka west of 180");
+        assert_eq!(at(66.0, -179.9), Some("RU"), "Chukotka east of 180");
+        assert_eq!(at(-89.9, 45.0), Some("AQ"), "near the South Pole");
+        assert_eq!(at(89.9, 0.0), None, "North Pole is sea");
+        assert_eq!(at(44.0, -87.0), Some("US"), "Lake Michigan is inside the US outline");
+        assert_eq!(at(42.0, 50.5), None, "Caspian Sea is in no outline");
+        assert_eq!(at(1.0, 33.0), Some("UG"), "Lake Victoria, Ugandan part");
+        assert_eq!(at(30.0, -40.0), None, "mid-Atlantic");
+    }
+
+    #[test]
+    fn near_a_border() {
+        let idx = index();
+        // The 1:110m Rhine border is coarse; these points sit about 25 km either side of it.
+        assert_eq!(iso2(idx.polygon_country(LatLon::new(48.58, 7.45))), Some("FR"), "west of Strasbourg");
+        assert_eq!(iso2(idx.polygon_country(LatLon::new(48.58, 8.1))), Some("DE"), "east of Kehl");
+        for p in [LatLon::new(48.5734, 7.7521), LatLon::new(48.5694, 7.8155)] {
+            assert_eq!(idx.polygon_country(p), brute_force(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn sea_falls_back_to_nearest_city_country() {
+        let idx = index();
+        let mid_atlantic = LatLon::new(30.0, -40.0);
+        let nearest = &catalog().cities[idx.city_index().nearest(mid_atlantic)];
+        assert_eq!(idx.lookup(mid_atlantic), nearest.country);
+        // Just off Dover, in the Channel: nearest city decides (GB side).
+        assert_eq!(iso2(Some(idx.lookup(LatLon::new(51.05, 1.35)))), Some("GB"));
+        assert_eq!(iso2(Some(idx.lookup(LatLon::new(48.8566, 2.3522)))), Some("FR"));
+    }
+
+    #[test]
+    fn lookup_fallback_matches_nearest_city_everywhere() {
+        // The per-cell fallback memo must never change the answer.
+        let idx = index();
+        let mut points = points_near_cities(7, 20_000, 3_000, 80.0);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+        points.extend((0..5_000).map(|_| {
+            LatLon::new(rng.random_range(-90.0..=90.0), rng.random_range(-180.0..=180.0))
+        }));
+        for p in points {
+            let expected = idx.polygon_country(p).unwrap_or_else(|| {
+                catalog().cities[idx.city_index().nearest(p)].country
+            });
+            assert_eq!(idx.lookup(p), expected, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_points_do_not_panic() {
+        let idx = index();
+        for p in [
+            LatLon::new(f64::NAN, 0.0),
+            LatLon::new(0.0, f64::INFINITY),
+            LatLon::new(95.0, 200.0),
+            LatLon::new(-1e300, -1e300),
+        ] {
+            assert_eq!(idx.polygon_country(p), None);
+            let _ = idx.lookup(p);
+            let _ = idx.city_index().nearest(p);
+        }
+        assert_eq!(idx.lookup(LatLon::new(51.5, 359.87)), idx.lookup(LatLon::new(51.5, -0.13)));
+    }
+
+    #[test]
+    fn agrees_with_brute_force_on_random_points() {
+        let idx = index();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
+        let mut points = points_near_cities(1, 15_000, catalog().cities.len(), 60.0);
+        points.extend((0..5_000).map(|_| {
+            LatLon::new(rng.random_range(-90.0..=90.0), rng.random_range(-180.0..=180.0))
+        }));
+        let mut land = 0;
+        for p in &points {
+            let expected = brute_force(*p);
+            land += usize::from(expected.is_some());
+            assert_eq!(idx.polygon_country(*p), expected, "{p:?}");
+        }
+        assert!(land > 10_000, "test points should be mostly on land, got {land}");
+    }
+
+    #[test]
+    fn agrees_with_brute_force_on_degenerate_points() {
+        // Outline vertices (on boundaries), grid lines and the ±180 / ±90 edges stress the tie rules.
+        let idx = index();
+        let mut points: Vec<LatLon> = catalog()
+            .outlines
+            .iter()
+            .flat_map(|o| o.shape.iter())
+            .flat_map(|poly| poly.exterior().coords().step_by(3))
+            .map(|c| LatLon::new(c.y, c.x))
+            .collect();
+        for lat in (-359..=359).step_by(7).map(|i| f64::from(i) * 0.25) {
+            for lon in (-720..=720).step_by(13).map(|i| f64::from(i) * 0.25) {
+                points.push(LatLon::new(lat.clamp(-90.0, 90.0), lon));
+            }
+            points.push(LatLon::new(lat / 4.0, 180.0));
+            points.push(LatLon::new(lat / 4.0, -180.0));
+        }
+        for lon in (-180..=180).step_by(5) {
+            points.push(LatLon::new(-90.0, f64::from(lon)));
+            points.push(LatLon::new(90.0, f64::from(lon)));
+        }
+        for p in points {
+            assert_eq!(idx.polygon_country(p), brute_force(p), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn no_vertex_lies_on_a_sweep_line() {
+        // `SWEEP_OFFSET` relies on this; if the data ever gains more decimals, pick another offset.
+        for outline in &catalog().outlines {
+            for polygon in &outline.shape {
+                for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+                    for c in ring.coords() {
+                        assert_ne!(c.y, sweep_y(row_of(c.y)), "{c:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn city_index_finds_the_nearest_city() {
+        let idx = index();
+        let c = catalog();
+        let london = c.find_city("London, GB").expect("London");
+        assert_eq!(idx.city_index().nearest(c.cities[london].location), london);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        for _ in 0..50 {
+            let p = LatLon::new(rng.random_range(-60.0..70.0), rng.random_range(-180.0..180.0));
+            let brute = c
+                .cities
+                .iter()
+                .map(|city| p.distance_km(city.location))
+                .fold(f64::INFINITY, f64::min);
+            let found = p.distance_km(c.cities[idx.city_index().nearest(p)].location);
+            assert!((found - brute).abs() < 1e-6, "{p:?}: {found} vs {brute}");
+        }
+    }
+
+    /// Throughput check: `cargo test --release -- --ignored --nocapture throughput`.
+    #[test]
+    #[ignore = "timing measurement; run explicitly in release mode"]
+    fn throughput() {
+        let t = Instant::now();
+        let c = catalog();
+        let catalog_ms = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let idx = CountryIndex::new(c);
+        let build_ms = t.elapsed().as_secs_f64() * 1e3;
+        let points = points_near_cities(11, 1_000_000, 2_000, 50.0);
+        let mut checksum = 0u64;
+        for p in &points {
+            checksum += u64::from(idx.lookup(*p).0); // warm-up fills the fallback memo
+        }
+        let rounds = 5;
+        let t = Instant::now();
+        for _ in 0..rounds {
+            for p in &points {
+                checksum += u64::from(idx.lookup(*p).0);
+            }
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let at_sea = points.iter().filter(|p| idx.polygon_country(**p).is_none()).count();
+        let mixed_cells = idx.mixed.len();
+        let bytes = idx.cells.len() * 4
+            + idx.fallback.len() * 2
+            + mixed_cells * std::mem::size_of::<MixedCell>()
+            + idx.groups.len() * std::mem::size_of::<Group>()
+            + idx.edges.len() * std::mem::size_of::<Edge>();
+        println!(
+            "catalog parse {catalog_ms:.1} ms, index build {build_ms:.1} ms, {mixed_cells} mixed cells, \
+             {} cell edges, grid memory {:.1} MB, {:.1}% of points at sea",
+            idx.edges.len(),
+            bytes as f64 / 1e6,
+            100.0 * at_sea as f64 / points.len() as f64
+        );
+        println!(
+            "lookup: {:.1} M/s (checksum {checksum})",
+            (rounds * points.len()) as f64 / secs / 1e6
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! Where one user's traffic goes in one case: ingress, balanced egress, and per-destination decisions.
+//!
+//! Decisions depend on the user, the case, the destination and the IP version, never on the individual
+//! request, so the simulator computes them once per user into a small table and every request is a
+//! table lookup plus its own random jitter.
+
+use crate::catalog::CountryId;
+use crate::engine::metrics::Outcome;
+use crate::engine::Prepared;
+use crate::latency::Network;
+use crate::nearest::Neighbor;
+use crate::users::{user_hash, User};
+use crate::world::{DcId, EgressId};
+
+const HASH_ANYCAST: u64 = 1;
+const HASH_SITE: u64 = 2;
+const HASH_EGRESS: u64 = 3;
+
+/// A user's connection to Cloudflare in one case.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct UserCase {
+    /// Ingress data center; `None` when every data center is down.
+    pub ingress: Option<DcId>,
+    /// Distance user → ingress, km.
+    pub ingress_km: f32,
+    /// Internet RTT user → ingress, ms.
+    pub ingress_ms: f32,
+    /// Egress IP for unmatched traffic (nearest available dedicated location), if any is up.
+    pub balanced: Option<EgressId>,
+}
+
+/// The decision for one (user, case, destination, IP version).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Route {
+    /// RTT without access and jitter, ms.
+    pub base_ms: f32,
+    /// User → apparent location distance, metres.
+    pub apparent_m: u32,
+    /// Egress slot (egress index, default slot or dropped slot).
+    pub slot: u8,
+    /// [`Outcome`] as u8.
+    pub outcome: u8,
+    /// Refused by the destination's allowlist.
+    pub blocked: bool,
+    /// Apparent country differs from the user's.
+    pub country_mismatch: bool,
+    /// Apparent continent differs from the user's.
+    pub continent_mismatch: bool,
+    /// Physical egress data center.
+    pub physical: DcId,
+}
+
+/// Ingress and balanced egress of `user` in `case`.
+pub fn user_case(p: &Prepared, user: &User, case: usize) -> UserCase {
+    let w = p.world;
+    let down = &w.cases[case].dc_down;
+    let rank = anycast_rank(p, user);
+    let mut near = [Neighbor { index: 0, distance_km: 0.0 }; 3];
+    let n = w.dc_index.nearest(user.location, |i| !down[i as usize], &mut near[..=rank]);
+    let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
+    UserCase {
+        ingress: ingress.map(|x| x.index as DcId),
+        ingress_km: ingress.map_or(0.0, |x| x.distance_km as f32),
+        ingress_ms: ingress.map_or(0.0, |x| w.latency.segment_rtt_ms(x.distance_km, Network::Internet) as f32),
+        balanced: balanced_egress(p, user, case),
+    }
+}
+
+/// 0 for the nearest data center, 1 or 2 when the user's anycast route lands further away.
+fn anycast_rank(p: &Prepared, user: &User) -> usize {
+    let s = &p.world.ingress;
+    if s.second_nearest_share == 0.0 && s.third_nearest_share == 0.0 {
+        return 0;
+    }
+    let u = (user_hash(p.world.seed, user.index, HASH_ANYCAST) >> 11) as f64 / (1u64 << 53) as f64;
+    if u < s.second_nearest_share {
+        1
+    } else if u < s.second_nearest_share + s.third_nearest_share {
+        2
+    } else {
+        0
+    }
+}
+
+/// Nearest available dedicated location to the user; ties (within the tolerance) and several IPs in one
+/// data center are split by rendezvous hashing on the user, so each user keeps its choice, and a failure
+/// moves only the users of the failed location.
+pub fn balanced_egress(p: &Prepared, user: &User, case: usize) -> Option<EgressId> {
+    let seed = p.world.seed;
+    let tol = p.world.balancing.tie_tolerance_km;
+    let mut best_km = f64::INFINITY;
+    for (s, site) in p.sites.iter().enumerate() {
+        if p.site_up[case][s] {
+            best_km = best_km.min(user.location.distance_km(site.location));
+        }
+    }
+    if !best_km.is_finite() {
+        return None;
+    }
+    let mut chosen: Option<(u64, usize)> = None;
+    for (s, site) in p.sites.iter().enumerate() {
+        if p.site_up[case][s] && user.location.distance_km(site.location) <= best_km + tol {
+            let h = user_hash(seed, user.index, HASH_SITE ^ ((site.dc as u64) << 8));
+            if chosen.is_none_or(|(bh, _)| h > bh) {
+                chosen = Some((h, s));
+            }
+        }
+    }
+    let (_, s) = chosen?;
+    p.sites[s]
+        .egress
+        .iter()
+        .filter(|&&e| p.egress_up[case][e as usize])
+        .max_by_key(|&&e| user_hash(seed, user.index, HASH_EGRESS ^ ((e as u64) << 8)))
+        .copied()
+}
+
+/// Decides one (user, case, destination, IP version) for unmatched traffic: the balanced egress.
+pub fn decide(p: &Prepared, user: &User, uc: &UserCase, resource: usize, ipv6: bool) -> Route {
+    let Some(ingress) = uc.ingress else {
+        return dropped(p);
+    };
+    let (outcome, egress) = match uc.balanced {
+        Some(e) => (Outcome::Dedicated, Some(e)),
+        // No dedicated location is up: unmatched traffic can only leave through default egress.
+        None => (Outcome::Default, None),
+    };
+    finish(p, user, uc, ingress, resource, ipv6, outcome, egress)
+}
+
+fn dropped(p: &Prepared) -> Route {
+    Route {
+        slot: p.dropped_slot,
+        outcome: Outcome::Dropped as u8,
+        ..Route::default()
+    }
+}
+
+/// Physical path, RTT, geolocation and allowlist for a chosen egress.
+#[allow(clippy::too_many_arguments)]
+pub fn finish(
+    p: &Prepared,
+    user: &User,
+    uc: &UserCase,
+    ingress: DcId,
+    resource: usize,
+    ipv6: bool,
+    outcome: Outcome,
+    egress: Option<EgressId>,
+) -> Route {
+    let w = p.world;
+    let r = &w.resources[resource];
+    // Only IPv4 to a destination outside Cloudflare crosses the backbone to the egress data center; every
+    // other combination leaves from the ingress data center (GATEWAY-REFERENCE.md, "Where traffic egresses").
+    let (physical, backbone_ms) = match egress {
+        Some(e) if !ipv6 && !r.proxied => (w.egress[e as usize].datacenter, w.backbone_ms(ingress, e)),
+        _ => (ingress, 0.0),
+    };
+    let apparent_dc = match egress {
+        Some(e) => w.egress[e as usize].datacenter,
+        None => ingress,
+    };
+    let apparent_country: CountryId = w.datacenters[apparent_dc as usize].country;
+    let apparent_km = match egress {
+        Some(e) => p.user_site_km(user, p.site_of_egress[e as usize]),
+        None => uc.ingress_km as f64,
+    };
+    let blocked = match (&r.allowlist, egress) {
+        (None, _) => false,
+        (Some(allow), Some(e)) => !allow[e as usize],
+        (Some(_), None) => true,
+    };
+    Route {
+        base_ms: uc.ingress_ms + backbone_ms + w.resource_ms(physical, resource) + r.processing_ms as f32,
+        apparent_m: (apparent_km * 1000.0).round() as u32,
+        slot: egress.map_or(p.default_slot, |e| e as u8),
+        outcome: outcome as u8,
+        blocked,
+        country_mismatch: apparent_country != user.country,
+        continent_mismatch: p.continent_of(apparent_country) != p.continent_of(user.country),
+        physical,
+    }
+}

@@ -1,0 +1,117 @@
+//! The `egress-sim` command line: parses arguments and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use egress_sim::commands::{self, LatencyOptions, RunOptions};
+use egress_sim::scenario::Overrides;
+
+#[derive(Parser)]
+#[command(
+    name = "egress-sim",
+    version,
+    about = "Simulate geo-aware dedicated egress IP selection (Cloudflare Zero Trust Gateway semantics)",
+    long_about = "Simulate geo-aware dedicated egress IP selection with Cloudflare Zero Trust Gateway semantics.\n\n\
+A scenario file (TOML) defines dedicated egress IPs, user populations and destinations. `run` simulates every \
+user's requests and writes CSV tables and charts with latency, load, apparent geolocation and connection capacity.",
+    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a scenario and write tables and charts.
+    #[command(after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n\n\
+Outputs (in output/<scenario-name>/ unless --out): summary.csv, egress_load.csv, populations.csv,\n\
+latency_histogram.csv, capacity.csv, users.csv (with --per-user), map/latency_cdf/egress_load .png and .svg.")]
+    Run {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder [default: output/<scenario-name>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if egress-sim did not create it.
+        #[arg(long)]
+        force: bool,
+        /// Total users (overrides the scenario; populations keep their proportions).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        users: Option<u64>,
+        /// Requests per user (overrides the scenario).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        requests_per_user: Option<u32>,
+        /// Random seed (overrides the scenario).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Worker threads [default: one per core]. Results are identical for any value.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+        /// Also write users.csv with one row per user and case.
+        #[arg(long)]
+        per_user: bool,
+        /// Print nothing but errors and warnings.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Validate a scenario without simulating.
+    #[command(after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n\nExit code 0 when valid, 2 with located error messages when not.")]
+    Check {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// Print the latency model's round-trip time between two places, part by part.
+    #[command(after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon.\n\n\
+Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json")]
+    Latency {
+        /// Where the user is.
+        from: String,
+        /// Where the destination is.
+        to: String,
+        /// Egress data center to cross the backbone to (dedicated IPv4 egress to a non-proxied destination).
+        #[arg(long, value_name = "DC")]
+        via: Option<String>,
+        /// Last-mile access preset for the with-access total: office, fiber, cable, dsl, mobile.
+        #[arg(long, default_value = "cable")]
+        access: String,
+        /// Use the latency settings of this scenario.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { scenario, out, force, users, requests_per_user, seed, threads, per_user, quiet } => {
+            commands::run(&RunOptions {
+                scenario,
+                out,
+                force,
+                overrides: Overrides { users, requests_per_user, seed },
+                threads: threads.map_or(0, usize::from),
+                per_user,
+                quiet,
+            })
+        }
+        Command::Check { scenario } => commands::check(&scenario),
+        Command::Latency { from, to, via, access, scenario, json } => {
+            commands::latency(&LatencyOptions { from, to, via, access, scenario, json })
+        }
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The RTT CDF chart: one line per population, x cut at the slowest population's 99.5th
+//! percentile so that one long tail does not squash every curve into the left edge.
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    draw_header, draw_note, fmt_ms, palette, text_style, ChartSet, Corner, DrawResult, Legend,
+    LegendEntry, Swatch, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, TICK_SIZE,
+};
+
+const WIDTH: u32 = 1200;
+const HEIGHT: u32 = 750;
+const LINE_WIDTH: u32 = 3;
+/// Share of requests kept on the x axis for the slowest population.
+const CUT_QUANTILE: f64 = 0.995;
+/// Reference levels drawn as dashed lines, labelled at the left edge.
+const REFERENCES: [(f64, &str); 2] = [(0.5, "median"), (0.95, "p95")];
+
+/// The CDF chart with its lines already cleaned and cut to the x range.
+pub(super) struct CdfChart {
+    title: String,
+    subtitle: String,
+    x_max: f64,
+    lines: Vec<(Vec<(f64, f64)>, RGBColor)>,
+    legend: Legend,
+    has_data: bool,
+}
+
+impl CdfChart {
+    /// Cleans the series, finds the x cut and builds the legend.
+    pub(super) fn new(set: &ChartSet) -> Self {
+        let cleaned: Vec<Vec<(f64, f64)>> = set.cdfs.iter().map(|s| clean(&s.points)).collect();
+        let has_data = cleaned.iter().any(|c| !c.is_empty());
+
+        let cut = cleaned
+            .iter()
+            .filter_map(|c| quantile(c, CUT_QUANTILE).or_else(|| c.last().map(|p| p.0)))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let data_max = cleaned
+            .iter()
+            .filter_map(|c| c.last().map(|p| p.0))
+            .fold(f64::NEG_INFINITY, f64::max);
+        // A little air right of the cut so the end of the slowest curve is not on the frame.
+        let x_max = if cut.is_finite() && cut > 0.0 {
+            cut * 1.03
+        } else if data_max.is_finite() && data_max > 0.0 {
+            data_max * 1.03
+        } else {
+            100.0
+        };
+        let clipped = data_max > x_max;
+
+        let lines = cleaned
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (cut_at(c, x_max), palette(i)))
+            .collect();
+
+        let entries = set
+            .cdfs
+            .iter()
+            .zip(&cleaned)
+            .enumerate()
+            .map(|(i, (s, c))| {
+                let stats = match (quantile(c, 0.5), quantile(c, 0.95)) {
+                    (Some(p50), Some(p95)) => {
+                        format!("median {}, p95 {}", fmt_ms(p50), fmt_ms(p95))
+                    }
+                    (Some(p50), None) => format!("median {}", fmt_ms(p50)),
+                    _ => "no data".to_string(),
+                };
+                LegendEntry {
+                    swatch: Swatch::Line(palette(i)),
+                    text: format!("{}: {stats}", s.name),
+                }
+            })
+            .collect();
+        let mut legend = Legend {
+            heading: None,
+            entries,
+        };
+        legend.truncate_to_height(520);
+
+        let subtitle = if !has_data {
+            String::new()
+        } else if clipped {
+            format!(
+                "x axis cut at {}, the 99.5th percentile of the slowest population; slower requests are off the chart",
+                fmt_ms(cut)
+            )
+        } else {
+            "all requests shown".to_string()
+        };
+        Self {
+            title: format!(
+                "{}: request RTT CDF by population ({})",
+                set.scenario, set.case
+            ),
+            subtitle,
+            x_max,
+            lines,
+            legend,
+            has_data,
+        }
+    }
+}
+
+impl super::Chart for CdfChart {
+    const STEM: &'static str = "latency_cdf";
+    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let body = draw_header(root, &self.title, &self.subtitle)?;
+        let mut chart = ChartBuilder::on(&body)
+            .margin(16)
+            .margin_right(36)
+            .x_label_area_size(56)
+            .y_label_area_size(76)
+            .build_cartesian_2d(0.0..self.x_max, 0.0..1.01)?;
+        let x_fmt = |x: &f64| {
+            if self.x_max < 10.0 {
+                format!("{x:.1}")
+            } else {
+                format!("{x:.0}")
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_desc("round-trip time (ms)")
+            .y_desc("share of requests")
+            .x_labels(12)
+            .y_labels(11)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|y: &f64| format!("{y:.1}"))
+            .label_style(text_style(TICK_SIZE, INK))
+            .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
+            .bold_line_style(GRID.stroke_width(1))
+            .light_line_style(RGBColor(243, 243, 243).stroke_width(1))
+            .axis_style(RGBColor(120, 120, 120).stroke_width(1))
+            .draw()?;
+
+        let plot = chart.plotting_area().get_pixel_range();
+        let mut obstacles = Vec::new();
+        let ref_style = text_style(16.0, INK_MUTED).pos(Pos::new(HPos::Left, VPos::Bottom));
+        for (level, name) in REFERENCES {
+            chart.draw_series(std::iter::once(DashedPathElement::new(
+                vec![(0.0, level), (self.x_max, level)],
+                6,
+                5,
+                RGBColor(150, 150, 150).stroke_width(1),
+            )))?;
+            let (x, y) = chart.backend_coord(&(0.0, level));
+            root.draw_text(name, &ref_style, (x + 6, y - 3))?;
+            obstacles.extend((0..60).map(|dx| (x + dx, y - 10)));
+        }
+
+        for (line, color) in &self.lines {
+            chart.draw_series(LineSeries::new(
+                line.iter().copied(),
+                color.stroke_width(LINE_WIDTH),
+            ))?;
+            // A lone point would draw nothing as a line; show it as a dot instead.
+            if let [p] = line.as_slice() {
+                chart.draw_series(std::iter::once(Circle::new(*p, 4, color.filled())))?;
+            }
+            let px: Vec<(i32, i32)> = line.iter().map(|p| chart.backend_coord(p)).collect();
+            obstacles.extend(densify(&px, 4));
+        }
+
+        if !self.has_data {
+            draw_note(root, &plot, "no data")?;
+        }
+        if !self.legend.entries.is_empty() {
+            let size = self.legend.size(root)?;
+            // CDFs leave the lower right (under the plateau) and the upper left (before the
+            // rise) empty; take whichever actually is.
+            let corners = [
+                Corner::LowerRight,
+                Corner::UpperLeft,
+                Corner::UpperRight,
+                Corner::LowerLeft,
+            ];
+            let rect = Legend::place(size, &plot, &corners, &obstacles);
+            self.legend.draw(root, rect)?;
+        }
+        Ok(())
+    }
+}
+
+/// Keeps finite points, clamps shares to 0..1, sorts by RTT and makes the shares
+/// non-decreasing, so slightly malformed input still draws as a CDF.
+fn clean(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .map(|&(x, y)| (x, y.clamp(0.0, 1.0)))
+        .collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut running = 0.0f64;
+    for p in &mut out {
+        running = running.max(p.1);
+        p.1 = running;
+    }
+    out
+}
+
+/// RTT at which the share first reaches `q`, interpolated linearly; `None` if it never does.
+fn quantile(cdf: &[(f64, f64)], q: f64) -> Option<f64> {
+    let i = cdf.iter().position(|p| p.1 >= q)?;
+    if i == 0 {
+        return cdf.first().map(|p| p.0);
+    }
+    let (a, b) = (cdf[i - 1], cdf[i]);
+    if b.1 > a.1 {
+        Some(a.0 + (q - a.1) / (b.1 - a.1) * (b.0 - a.0))
+    } else {
+        Some(b.0)
+    }
+}
+
+/// The part of the line with RTT at most `x_max`, ending exactly at `x_max` when it goes on.
+fn cut_at(cdf: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(cdf.len());
+    for &p in cdf {
+        if p.0 <= x_max {
+            out.push(p);
+            continue;
+        }
+        if let Some(&a) = out.last() {
+            let a: (f64, f64) = a;
+            let t = (x_max - a.0) / (p.0 - a.0);
+            out.push((x_max, a.1 + t * (p.1 - a.1)));
+        }
+        break;
+    }
+    out
+}
+
+/// Pixel positions every `step` pixels along the polyline, so the legend placement sees the
+/// long straight segments between sparse points too.
+fn densify(px: &[(i32, i32)], step: i32) -> Vec<(i32, i32)> {
+    let mut out = Vec::new();
+    for w in px.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let len = (b.0 - a.0).abs().max((b.1 - a.1).abs());
+        let n = (len / step.max(1)).max(1);
+        out.extend((0..n).map(|k| (a.0 + (b.0 - a.0) * k / n, a.1 + (b.1 - a.1) * k / n)));
+    }
+    out.extend(px.last());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate() {
+        let cdf = [(10.0, 0.0), (20.0, 0.5), (30.0, 1.0)];
+        assert_eq!(quantile(&cdf, 0.5), Some(20.0));
+        assert_eq!(quantile(&cdf, 0.75), Some(25.0));
+        assert_eq!(quantile(&cdf, 0.0), Some(10.0));
+        assert_eq!(quantile(&[(1.0, 0.5)], 0.9), None);
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn line_cut_ends_at_the_limit() {
+        let cdf = [(10.0, 0.0), (20.0, 0.5), (30.0, 1.0)];
+        assert_eq!(cut_at(&cdf, 25.0), vec![(10.0, 0.0), (20.0, 0.5), (25.0, 0.75)]);
+        assert_eq!(cut_at(&cdf, 5.0), Vec::<(f64, f64)>::new());
+    }
+
+    #[test]
+    fn cleaning_sorts_clamps_and_drops_junk() {
+        let out = clean(&[(3.0, 2.0), (f64::NAN, 0.1), (1.0, 0.4), (2.0, 0.2)]);
+        assert_eq!(out, vec![(1.0, 0.4), (2.0, 0.4), (3.0, 1.0)]);
+    }
+}

@@ -1,0 +1,833 @@
+//! Chart rendering: the user map, the RTT CDF and the per-egress load bars.
+//!
+//! Every chart is drawn by one function that is generic over plotters' [`DrawingBackend`] and
+//! is called twice, once for PNG (quick looks) and once for SVG (documents), so the two files
+//! can never disagree. Text uses the DejaVu Sans font bundled in `assets/fonts/`, compiled into
+//! the binary, so rendering never depends on the fonts (or fontconfig) of the machine.
+//!
+//! This module only draws what it is given: the caller decides which users to sample, how to
+//! aggregate the CDFs and how to count load. Inputs are untrusted in the sense that empty or
+//! odd values (no users, NaN coordinates, an egress index that points nowhere) produce a chart
+//! with a note or a skipped item, never a panic.
+
+mod bars;
+mod cdf;
+mod map;
+mod text;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontDesc, FontFamily};
+
+/// `MapPoint::egress` value for users that are not on a dedicated egress IP (default egress or
+/// dropped); drawn in grey.
+pub const NO_EGRESS: u16 = u16::MAX;
+
+/// A dedicated egress IP placed on the map, with the data center it is bound to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EgressSite {
+    /// Egress IP id chosen by the user, for example `lhr-1`.
+    pub id: String,
+    /// IATA code of the data center that hosts the egress IP, for example `LHR`.
+    pub datacenter: String,
+    /// City of that data center, shown in the map legend.
+    pub city: String,
+    /// Latitude of the data center in degrees.
+    pub lat: f64,
+    /// Longitude of the data center in degrees, -180..180.
+    pub lon: f64,
+}
+
+/// One sampled user drawn as a dot on the map.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MapPoint {
+    /// Latitude of the user in degrees.
+    pub lat: f32,
+    /// Longitude of the user in degrees, -180..180.
+    pub lon: f32,
+    /// Index into [`ChartSet::sites`] of the egress IP that serves the user, or [`NO_EGRESS`]
+    /// for default egress or dropped traffic. An index past the end is treated as `NO_EGRESS`.
+    pub egress: u16,
+}
+
+/// One line of the RTT CDF chart, typically one population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CdfSeries {
+    /// Name shown in the legend.
+    pub name: String,
+    /// `(rtt_ms, cumulative share of requests 0..1)`, ascending in both. Non-finite points are
+    /// ignored; shares are clamped to 0..1.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One bar of the egress load chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadBar {
+    /// Egress IP id; bars whose id matches an [`EgressSite::id`] get that site's map colour,
+    /// others (for example a `default` bucket) are grey.
+    pub egress_id: String,
+    /// Requests carried by the egress IP.
+    pub requests: u64,
+    /// Distinct users whose requests it carried.
+    pub users: u64,
+    /// Share of all requests, as a fraction 0..1.
+    pub share: f64,
+}
+
+/// Everything needed to draw the charts of one case of one scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct ChartSet<'a> {
+    /// Scenario name, used in titles.
+    pub scenario: &'a str,
+    /// Case name, for example `baseline` or a failure name, used in titles.
+    pub case: &'a str,
+    /// Country outlines in lon/lat degrees (-180..180), drawn as the map background.
+    pub outlines: &'a [geo::MultiPolygon<f64>],
+    /// Egress IPs; [`MapPoint::egress`] indexes into this slice and it fixes each egress colour.
+    pub sites: &'a [EgressSite],
+    /// A deterministic sample of users (up to about 20,000).
+    pub points: &'a [MapPoint],
+    /// RTT CDF lines.
+    pub cdfs: &'a [CdfSeries],
+    /// Load per egress IP, in the order the bars are drawn.
+    pub load: &'a [LoadBar],
+}
+
+/// Why a chart could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// The output folder could not be created.
+    #[error("cannot create chart folder `{path}`: {source}")]
+    CreateDir {
+        /// Folder that could not be created.
+        path: PathBuf,
+        /// Underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Drawing or encoding a chart failed (plotters or PNG encoder error).
+    #[error("cannot draw chart `{path}`: {message}")]
+    Draw {
+        /// File that was being drawn.
+        path: PathBuf,
+        /// The plotters error, as text: its type differs per backend.
+        message: String,
+    },
+    /// Writing a finished chart file failed.
+    #[error("cannot write chart `{path}`: {source}")]
+    Write {
+        /// File that could not be written.
+        path: PathBuf,
+        /// Underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bundled font could not be parsed (a build problem, not a user error).
+    #[error("the bundled chart font could not be loaded")]
+    Font,
+}
+
+/// Writes `map`, `latency_cdf` and `egress_load`, each as `.png` and `.svg`, into `dir`
+/// (created if missing) and returns the six paths in that order.
+///
+/// Empty inputs still produce valid charts that say "no data".
+pub fn write_charts(dir: &Path, set: &ChartSet) -> Result<Vec<PathBuf>, ChartError> {
+    ensure_fonts()?;
+    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut paths = Vec::with_capacity(6);
+    write_both(dir, &map::MapChart::new(set), &mut paths)?;
+    write_both(dir, &cdf::CdfChart::new(set), &mut paths)?;
+    write_both(dir, &bars::BarChart::new(set), &mut paths)?;
+    Ok(paths)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend plumbing
+
+/// Result of drawing on backend `DB`.
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A chart whose inputs are already prepared, drawable on any backend.
+trait Chart {
+    /// File name without extension.
+    const STEM: &'static str;
+    /// Canvas size in pixels (SVG user units are the same pixels).
+    const SIZE: (u32, u32);
+    /// Draws the whole chart on `root`, which covers the full canvas.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+fn write_both<C: Chart>(dir: &Path, chart: &C, paths: &mut Vec<PathBuf>) -> Result<(), ChartError> {
+    let png = dir.join(format!("{}.png", C::STEM));
+    {
+        let backend = BitMapBackend::new(&png, C::SIZE);
+        let root = text::CrispText::new(backend, FONT_DEJAVU, FONT_DEJAVU_BOLD)
+            .ok_or(ChartError::Font)?
+            .into_drawing_area();
+        chart
+            .draw(&root)
+            .and_then(|()| root.present())
+            .map_err(|e| draw_error(&png, e))?;
+    }
+    paths.push(png);
+
+    let svg = dir.join(format!("{}.svg", C::STEM));
+    // Rendered into memory and written by us: the file-backed SVG backend drops write errors.
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, C::SIZE).into_drawing_area();
+        chart
+            .draw(&root)
+            .and_then(|()| root.present())
+            .map_err(|e| draw_error(&svg, e))?;
+    }
+    std::fs::write(&svg, text).map_err(|source| ChartError::Write {
+        path: svg.clone(),
+        source,
+    })?;
+    paths.push(svg);
+    Ok(())
+}
+
+fn draw_error<E: std::error::Error + Send + Sync>(
+    path: &Path,
+    e: DrawingAreaErrorKind<E>,
+) -> ChartError {
+    ChartError::Draw {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fonts and styles
+
+static FONT_DEJAVU: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+static FONT_DEJAVU_BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// Registers the bundled font as plotters' "sans-serif" exactly once per process; plotters'
+/// font table is global, so registering per call would only add lock traffic.
+fn ensure_fonts() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        register_font("sans-serif", FontStyle::Normal, FONT_DEJAVU).is_ok()
+            && register_font("sans-serif", FontStyle::Bold, FONT_DEJAVU_BOLD).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ChartError::Font)
+    }
+}
+
+/// Near-black for text: softer than pure black on white, still high contrast.
+const INK: RGBColor = RGBColor(33, 33, 33);
+/// Secondary text (subtitles, notes).
+const INK_MUTED: RGBColor = RGBColor(90, 90, 90);
+/// Grid lines.
+const GRID: RGBColor = RGBColor(225, 225, 225);
+/// Users without a dedicated egress IP, and bars that match no site.
+const NO_EGRESS_COLOR: RGBColor = RGBColor(150, 150, 150);
+
+/// Qualitative palette (Tableau/D3 category 10 without its grey, which is reserved for
+/// [`NO_EGRESS`], plus two extra hues) so up to 12 egress IPs get distinct colours.
+const PALETTE: [RGBColor; 12] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(57, 59, 121),
+    RGBColor(231, 186, 82),
+    RGBColor(99, 121, 57),
+];
+
+/// Colour of the `index`-th series or egress IP; cycles past the palette size.
+fn palette(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// Regular text style of `size` px (plotters' size, the font's full line height).
+fn text_style(size: f64, color: RGBColor) -> TextStyle<'static> {
+    TextStyle {
+        font: FontDesc::new(FontFamily::SansSerif, size, FontStyle::Normal),
+        color: color.to_backend_color(),
+        pos: Pos::default(),
+    }
+}
+
+/// Bold text style of `size` px.
+fn bold_style(size: f64, color: RGBColor) -> TextStyle<'static> {
+    TextStyle {
+        font: FontDesc::new(FontFamily::SansSerif, size, FontStyle::Bold),
+        color: color.to_backend_color(),
+        pos: Pos::default(),
+    }
+}
+
+/// Font sizes shared by all charts so they look like one family.
+const TITLE_SIZE: f64 = 30.0;
+const SUBTITLE_SIZE: f64 = 18.0;
+const AXIS_DESC_SIZE: f64 = 20.0;
+const TICK_SIZE: f64 = 18.0;
+const LEGEND_SIZE: f64 = 18.0;
+/// Height of the title band: title line, subtitle line and breathing room.
+const HEADER_HEIGHT: u32 = 78;
+
+// ---------------------------------------------------------------------------------------------
+// Layout helpers shared by the charts
+
+/// Draws the title (bold, centred) and an optional subtitle into the top band of `root` and
+/// returns the area below it.
+fn draw_header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (header, body) = root.split_vertically(HEADER_HEIGHT);
+    let (w, _) = header.dim_in_pixel();
+    let max_w = w.saturating_sub(40);
+    let (title, size) = fit_text(&header, title, TITLE_SIZE, 20.0, max_w, true)?;
+    let centre = i32::try_from(w / 2).unwrap_or(0);
+    let style = bold_style(size, INK).pos(Pos::new(HPos::Center, VPos::Top));
+    header.draw_text(&title, &style, (centre, 14))?;
+    if !subtitle.is_empty() {
+        let (sub, size) = fit_text(&header, subtitle, SUBTITLE_SIZE, 14.0, max_w, false)?;
+        let style = text_style(size, INK_MUTED).pos(Pos::new(HPos::Center, VPos::Top));
+        header.draw_text(&sub, &style, (centre, 52))?;
+    }
+    Ok(body)
+}
+
+/// Shrinks `text` from `max_size` down to `min_size` px until it fits `max_w` pixels, then
+/// shortens it with an ellipsis, so long scenario names never run off the canvas.
+fn fit_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    max_size: f64,
+    min_size: f64,
+    max_w: u32,
+    bold: bool,
+) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
+    let style_of = |size| {
+        if bold {
+            bold_style(size, INK)
+        } else {
+            text_style(size, INK)
+        }
+    };
+    let mut size = max_size;
+    while size > min_size {
+        if area.estimate_text_size(text, &style_of(size))?.0 <= max_w {
+            return Ok((text.to_string(), size));
+        }
+        size -= 2.0;
+    }
+    let size = min_size;
+    let style = style_of(size);
+    let mut chars: Vec<char> = text.chars().collect();
+    let mut candidate = text.to_string();
+    while !chars.is_empty() && area.estimate_text_size(&candidate, &style)?.0 > max_w {
+        chars.pop();
+        candidate = chars.iter().collect::<String>() + "…";
+    }
+    Ok((candidate, size))
+}
+
+/// Writes a centred "no data" style note in the middle of the pixel rectangle.
+fn draw_note<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (xs, ys): &(std::ops::Range<i32>, std::ops::Range<i32>),
+    note: &str,
+) -> DrawResult<DB> {
+    let style = text_style(22.0, INK_MUTED).pos(Pos::new(HPos::Center, VPos::Center));
+    root.draw_text(note, &style, ((xs.start + xs.end) / 2, (ys.start + ys.end) / 2))
+}
+
+/// Axis-aligned pixel rectangle, used for legend and label placement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PxRect {
+    x0: i32,
+    y0: i32,
+    x1: i32,
+    y1: i32,
+}
+
+impl PxRect {
+    fn new(x0: i32, y0: i32, w: i32, h: i32) -> Self {
+        Self {
+            x0,
+            y0,
+            x1: x0 + w,
+            y1: y0 + h,
+        }
+    }
+    fn contains(&self, (x, y): (i32, i32)) -> bool {
+        x >= self.x0 && x <= self.x1 && y >= self.y0 && y <= self.y1
+    }
+    fn overlap_area(&self, o: &PxRect) -> i64 {
+        let w = i64::from((self.x1.min(o.x1) - self.x0.max(o.x0)).max(0));
+        let h = i64::from((self.y1.min(o.y1) - self.y0.max(o.y0)).max(0));
+        w * h
+    }
+    fn inside(&self, o: &PxRect) -> bool {
+        self.x0 >= o.x0 && self.x1 <= o.x1 && self.y0 >= o.y0 && self.y1 <= o.y1
+    }
+}
+
+/// What a legend row shows to the left of its text.
+#[derive(Debug, Clone, Copy)]
+enum Swatch {
+    /// A short thick line (CDF series).
+    Line(RGBColor),
+    /// A filled dot (users without a site).
+    Dot(RGBColor),
+    /// A black-outlined triangle, like the egress site markers on the map.
+    Triangle(RGBColor),
+}
+
+/// One row of a legend box.
+#[derive(Debug, Clone)]
+struct LegendEntry {
+    swatch: Swatch,
+    text: String,
+}
+
+/// A legend box: optional bold heading and rows, drawn on a white box with a thin border.
+#[derive(Debug, Clone)]
+struct Legend {
+    heading: Option<String>,
+    entries: Vec<LegendEntry>,
+}
+
+const LEGEND_PAD: i32 = 12;
+const LEGEND_ROW: i32 = 26;
+const LEGEND_SWATCH_W: i32 = 34;
+
+/// Corners tried for a legend, in order of preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Corner {
+    UpperLeft,
+    UpperRight,
+    LowerRight,
+    LowerLeft,
+}
+
+impl Legend {
+    /// Drops rows beyond what fits in `max_h` pixels, replacing them with a "+ N more" row.
+    fn truncate_to_height(&mut self, max_h: i32) {
+        let heading_rows = i32::from(self.heading.is_some());
+        let max_rows = usize::try_from((max_h - 2 * LEGEND_PAD) / LEGEND_ROW - heading_rows)
+            .unwrap_or(0)
+            .max(1);
+        if self.entries.len() > max_rows {
+            let hidden = self.entries.len() - (max_rows - 1);
+            self.entries.truncate(max_rows - 1);
+            self.entries.push(LegendEntry {
+                swatch: Swatch::Dot(RGBColor(255, 255, 255)),
+                text: format!("+ {hidden} more"),
+            });
+        }
+    }
+
+    /// Pixel size of the box.
+    fn size<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(i32, i32), DrawingAreaErrorKind<DB::ErrorType>> {
+        let mut w = 0u32;
+        if let Some(h) = &self.heading {
+            w = w.max(root.estimate_text_size(h, &bold_style(LEGEND_SIZE, INK))?.0);
+        }
+        for e in &self.entries {
+            let tw = root.estimate_text_size(&e.text, &text_style(LEGEND_SIZE, INK))?.0;
+            w = w.max(tw + LEGEND_SWATCH_W.unsigned_abs() + 8);
+        }
+        let rows = self.entries.len() + usize::from(self.heading.is_some());
+        let rows = i32::try_from(rows).unwrap_or(i32::MAX / LEGEND_ROW);
+        let w = i32::try_from(w).unwrap_or(i32::MAX / 2);
+        Ok((w + 2 * LEGEND_PAD, rows * LEGEND_ROW + 2 * LEGEND_PAD - 6))
+    }
+
+    /// Picks the corner of `plot` where the box covers the fewest `obstacles` (pixel points),
+    /// preferring earlier corners on ties, so the legend hides as little data as possible.
+    fn place(
+        size: (i32, i32),
+        plot: &(std::ops::Range<i32>, std::ops::Range<i32>),
+        corners: &[Corner],
+        obstacles: &[(i32, i32)],
+    ) -> PxRect {
+        const INSET: i32 = 12;
+        let (w, h) = size;
+        let rect_at = |c: Corner| {
+            let x = match c {
+                Corner::UpperLeft | Corner::LowerLeft => plot.0.start + INSET,
+                Corner::UpperRight | Corner::LowerRight => plot.0.end - INSET - w,
+            };
+            let y = match c {
+                Corner::UpperLeft | Corner::UpperRight => plot.1.start + INSET,
+                Corner::LowerLeft | Corner::LowerRight => plot.1.end - INSET - h,
+            };
+            PxRect::new(x, y, w, h)
+        };
+        let mut best = rect_at(corners.first().copied().unwrap_or(Corner::UpperLeft));
+        let mut best_hits = usize::MAX;
+        for &c in corners {
+            let r = rect_at(c);
+            let hits = obstacles.iter().filter(|&&p| r.contains(p)).count();
+            if hits < best_hits {
+                best = r;
+                best_hits = hits;
+            }
+        }
+        best
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        rect: PxRect,
+    ) -> DrawResult<DB> {
+        root.draw(&Rectangle::new(
+            [(rect.x0, rect.y0), (rect.x1, rect.y1)],
+            WHITE.mix(0.92).filled(),
+        ))?;
+        root.draw(&Rectangle::new(
+            [(rect.x0, rect.y0), (rect.x1, rect.y1)],
+            RGBColor(170, 170, 170).stroke_width(1),
+        ))?;
+        let mut y = rect.y0 + LEGEND_PAD + LEGEND_ROW / 2 - 3;
+        let left = rect.x0 + LEGEND_PAD;
+        if let Some(h) = &self.heading {
+            let style = bold_style(LEGEND_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw_text(h, &style, (left, y))?;
+            y += LEGEND_ROW;
+        }
+        let style = text_style(LEGEND_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Center));
+        for e in &self.entries {
+            let cx = left + LEGEND_SWATCH_W / 2 - 2;
+            match e.swatch {
+                Swatch::Line(c) => root.draw(&PathElement::new(
+                    vec![(left, y), (left + LEGEND_SWATCH_W - 6, y)],
+                    c.stroke_width(4),
+                ))?,
+                Swatch::Dot(c) => root.draw(&Circle::new((cx, y), 6, c.filled()))?,
+                Swatch::Triangle(c) => draw_triangle(root, (cx, y), 9, c)?,
+            }
+            root.draw_text(&e.text, &style, (left + LEGEND_SWATCH_W + 4, y))?;
+            y += LEGEND_ROW;
+        }
+        Ok(())
+    }
+}
+
+/// Draws an upward triangle of "radius" `r` centred at `c`, filled with `fill` and outlined in
+/// black so it stands out on both land and a cloud of same-coloured dots.
+fn draw_triangle<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    r: i32,
+    fill: RGBColor,
+) -> DrawResult<DB> {
+    let half = r * 7 / 8;
+    let apex = (x, y - r);
+    let ring = vec![apex, (x + half + 1, y + r * 2 / 3), (x - half - 1, y + r * 2 / 3), apex];
+    // White halo first: the marker then stands out even on dots of its own colour.
+    root.draw(&PathElement::new(ring.clone(), WHITE.stroke_width(6)))?;
+    root.draw(&Polygon::new(ring.clone(), fill.filled()))?;
+    root.draw(&PathElement::new(ring, BLACK.stroke_width(2)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Number formatting
+
+/// `1234567` → `1,234,567`: full counts are what capacity planners compare against limits.
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Milliseconds with one decimal below 10 ms, where the decimal still matters, else whole.
+fn fmt_ms(ms: f64) -> String {
+    if ms.abs() < 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// A fraction 0..1 as a percentage with one decimal; non-finite shares print as "n/a".
+fn fmt_share(share: f64) -> String {
+    if share.is_finite() {
+        format!("{:.1}%", share * 100.0)
+    } else {
+        "n/a".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(id: &str, dc: &str, city: &str, lat: f64, lon: f64) -> EgressSite {
+        EgressSite {
+            id: id.into(),
+            datacenter: dc.into(),
+            city: city.into(),
+            lat,
+            lon,
+        }
+    }
+
+    fn square(lon: f64, lat: f64, d: f64) -> geo::MultiPolygon<f64> {
+        let ring = geo::LineString::from(vec![
+            (lon, lat),
+            (lon + d, lat),
+            (lon + d, lat + d),
+            (lon, lat + d),
+            (lon, lat),
+        ]);
+        geo::MultiPolygon(vec![geo::Polygon::new(ring, vec![])])
+    }
+
+    fn read(path: &Path) -> Vec<u8> {
+        std::fs::read(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn writes_six_non_empty_files_with_titles_in_svg() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sites = vec![
+            site("ams-1", "AMS", "Amsterdam", 52.31, 4.76),
+            site("lhr-1", "LHR", "London", 51.47, -0.45),
+        ];
+        let points: Vec<MapPoint> = (0..500u16)
+            .map(|i| MapPoint {
+                lat: 45.0 + f32::from(i % 20) * 0.5,
+                lon: -5.0 + f32::from(i % 37) * 0.4,
+                egress: match i % 3 {
+                    0 => 0,
+                    1 => 1,
+                    _ => NO_EGRESS,
+                },
+            })
+            .collect();
+        let cdfs = vec![CdfSeries {
+            name: "office".into(),
+            points: (0..=100)
+                .map(|i| (10.0 + f64::from(i), f64::from(i) / 100.0))
+                .collect(),
+        }];
+        let load = vec![
+            LoadBar {
+                egress_id: "ams-1".into(),
+                requests: 1200,
+                users: 30,
+                share: 0.6,
+            },
+            LoadBar {
+                egress_id: "lhr-1".into(),
+                requests: 800,
+                users: 20,
+                share: 0.4,
+            },
+        ];
+        let outlines = vec![square(-10.0, 40.0, 15.0)];
+        let set = ChartSet {
+            scenario: "three-sites & more",
+            case: "baseline",
+            outlines: &outlines,
+            sites: &sites,
+            points: &points,
+            cdfs: &cdfs,
+            load: &load,
+        };
+        let paths = write_charts(dir.path(), &set).expect("charts written");
+        let names: Vec<_> = paths
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().map(str::to_owned))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "map.png",
+                "map.svg",
+                "latency_cdf.png",
+                "latency_cdf.svg",
+                "egress_load.png",
+                "egress_load.svg"
+            ]
+        );
+        for p in &paths {
+            let bytes = read(p);
+            assert!(bytes.len() > 1000, "{} is too small", p.display());
+            if p.extension().is_some_and(|e| e == "png") {
+                assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", p.display());
+            }
+        }
+        let svg = |name: &str| String::from_utf8(read(&dir.path().join(name))).unwrap_or_default();
+        // Titles are escaped XML text in the SVG.
+        assert!(svg("map.svg").contains("three-sites &amp; more: users by egress IP (baseline)"));
+        assert!(svg("latency_cdf.svg")
+            .contains("three-sites &amp; more: request RTT CDF by population (baseline)"));
+        assert!(svg("egress_load.svg")
+            .contains("three-sites &amp; more: requests per egress IP (baseline)"));
+        assert!(svg("map.svg").contains("ams-1 (AMS)"));
+        assert!(svg("map.svg").contains("longitude (°)"));
+    }
+
+    #[test]
+    fn empty_inputs_still_produce_charts() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let set = ChartSet {
+            scenario: "empty",
+            case: "baseline",
+            outlines: &[],
+            sites: &[],
+            points: &[],
+            cdfs: &[],
+            load: &[],
+        };
+        let paths = write_charts(dir.path(), &set).expect("charts written");
+        assert_eq!(paths.len(), 6);
+        for p in &paths {
+            assert!(!read(p).is_empty(), "{} is empty", p.display());
+        }
+        let cdf = String::from_utf8(read(&dir.path().join("latency_cdf.svg"))).unwrap_or_default();
+        assert!(cdf.contains("no data"));
+    }
+
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sites = vec![site("x", "XXX", "Nowhere", f64::NAN, 500.0)];
+        let points = vec![
+            MapPoint {
+                lat: f32::NAN,
+                lon: 3.0,
+                egress: 0,
+            },
+            MapPoint {
+                lat: 10.0,
+                lon: 10.0,
+                egress: 42, // no such site
+            },
+            MapPoint {
+                lat: 10.0,
+                lon: 10.0,
+                egress: 0,
+            },
+        ];
+        let cdfs = vec![
+            CdfSeries {
+                name: "empty".into(),
+                points: vec![],
+            },
+            CdfSeries {
+                name: "one point".into(),
+                points: vec![(5.0, 1.0)],
+            },
+            CdfSeries {
+                name: "junk".into(),
+                points: vec![(f64::NAN, 0.5), (f64::INFINITY, 1.0), (3.0, 7.0)],
+            },
+        ];
+        let load = vec![LoadBar {
+            egress_id: "zero".into(),
+            requests: 0,
+            users: 0,
+            share: f64::NAN,
+        }];
+        let long_name = "a very long scenario name ".repeat(20);
+        let set = ChartSet {
+            scenario: &long_name,
+            case: "all-down",
+            outlines: &[square(170.0, -20.0, 20.0)],
+            sites: &sites,
+            points: &points,
+            cdfs: &cdfs,
+            load: &load,
+        };
+        let paths = write_charts(dir.path(), &set).expect("charts written");
+        assert_eq!(paths.len(), 6);
+    }
+
+    #[test]
+    fn many_sites_and_bars_fit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sites: Vec<_> = (0..30)
+            .map(|i| {
+                let i = f64::from(i);
+                site(&format!("site-{i}"), "DC", "City", -40.0 + i * 3.0, -170.0 + i * 11.0)
+            })
+            .collect();
+        let load: Vec<_> = sites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| LoadBar {
+                egress_id: s.id.clone(),
+                requests: 1_000_000 * (i as u64 + 1),
+                users: 10 * (i as u64 + 1),
+                share: 1.0 / 30.0,
+            })
+            .collect();
+        let set = ChartSet {
+            scenario: "wide",
+            case: "baseline",
+            outlines: &[],
+            sites: &sites,
+            points: &[],
+            cdfs: &[],
+            load: &load,
+        };
+        assert_eq!(write_charts(dir.path(), &set).map(|p| p.len()).ok(), Some(6));
+    }
+
+    #[test]
+    fn unwritable_folder_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"x").expect("write");
+        let set = ChartSet {
+            scenario: "s",
+            case: "c",
+            outlines: &[],
+            sites: &[],
+            points: &[],
+            cdfs: &[],
+            load: &[],
+        };
+        let err = write_charts(&file.join("sub"), &set).expect_err("must fail");
+        assert!(err.to_string().contains("a-file"), "{err}");
+    }
+
+    #[test]
+    fn formats_numbers() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(1234567), "1,234,567");
+        assert_eq!(fmt_ms(4.25), "4.2 ms");
+        assert_eq!(fmt_ms(123.4), "123 ms");
+        assert_eq!(fmt_share(0.4123), "41.2%");
+        assert_eq!(fmt_share(f64::NAN), "n/a");
+    }
+}

@@ -1,0 +1,302 @@
+//! CSV tables: tidy (one row per entity per case), snake_case headers, units in column names, stable
+//! row order, fixed decimal places so identical metrics always print identical bytes.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::Catalog;
+use crate::engine::{Cell, Metrics, Outcome, UserRow};
+use crate::error::{Error, Result};
+use crate::world::World;
+
+type Csv = csv::Writer<BufWriter<File>>;
+
+fn open(path: &Path) -> Result<Csv> {
+    let f = File::create(path).map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+    Ok(csv::Writer::from_writer(BufWriter::new(f)))
+}
+
+fn row(w: &mut Csv, fields: &[String], path: &Path) -> Result<()> {
+    w.write_record(fields)
+        .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), std::io::Error::other(e)))
+}
+
+fn close(mut w: Csv, path: &Path) -> Result<()> {
+    w.flush().map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |x| format!("{x:.3}"))
+}
+
+fn share(n: u64, d: u64) -> String {
+    if d == 0 {
+        String::new()
+    } else {
+        format!("{:.6}", n as f64 / d as f64)
+    }
+}
+
+fn km_mean(m: u64, n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!("{:.1}", m as f64 / n as f64 / 1000.0)
+    }
+}
+
+fn strings<const N: usize>(a: [&str; N]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+/// Name of an egress slot in tables: the egress id, `default` or `dropped`.
+pub fn slot_name(world: &World, slot: usize) -> String {
+    match slot.checked_sub(world.egress.len()) {
+        None => world.egress[slot].id.clone(),
+        Some(0) => "default".into(),
+        Some(_) => "dropped".into(),
+    }
+}
+
+/// Percentile columns for a cell.
+fn percentiles(c: &Cell, qs: &[f64]) -> Vec<String> {
+    qs.iter().map(|q| ms(c.rtt.quantile_ms(*q))).collect()
+}
+
+/// Writes every CSV table into `dir`, returning the paths.
+pub fn write_tables(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>> {
+    Ok(vec![
+        summary(dir, world, m)?,
+        egress_load(dir, world, m)?,
+        populations(dir, world, m)?,
+        latency_histogram(dir, world, m)?,
+        capacity(dir, world, m)?,
+    ])
+}
+
+fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
+    let path = dir.join("summary.csv");
+    let mut w = open(&path)?;
+    let mut header = strings([
+        "case", "users", "requests", "rtt_mean_ms", "rtt_p50_ms", "rtt_p90_ms", "rtt_p95_ms", "rtt_p99_ms",
+        "apparent_country_mismatch_share", "apparent_continent_mismatch_share", "apparent_distance_mean_km",
+    ]);
+    header.extend(Outcome::ALL.iter().map(|o| format!("{}_share", o.name())));
+    header.push("blocked_share".into());
+    row(&mut w, &header, &path)?;
+    for (ci, case) in world.cases.iter().enumerate() {
+        let t = m.total(ci, None, None);
+        let delivered = t.delivered();
+        let mut r = vec![case.name.clone(), world.users.to_string(), t.requests.to_string(), ms(t.rtt_mean_ms())];
+        r.extend(percentiles(&t, &[0.5, 0.9, 0.95, 0.99]));
+        r.push(share(t.country_mismatch, delivered));
+        r.push(share(t.continent_mismatch, delivered));
+        r.push(km_mean(t.apparent_distance_m, delivered));
+        r.extend(Outcome::ALL.iter().map(|o| share(t.outcomes[*o as usize], t.requests)));
+        r.push(share(t.blocked, t.requests));
+        row(&mut w, &r, &path)?;
+    }
+    close(w, &path)?;
+    Ok(path)
+}
+
+/// Slots that appear in per-egress tables: every egress IP, plus default/dropped when used in any case.
+fn reported_slots(world: &World, m: &Metrics) -> Vec<usize> {
+    let mut slots: Vec<usize> = (0..world.egress.len()).collect();
+    for s in [m.default_slot(), m.dropped_slot()] {
+        if (0..m.cases).any(|c| m.total(c, None, Some(s)).requests > 0) {
+            slots.push(s);
+        }
+    }
+    slots
+}
+
+fn egress_load(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
+    let path = dir.join("egress_load.csv");
+    let catalog = Catalog::embedded();
+    let mut w = open(&path)?;
+    row(
+        &mut w,
+        &strings([
+            "case", "egress", "datacenter", "city", "country", "ipv4", "users", "requests", "request_share",
+            "rtt_mean_ms", "rtt_p50_ms", "rtt_p95_ms", "rtt_p99_ms", "blocked_requests", "connections_v4",
+            "connections_v6", "connection_limit", "peak_origin_utilization",
+        ]),
+        &path,
+    )?;
+    for ci in 0..m.cases {
+        let all = m.total(ci, None, None).requests;
+        for s in reported_slots(world, m) {
+            let t = m.total(ci, None, Some(s));
+            let mut r = vec![world.cases[ci].name.clone(), slot_name(world, s)];
+            if let Some(e) = world.egress.get(s) {
+                let dc = &world.datacenters[e.datacenter as usize];
+                r.extend([dc.code.clone(), dc.city.clone(), catalog.country(dc.country).iso2.clone(), e.ipv4.to_string()]);
+            } else {
+                r.extend([String::new(), String::new(), String::new(), String::new()]);
+            }
+            r.extend([t.users.to_string(), t.requests.to_string(), share(t.requests, all), ms(t.rtt_mean_ms())]);
+            r.extend(percentiles(&t, &[0.5, 0.95, 0.99]));
+            r.push(t.blocked.to_string());
+            if let Some(e) = world.egress.get(s) {
+                let (mut v4, mut v6, mut peak) = (0u64, 0u64, 0u64);
+                for res in 0..m.resources {
+                    let i = m.connection_index(ci, s, res);
+                    v4 += m.connections_v4_micro[i];
+                    v6 += m.connections_v6_micro[i];
+                    peak = peak.max(m.connections_v4_micro[i]);
+                }
+                r.extend([
+                    format!("{:.1}", v4 as f64 / 1e6),
+                    format!("{:.1}", v6 as f64 / 1e6),
+                    e.connection_limit.to_string(),
+                    format!("{:.6}", peak as f64 / 1e6 / e.connection_limit as f64),
+                ]);
+            } else {
+                r.extend([String::new(), String::new(), String::new(), String::new()]);
+            }
+            row(&mut w, &r, &path)?;
+        }
+    }
+    close(w, &path)?;
+    Ok(path)
+}
+
+fn populations(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
+    let path = dir.join("populations.csv");
+    let mut w = open(&path)?;
+    row(
+        &mut w,
+        &strings([
+            "case", "population", "egress", "users", "requests", "rtt_mean_ms", "rtt_p50_ms", "rtt_p90_ms",
+            "rtt_p95_ms", "rtt_p99_ms", "apparent_country_mismatch_share", "apparent_distance_mean_km",
+        ]),
+        &path,
+    )?;
+    for ci in 0..m.cases {
+        for (pi, p) in world.populations.iter().enumerate() {
+            for s in 0..m.slots {
+                let c = m.cell(ci, pi, s);
+                if c.requests == 0 {
+                    continue;
+                }
+                let mut r = vec![
+                    world.cases[ci].name.clone(),
+                    p.name.clone(),
+                    slot_name(world, s),
+                    c.users.to_string(),
+                    c.requests.to_string(),
+                    ms(c.rtt_mean_ms()),
+                ];
+                r.extend(percentiles(c, &[0.5, 0.9, 0.95, 0.99]));
+                r.push(share(c.country_mismatch, c.delivered()));
+                r.push(km_mean(c.apparent_distance_m, c.delivered()));
+                row(&mut w, &r, &path)?;
+            }
+        }
+    }
+    close(w, &path)?;
+    Ok(path)
+}
+
+fn latency_histogram(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
+    let path = dir.join("latency_histogram.csv");
+    let mut w = open(&path)?;
+    row(&mut w, &strings(["case", "population", "rtt_lower_ms", "rtt_upper_ms", "requests"]), &path)?;
+    for ci in 0..m.cases {
+        for (pi, p) in world.populations.iter().enumerate() {
+            let t = m.total(ci, Some(pi), None);
+            for (lo, hi, n) in t.rtt.buckets() {
+                row(
+                    &mut w,
+                    &[world.cases[ci].name.clone(), p.name.clone(), format!("{lo:.3}"), format!("{hi:.3}"), n.to_string()],
+                    &path,
+                )?;
+            }
+        }
+    }
+    close(w, &path)?;
+    Ok(path)
+}
+
+fn capacity(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
+    let path = dir.join("capacity.csv");
+    let mut w = open(&path)?;
+    row(
+        &mut w,
+        &strings(["case", "egress", "resource", "requests", "connections_v4", "connections_v6", "connection_limit", "utilization"]),
+        &path,
+    )?;
+    for ci in 0..m.cases {
+        for (e, eg) in world.egress.iter().enumerate() {
+            for (ri, res) in world.resources.iter().enumerate() {
+                let i = m.connection_index(ci, e, ri);
+                let v4 = m.connections_v4_micro[i] as f64 / 1e6;
+                row(
+                    &mut w,
+                    &[
+                        world.cases[ci].name.clone(),
+                        eg.id.clone(),
+                        res.name.clone(),
+                        m.resource_requests[m.resource_index(ci, e, ri)].to_string(),
+                        format!("{v4:.1}"),
+                        format!("{:.1}", m.connections_v6_micro[i] as f64 / 1e6),
+                        eg.connection_limit.to_string(),
+                        format!("{:.6}", v4 / eg.connection_limit as f64),
+                    ],
+                    &path,
+                )?;
+            }
+        }
+    }
+    close(w, &path)?;
+    Ok(path)
+}
+
+/// Streams `users.csv` while the simulation runs.
+pub struct UserWriter<'w> {
+    world: &'w World,
+    path: PathBuf,
+    w: Csv,
+}
+
+impl<'w> UserWriter<'w> {
+    /// Creates `users.csv` in `dir` and writes its header.
+    pub fn create(dir: &Path, world: &'w World) -> Result<Self> {
+        let path = dir.join("users.csv");
+        let mut w = open(&path)?;
+        row(
+            &mut w,
+            &strings(["case", "user", "population", "lat", "lon", "country", "ingress", "egress", "rtt_mean_ms"]),
+            &path,
+        )?;
+        Ok(Self { world, path, w })
+    }
+
+    /// Appends rows.
+    pub fn write(&mut self, rows: &[UserRow]) -> Result<()> {
+        let catalog = Catalog::embedded();
+        for r in rows {
+            let rec = [
+                self.world.cases[r.case as usize].name.clone(),
+                r.user.to_string(),
+                self.world.populations[r.population as usize].name.clone(),
+                format!("{:.5}", r.lat),
+                format!("{:.5}", r.lon),
+                catalog.country(r.country).iso2.clone(),
+                r.ingress.map_or_else(String::new, |d| self.world.datacenters[d as usize].code.clone()),
+                slot_name(self.world, r.slot as usize),
+                ms(r.rtt_mean_ms),
+            ];
+            row(&mut self.w, &rec, &self.path)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and closes the file.
+    pub fn finish(self) -> Result<PathBuf> {
+        close(self.w, &self.path)?;
+        Ok(self.path)
+    }
+}

@@ -1,0 +1,140 @@
+//! The short summary table printed at the end of a run.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::engine::Metrics;
+use crate::report::tables::slot_name;
+use crate::world::World;
+
+/// Wall-clock time of each phase of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Loading and compiling the scenario.
+    pub load: Duration,
+    /// Generating users and simulating requests (generation is interleaved with simulation).
+    pub simulate: Duration,
+    /// Writing tables and charts.
+    pub output: Duration,
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn opt_ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.1}"))
+}
+
+/// Renders the end-of-run summary: one block per case with a row per egress slot.
+pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String {
+    let mut s = String::new();
+    let requests = world.users * world.requests_per_user as u64;
+    let secs = t.simulate.as_secs_f64().max(1e-9);
+    let _ = writeln!(
+        s,
+        "{}: {} users × {} requests × {} case{} = {} decisions in {:.2} s ({:.1} M decisions/s)",
+        world.name,
+        thousands(world.users),
+        world.requests_per_user,
+        world.cases.len(),
+        if world.cases.len() == 1 { "" } else { "s" },
+        thousands(requests * world.cases.len() as u64),
+        secs,
+        (requests * world.cases.len() as u64) as f64 / secs / 1e6,
+    );
+    for (ci, case) in world.cases.iter().enumerate() {
+        let all = m.total(ci, None, None);
+        let _ = writeln!(s, "\ncase {}", case.name);
+        let _ = writeln!(
+            s,
+            "  {:<14} {:>5} {:>11} {:>12} {:>7} {:>8} {:>8} {:>8} {:>10}",
+            "egress", "dc", "users", "requests", "share", "p50 ms", "p95 ms", "p99 ms", "peak conn"
+        );
+        for slot in 0..m.slots {
+            let c = m.total(ci, None, Some(slot));
+            if c.requests == 0 && slot >= world.egress.len() {
+                continue;
+            }
+            let (dc, peak) = match world.egress.get(slot) {
+                Some(e) => {
+                    let peak = (0..m.resources)
+                        .map(|r| m.connections_v4_micro[m.connection_index(ci, slot, r)])
+                        .max()
+                        .unwrap_or(0);
+                    (
+                        world.datacenters[e.datacenter as usize].code.clone(),
+                        format!("{:.1}%", peak as f64 / 1e6 / e.connection_limit as f64 * 100.0),
+                    )
+                }
+                None => ("-".into(), "-".into()),
+            };
+            let _ = writeln!(
+                s,
+                "  {:<14} {:>5} {:>11} {:>12} {:>6.1}% {:>8} {:>8} {:>8} {:>10}",
+                slot_name(world, slot),
+                dc,
+                thousands(c.users),
+                thousands(c.requests),
+                c.requests as f64 / all.requests.max(1) as f64 * 100.0,
+                opt_ms(c.rtt.quantile_ms(0.5)),
+                opt_ms(c.rtt.quantile_ms(0.95)),
+                opt_ms(c.rtt.quantile_ms(0.99)),
+                peak
+            );
+        }
+        let delivered = all.delivered().max(1) as f64;
+        let _ = writeln!(
+            s,
+            "  {:<14} {:>5} {:>11} {:>12} {:>7} {:>8} {:>8} {:>8}",
+            "all",
+            "",
+            thousands(world.users),
+            thousands(all.requests),
+            "100.0%",
+            opt_ms(all.rtt.quantile_ms(0.5)),
+            opt_ms(all.rtt.quantile_ms(0.95)),
+            opt_ms(all.rtt.quantile_ms(0.99)),
+        );
+        let _ = writeln!(
+            s,
+            "  apparent location: other country for {:.1}% of requests, other continent for {:.1}%, {:.0} km from the user on average",
+            all.country_mismatch as f64 / delivered * 100.0,
+            all.continent_mismatch as f64 / delivered * 100.0,
+            all.apparent_distance_m as f64 / delivered / 1000.0,
+        );
+        if all.blocked > 0 {
+            let _ = writeln!(
+                s,
+                "  allowlists refused {:.2}% of requests",
+                all.blocked as f64 / all.requests.max(1) as f64 * 100.0
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\ntime: load {:.2} s, simulate {:.2} s, write {:.2} s\nresults: {out_dir}",
+        t.load.as_secs_f64(),
+        t.simulate.as_secs_f64(),
+        t.output.as_secs_f64()
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(1234), "1,234");
+        assert_eq!(super::thousands(1_000_000), "1,000,000");
+    }
+}

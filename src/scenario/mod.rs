@@ -1,0 +1,30 @@
+//! Scenario files: load, validate, and compile into a [`World`].
+//!
+//! `raw` mirrors the TOML; `compile` resolves every reference and checks every value, collecting all the
+//! errors it can find in one pass so a user fixes a file in one go rather than one error per run.
+
+mod compile;
+pub mod raw;
+mod toml_error;
+
+use std::path::Path;
+
+use crate::error::{Error, Source};
+use crate::world::World;
+
+pub use compile::{compile, Overrides};
+
+/// A compiled scenario and the warnings found while compiling it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The compiled world.
+    pub world: World,
+    /// Things that are legal but probably not what the user meant.
+    pub warnings: Vec<String>,
+}
+
+/// Reads, parses, validates and compiles the scenario at `path`.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Loaded, Error> {
+    let source = Source::read(path)?;
+    compile(&source, overrides)
+}

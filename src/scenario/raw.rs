@@ -1,0 +1,240 @@
+//! The scenario file as written: serde structures that mirror the TOML one to one.
+//!
+//! Everything a later check must point at is wrapped in [`Spanned`] so that validation errors can name
+//! the line and column. Unknown keys are rejected (`deny_unknown_fields`) so typos never pass silently.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// Top level of a scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Scenario name; also the default output folder name.
+    pub name: Option<Spanned<String>>,
+    /// Free text shown in reports.
+    pub description: Option<String>,
+    /// Random seed; same seed and scenario give identical results.
+    pub seed: Option<Spanned<i64>>,
+    /// Simulation size.
+    pub simulation: Option<RawSimulation>,
+    /// Latency model constants.
+    pub latency: Option<RawLatency>,
+    /// How users reach Cloudflare.
+    pub ingress: Option<RawIngress>,
+    /// How unmatched traffic is balanced across dedicated egress locations.
+    pub balancing: Option<RawBalancing>,
+    /// Extra data centers beyond the built-in catalog.
+    #[serde(default)]
+    pub datacenter: Vec<RawDataCenter>,
+    /// Dedicated egress IPs.
+    #[serde(default)]
+    pub egress: Vec<RawEgress>,
+    /// Identity groups (optional; groups named by populations are created automatically).
+    #[serde(default)]
+    pub group: Vec<RawGroup>,
+    /// User populations.
+    #[serde(default)]
+    pub population: Vec<RawPopulation>,
+    /// Destinations.
+    #[serde(default)]
+    pub resource: Vec<RawResource>,
+}
+
+/// `[simulation]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    /// Total users when populations give shares; a scale target when they give counts.
+    pub users: Option<Spanned<i64>>,
+    /// Requests each user sends.
+    pub requests_per_user: Option<Spanned<i64>>,
+}
+
+/// `[latency]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatency {
+    /// Signal speed in fiber, km per millisecond.
+    pub fiber_km_per_ms: Option<Spanned<f64>>,
+    /// Public-internet path length over great-circle distance.
+    pub internet_inflation: Option<Spanned<f64>>,
+    /// Cloudflare backbone path length over great-circle distance.
+    pub backbone_inflation: Option<Spanned<f64>>,
+    /// Fixed round-trip cost per network segment (routers, queues), ms.
+    pub segment_overhead_ms: Option<Spanned<f64>>,
+    /// Mean of the exponential per-request jitter, ms.
+    pub jitter_mean_ms: Option<Spanned<f64>>,
+}
+
+/// `[ingress]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIngress {
+    /// Share of users whose anycast route lands on their second-nearest data center.
+    pub second_nearest_share: Option<Spanned<f64>>,
+    /// Share of users whose anycast route lands on their third-nearest data center.
+    pub third_nearest_share: Option<Spanned<f64>>,
+}
+
+/// `[balancing]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBalancing {
+    /// Dedicated locations whose distances differ by at most this much count as tied, km.
+    pub tie_tolerance_km: Option<Spanned<f64>>,
+    /// Share of eligible requests (IPv6-capable user, destination with IPv6) that use IPv6.
+    pub ipv6_preference: Option<Spanned<f64>>,
+}
+
+/// `[[datacenter]]`: a data center the catalog does not have.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDataCenter {
+    /// Code, unique among the catalog and the scenario (e.g. `LHR2`).
+    pub code: Spanned<String>,
+    /// City name shown in reports.
+    pub city: Spanned<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Spanned<String>,
+    /// Latitude in degrees.
+    pub lat: Spanned<f64>,
+    /// Longitude in degrees.
+    pub lon: Spanned<f64>,
+    /// Cloudflare load-balancing region (optional).
+    pub region: Option<String>,
+}
+
+/// `[[egress]]`: one dedicated egress IP.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEgress {
+    /// Identifier chosen by the user (`lhr-1`).
+    pub id: Spanned<String>,
+    /// Data center code it is bound to.
+    pub datacenter: Spanned<String>,
+    /// The dedicated IPv4 address.
+    pub ipv4: Spanned<String>,
+    /// The dedicated IPv6 range (CIDR).
+    pub ipv6: Option<Spanned<String>>,
+    /// Concurrent connections per origin (default 40,000).
+    pub connection_limit: Option<Spanned<i64>>,
+}
+
+/// `[[group]]`: an identity group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Group name (`finance`).
+    pub name: Spanned<String>,
+    /// Identity-provider group id.
+    pub id: Option<String>,
+    /// Group email address.
+    pub email: Option<String>,
+}
+
+/// `[[population]]`: a group of synthetic users.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPopulation {
+    /// Unique name.
+    pub name: Spanned<String>,
+    /// Absolute number of users.
+    pub users: Option<Spanned<i64>>,
+    /// Share of `simulation.users`.
+    pub share: Option<Spanned<f64>>,
+    /// Where the users are.
+    pub location: Spanned<RawLocation>,
+    /// Share of users whose client and network support IPv6 (default 0.5).
+    pub ipv6_share: Option<Spanned<f64>>,
+    /// Last-mile access: a preset name or a custom distribution (default `cable`).
+    pub access: Option<Spanned<RawAccess>>,
+    /// Group name → share of users in that group.
+    #[serde(default)]
+    pub groups: std::collections::BTreeMap<String, Spanned<f64>>,
+    /// Concurrent connections each user keeps open, split across destinations by weight (default 10).
+    pub connections_per_user: Option<Spanned<f64>>,
+    /// Email domain for synthetic users (default `example.com`).
+    pub email_domain: Option<String>,
+}
+
+/// `[population.location]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLocation {
+    /// Places users cluster around: data center codes, city names or `lat,lon`.
+    pub around: Option<Vec<Spanned<String>>>,
+    /// Relative weights for `around` (default equal).
+    pub weights: Option<Spanned<Vec<f64>>>,
+    /// Spread users over a country's cities (ISO2, ISO3 or name), weighted by population.
+    pub country: Option<Spanned<String>>,
+    /// Spread users over a continent's cities (AF AN AS EU NA OC SA), weighted by population.
+    pub continent: Option<Spanned<String>>,
+    /// Spread users over the cities near a Cloudflare region's data centers (WNAM, ENAM, WEU, ...).
+    pub region: Option<Spanned<String>>,
+    /// How far users are from their anchor point.
+    pub spread: Option<Spanned<RawSpread>>,
+}
+
+/// Distance distribution of users around an anchor point.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpread {
+    /// `normal` (east and north offsets each normal with `sigma_km`) or `lognormal`.
+    pub distribution: Spanned<String>,
+    /// Standard deviation per axis for `normal`, km.
+    pub sigma_km: Option<Spanned<f64>>,
+    /// Median distance for `lognormal`, km.
+    pub median_km: Option<Spanned<f64>>,
+    /// Shape (sigma of the log) for `lognormal`.
+    pub sigma: Option<Spanned<f64>>,
+}
+
+/// Access profile: a preset name or a table.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawAccess {
+    /// `fiber`, `cable`, `dsl`, `mobile`, `office`.
+    Preset(String),
+    /// Custom log-normal last-mile RTT.
+    Custom(RawAccessCustom),
+}
+
+/// Custom access profile.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccessCustom {
+    /// Median last-mile round-trip time, ms.
+    pub median_ms: f64,
+    /// Shape (sigma of the log).
+    pub sigma: f64,
+}
+
+/// `[[resource]]`: a destination.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResource {
+    /// Unique name.
+    pub name: Spanned<String>,
+    /// Host name (`api.bank.example`).
+    pub host: Option<Spanned<String>>,
+    /// IPv4 address.
+    pub ipv4: Option<Spanned<String>>,
+    /// IPv6 address.
+    pub ipv6: Option<Spanned<String>>,
+    /// Destination port (default 443).
+    pub port: Option<Spanned<i64>>,
+    /// `tcp` or `udp` (default `tcp`).
+    pub protocol: Option<Spanned<String>>,
+    /// Where the origin is: data center code, city name or `lat,lon`.
+    pub location: Spanned<String>,
+    /// Whether the destination is itself proxied by Cloudflare (orange-clouded).
+    #[serde(default)]
+    pub proxied: bool,
+    /// Egress ids whose addresses the destination accepts; absent = accepts every source.
+    pub allowlist: Option<Vec<Spanned<String>>>,
+    /// Relative share of requests (default 1).
+    pub weight: Option<Spanned<f64>>,
+    /// Time the origin takes to answer, ms (default 0).
+    pub processing_ms: Option<Spanned<f64>>,
+}

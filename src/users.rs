@@ -1,0 +1,155 @@
+//! Synthetic users, generated deterministically from (seed, user index).
+//!
+//! Each user owns a random stream seeded from the scenario seed and its global index, so a user is the
+//! same person whatever thread generates it, in whatever order: the root of byte-identical output for
+//! any thread count.
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, StandardNormal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::catalog::CountryId;
+use crate::country_index::CountryIndex;
+use crate::geodesy::LatLon;
+use crate::world::{Population, Spread};
+
+/// The random generator every user and request draws from.
+pub type UserRng = Xoshiro256PlusPlus;
+
+/// SplitMix64 finaliser: a fast, well-mixed 64-bit hash.
+#[inline]
+pub fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The random stream of user `index` under `seed`.
+#[inline]
+pub fn user_rng(seed: u64, index: u64) -> UserRng {
+    UserRng::seed_from_u64(mix64(seed) ^ index.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
+/// A stable per-user hash for sticky choices (tie splitting, anycast rank), independent of the random
+/// stream so that adding a draw elsewhere never reshuffles who goes where.
+#[inline]
+pub fn user_hash(seed: u64, index: u64, purpose: u64) -> u64 {
+    mix64(mix64(seed ^ purpose.wrapping_mul(0xA24B_AED4_963E_E407)) ^ index)
+}
+
+/// One simulated person.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct User {
+    /// Global index (0-based).
+    pub index: u64,
+    /// Population index.
+    pub population: u16,
+    /// Where the user is.
+    pub location: LatLon,
+    /// Country the user is in.
+    pub country: CountryId,
+    /// Client and network support IPv6.
+    pub ipv6_capable: bool,
+    /// Last-mile round-trip time, ms.
+    pub access_ms: f32,
+    /// Group memberships (bit i = group i).
+    pub groups: [u64; 4],
+}
+
+/// Generates user `index` of population `pop` (index `pop_index`), returning it and its random stream
+/// positioned after generation, ready for the user's requests.
+pub fn generate(
+    seed: u64,
+    index: u64,
+    pop_index: u16,
+    pop: &Population,
+    countries: &CountryIndex,
+) -> (User, UserRng) {
+    let mut rng = user_rng(seed, index);
+    let anchor = pop.placement.anchors[pop.placement.alias.sample(&mut rng)];
+    let location = offset(anchor, pop.placement.spread, &mut rng);
+    let country = countries.lookup(location);
+    let ipv6_capable = rng.random::<f64>() < pop.ipv6_share;
+    let z: f64 = StandardNormal.sample(&mut rng);
+    let access_ms = (pop.access.median_ms * (pop.access.sigma * z).exp()) as f32;
+    let mut groups = [0u64; 4];
+    for &(g, share) in &pop.groups {
+        if rng.random::<f64>() < share {
+            groups[(g / 64) as usize] |= 1 << (g % 64);
+        }
+    }
+    (
+        User {
+            index,
+            population: pop_index,
+            location,
+            country,
+            ipv6_capable,
+            access_ms,
+            groups,
+        },
+        rng,
+    )
+}
+
+/// Moves `anchor` by a random offset drawn from `spread`.
+fn offset(anchor: LatLon, spread: Spread, rng: &mut UserRng) -> LatLon {
+    let (distance_km, bearing_deg) = match spread {
+        Spread::Normal { sigma_km } => {
+            let east: f64 = StandardNormal.sample(rng);
+            let north: f64 = StandardNormal.sample(rng);
+            (
+                sigma_km * east.hypot(north),
+                east.atan2(north).to_degrees(),
+            )
+        }
+        Spread::LogNormal { median_km, sigma } => {
+            let z: f64 = StandardNormal.sample(rng);
+            (median_km * (sigma * z).exp(), rng.random::<f64>() * 360.0)
+        }
+    };
+    if distance_km < 1e-9 {
+        return anchor;
+    }
+    // Half the circumference is as far as one can go; beyond it the offset wraps meaninglessly.
+    anchor.destination(bearing_deg, distance_km.min(20_000.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_differ_by_index_and_seed() {
+        let a: u64 = user_rng(1, 0).random();
+        let b: u64 = user_rng(1, 1).random();
+        let c: u64 = user_rng(2, 0).random();
+        assert!(a != b && a != c && b != c);
+        assert_eq!(a, user_rng(1, 0).random::<u64>());
+    }
+
+    #[test]
+    fn normal_spread_has_the_right_scale() {
+        let anchor = LatLon::new(52.37, 4.89);
+        let mut rng = user_rng(9, 9);
+        let n = 20_000;
+        let mean_sq: f64 = (0..n)
+            .map(|_| anchor.distance_km(offset(anchor, Spread::Normal { sigma_km: 30.0 }, &mut rng)).powi(2))
+            .sum::<f64>()
+            / n as f64;
+        // For a 2-D normal, E[r²] = 2σ².
+        assert!((mean_sq / (2.0 * 900.0) - 1.0).abs() < 0.05, "{mean_sq}");
+    }
+
+    #[test]
+    fn lognormal_spread_median() {
+        let anchor = LatLon::new(40.0, -75.0);
+        let mut rng = user_rng(3, 4);
+        let mut d: Vec<f64> = (0..10_001)
+            .map(|_| anchor.distance_km(offset(anchor, Spread::LogNormal { median_km: 15.0, sigma: 0.7 }, &mut rng)))
+            .collect();
+        d.sort_by(f64::total_cmp);
+        assert!((d[5000] / 15.0 - 1.0).abs() < 0.05, "{}", d[5000]);
+    }
+}

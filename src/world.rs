@@ -1,0 +1,286 @@
+//! The compiled, immutable model of one scenario that the simulator reads.
+//!
+//! Everything is resolved to indexes before simulation starts: data centers, egress IPs, populations,
+//! resources and cases refer to each other by position, and per-pair distances and segment times are
+//! precomputed tables, so the hot loop does no name lookups, hashing or allocation.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use rand_distr::weighted::WeightedAliasIndex;
+
+use crate::catalog::{CountryId, DataCenter};
+use crate::geodesy::LatLon;
+use crate::latency::{AccessProfile, LatencyModel};
+use crate::nearest::NearestIndex;
+
+/// Index of a data center in [`World::datacenters`].
+pub type DcId = u16;
+/// Index of an egress IP in [`World::egress`].
+pub type EgressId = u16;
+
+/// Default concurrent-connection limit per dedicated IP and origin (Cloudflare documentation).
+pub const DEFAULT_CONNECTION_LIMIT: u32 = 40_000;
+
+/// An IPv6 range in CIDR form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ipv6Prefix {
+    /// Network address (host bits zero).
+    pub addr: Ipv6Addr,
+    /// Prefix length, 0..=128.
+    pub len: u8,
+}
+
+impl std::fmt::Display for Ipv6Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+impl std::str::FromStr for Ipv6Prefix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (a, l) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not an IPv6 prefix: expected `address/length`, e.g. `2001:db8:1::/48`"))?;
+        let addr: Ipv6Addr = a
+            .parse()
+            .map_err(|_| format!("`{a}` is not a valid IPv6 address"))?;
+        let len: u8 = l
+            .parse()
+            .ok()
+            .filter(|l| *l <= 128)
+            .ok_or_else(|| format!("prefix length `{l}` must be a number from 0 to 128"))?;
+        let mask = if len == 0 { 0 } else { u128::MAX << (128 - len as u32) };
+        if u128::from(addr) & !mask != 0 {
+            return Err(format!(
+                "`{s}` has host bits set; the network address is `{}/{len}`",
+                Ipv6Addr::from(u128::from(addr) & mask)
+            ));
+        }
+        Ok(Self { addr, len })
+    }
+}
+
+/// One dedicated egress IP: an IPv4 address plus an IPv6 range, bound to one data center.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Egress {
+    /// User-chosen id (`lhr-1`).
+    pub id: String,
+    /// Data center it is bound to.
+    pub datacenter: DcId,
+    /// Dedicated IPv4 address.
+    pub ipv4: Ipv4Addr,
+    /// Dedicated IPv6 range.
+    pub ipv6: Option<Ipv6Prefix>,
+    /// Concurrent connections per origin.
+    pub connection_limit: u32,
+}
+
+/// Where a population's users are: anchor points with weights, and a spread around each.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    /// Anchor points (named places or catalog cities).
+    pub anchors: Vec<LatLon>,
+    /// Weighted choice of anchor per user.
+    pub alias: WeightedAliasIndex<f64>,
+    /// Distance distribution around the anchor.
+    pub spread: Spread,
+    /// Human description (`around Amsterdam, NL`, `cities of DE`).
+    pub description: String,
+}
+
+/// Distance distribution of users around their anchor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spread {
+    /// East and north offsets each normal with this standard deviation, km.
+    Normal {
+        /// Standard deviation per axis, km.
+        sigma_km: f64,
+    },
+    /// Distance log-normal with this median and shape, uniform bearing.
+    LogNormal {
+        /// Median distance, km.
+        median_km: f64,
+        /// Standard deviation of the natural log.
+        sigma: f64,
+    },
+}
+
+/// An identity group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// Name (`finance`).
+    pub name: String,
+    /// Identity-provider id.
+    pub id: String,
+    /// Group email.
+    pub email: String,
+}
+
+/// A population of synthetic users, compiled.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// Unique name.
+    pub name: String,
+    /// First global user index of this population.
+    pub first_user: u64,
+    /// Number of users.
+    pub users: u64,
+    /// Where users are.
+    pub placement: Placement,
+    /// Share of users that are IPv6-capable.
+    pub ipv6_share: f64,
+    /// Last-mile access profile.
+    pub access: AccessProfile,
+    /// Name of the access profile (preset or `custom`).
+    pub access_name: String,
+    /// Group memberships: (group index, share of users).
+    pub groups: Vec<(u16, f64)>,
+    /// Concurrent connections per user, split across destinations by weight.
+    pub connections_per_user: f64,
+    /// Email domain of synthetic users.
+    pub email_domain: String,
+}
+
+/// A destination, compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    /// Unique name.
+    pub name: String,
+    /// Host name.
+    pub host: String,
+    /// IPv4 address, if it has one.
+    pub ipv4: Option<Ipv4Addr>,
+    /// IPv6 address, if it has one.
+    pub ipv6: Option<Ipv6Addr>,
+    /// Destination port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// Origin location.
+    pub location: LatLon,
+    /// Label of the location as resolved.
+    pub location_label: String,
+    /// Country of the origin.
+    pub country: CountryId,
+    /// Proxied by Cloudflare (orange-clouded).
+    pub proxied: bool,
+    /// Accepted egress IPs; `None` accepts every source.
+    pub allowlist: Option<Vec<bool>>,
+    /// Relative request weight.
+    pub weight: f64,
+    /// Origin processing time, ms.
+    pub processing_ms: f64,
+}
+
+/// One state of the world to evaluate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// `baseline` or a failure name.
+    pub name: String,
+    /// Per data center: down in this case.
+    pub dc_down: Vec<bool>,
+    /// Per egress IP: down in this case.
+    pub egress_down: Vec<bool>,
+}
+
+/// Ingress (anycast) settings.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct IngressSettings {
+    /// Share of users landing on their second-nearest data center.
+    pub second_nearest_share: f64,
+    /// Share of users landing on their third-nearest data center.
+    pub third_nearest_share: f64,
+}
+
+/// Balancing of unmatched traffic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Balancing {
+    /// Distances within this many km count as a tie.
+    pub tie_tolerance_km: f64,
+    /// Share of eligible requests that use IPv6.
+    pub ipv6_preference: f64,
+}
+
+impl Default for Balancing {
+    fn default() -> Self {
+        Self {
+            tie_tolerance_km: 0.0,
+            ipv6_preference: 1.0,
+        }
+    }
+}
+
+/// The compiled scenario.
+#[derive(Debug, Clone)]
+pub struct World {
+    /// Scenario name.
+    pub name: String,
+    /// Scenario description.
+    pub description: String,
+    /// Random seed.
+    pub seed: u64,
+    /// Total users.
+    pub users: u64,
+    /// Requests per user.
+    pub requests_per_user: u32,
+    /// Catalog data centers followed by scenario-defined ones.
+    pub datacenters: Vec<DataCenter>,
+    /// Dedicated egress IPs.
+    pub egress: Vec<Egress>,
+    /// Identity groups.
+    pub groups: Vec<Group>,
+    /// Populations, in user-index order.
+    pub populations: Vec<Population>,
+    /// Destinations.
+    pub resources: Vec<Resource>,
+    /// Weighted choice of destination per request.
+    pub resource_alias: WeightedAliasIndex<f64>,
+    /// Latency model.
+    pub latency: LatencyModel,
+    /// Ingress settings.
+    pub ingress: IngressSettings,
+    /// Balancing settings.
+    pub balancing: Balancing,
+    /// Cases, `baseline` first.
+    pub cases: Vec<Case>,
+    /// Nearest-data-center index over `datacenters`.
+    pub dc_index: NearestIndex,
+    /// Per (data center, resource): internet RTT from the data center to the resource, ms
+    /// (`dc * resources.len() + resource`).
+    pub dc_to_resource_ms: Vec<f32>,
+    /// Per (data center, egress IP): backbone RTT from the data center to the egress IP's data center, ms;
+    /// zero when they are the same data center (`dc * egress.len() + egress`).
+    pub dc_to_egress_ms: Vec<f32>,
+}
+
+impl World {
+    /// The data center an egress IP is bound to.
+    pub fn egress_dc(&self, e: EgressId) -> &DataCenter {
+        &self.datacenters[self.egress[e as usize].datacenter as usize]
+    }
+
+    /// Internet RTT from data center `dc` to resource `r`, ms.
+    #[inline]
+    pub fn resource_ms(&self, dc: DcId, r: usize) -> f32 {
+        self.dc_to_resource_ms[dc as usize * self.resources.len() + r]
+    }
+
+    /// Backbone RTT from data center `dc` to egress IP `e`'s data center, ms.
+    #[inline]
+    pub fn backbone_ms(&self, dc: DcId, e: EgressId) -> f32 {
+        self.dc_to_egress_ms[dc as usize * self.egress.len() + e as usize]
+    }
+
+    /// Index of a population by name.
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.name == name)
+    }
+
+    /// The population that user `index` belongs to.
+    pub fn population_of(&self, index: u64) -> usize {
+        self.populations
+            .partition_point(|p| p.first_user + p.users <= index)
+            .min(self.populations.len().saturating_sub(1))
+    }
+}
