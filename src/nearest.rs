@@ -143,13 +143,19 @@ impl NearestIndex {
 
     /// Fills `out` with the nearest points to `p` for which `available(index)` is true, nearest first,
     /// and returns how many were found (at most `out.len()`). Ties break by lower index. Does not allocate.
-    pub fn nearest(
+    pub fn nearest(&self, p: LatLon, available: impl Fn(u32) -> bool, out: &mut [Neighbor]) -> usize {
+        self.nearest_unit(p, &p.to_unit_vector(), available, out)
+    }
+
+    /// [`nearest`](Self::nearest) for a caller that already has the point's unit vector.
+    pub fn nearest_unit(
         &self,
         p: LatLon,
+        u: &[f64; 3],
         available: impl Fn(u32) -> bool,
         out: &mut [Neighbor],
     ) -> usize {
-        let u = p.to_unit_vector();
+        let u = *u;
         let cell = cell_of(p);
         let list = &self.candidates[self.offsets[cell] as usize..self.offsets[cell + 1] as usize];
         let n = Self::scan(&self.points, list.iter().copied(), &u, &available, out);

@@ -93,27 +93,47 @@ pub fn generate(
     )
 }
 
+/// Below this offset a local flat-earth step is accurate to well under 0.1% and avoids the spherical
+/// trigonometry that would otherwise dominate user generation.
+const FLAT_LIMIT_KM: f64 = 250.0;
+const KM_PER_DEG_LAT: f64 = crate::geodesy::EARTH_RADIUS_KM * std::f64::consts::PI / 180.0;
+
 /// Moves `anchor` by a random offset drawn from `spread`.
 fn offset(anchor: LatLon, spread: Spread, rng: &mut UserRng) -> LatLon {
-    let (distance_km, bearing_deg) = match spread {
+    let (east_km, north_km) = match spread {
         Spread::Normal { sigma_km } => {
             let east: f64 = StandardNormal.sample(rng);
             let north: f64 = StandardNormal.sample(rng);
-            (
-                sigma_km * east.hypot(north),
-                east.atan2(north).to_degrees(),
-            )
+            (sigma_km * east, sigma_km * north)
         }
         Spread::LogNormal { median_km, sigma } => {
             let z: f64 = StandardNormal.sample(rng);
-            (median_km * (sigma * z).exp(), rng.random::<f64>() * 360.0)
+            let d = median_km * (sigma * z).exp();
+            // A uniform direction without trigonometry: a point drawn uniformly in the unit disc.
+            let (x, y) = loop {
+                let x = rng.random::<f64>() * 2.0 - 1.0;
+                let y = rng.random::<f64>() * 2.0 - 1.0;
+                let r2 = x * x + y * y;
+                if r2 > 1e-12 && r2 <= 1.0 {
+                    let r = r2.sqrt();
+                    break (x / r, y / r);
+                }
+            };
+            (d * x, d * y)
         }
     };
-    if distance_km < 1e-9 {
+    let d2 = east_km * east_km + north_km * north_km;
+    if d2 < 1e-18 {
         return anchor;
     }
+    if d2 < FLAT_LIMIT_KM * FLAT_LIMIT_KM && anchor.lat.abs() < 80.0 {
+        let lat = anchor.lat + north_km / KM_PER_DEG_LAT;
+        let lon = anchor.lon + east_km / (KM_PER_DEG_LAT * anchor.lat.to_radians().cos());
+        return LatLon::new(lat.clamp(-90.0, 90.0), (lon + 540.0).rem_euclid(360.0) - 180.0);
+    }
     // Half the circumference is as far as one can go; beyond it the offset wraps meaninglessly.
-    anchor.destination(bearing_deg, distance_km.min(20_000.0))
+    let distance_km = d2.sqrt().min(20_000.0);
+    anchor.destination(east_km.atan2(north_km).to_degrees(), distance_km)
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ CONTINENTS = {"AF", "AN", "AS", "EU", "NA", "OC", "SA"}
 EXTRA_FOLDS = {
     "ı": "i", "ł": "l", "đ": "d", "ð": "d", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "ə": "e",
     "ħ": "h", "þ": "th",
-    "’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "`": "'", "–": "-", "—": "-",
+    "’": "'", "‘": "'", "ʻ": "'", "ʼ": "'", "–": "-", "—": "-",
 }
 
 # Natural Earth outlines whose iso_a3 is "-99" or has no ISO 3166 entry. Northern Cyprus and Somaliland
@@ -43,7 +43,8 @@ OUTLINE_NAME_TO_ISO2 = {
     "Norway": "NO",
 }
 
-US_STATE_SUFFIX = re.compile(r",\s*[A-Z]{2,3}$")
+# The colo list writes "Albuquerque, NM", "Adelaide, SA", "Toronto, ON": drop the state/province code.
+REGION_SUFFIX = re.compile(r",\s*[A-Z]{2,3}$")
 
 
 def search_key(text: str) -> str:
@@ -100,7 +101,7 @@ def derive_datacenters(shared: Path, continent_of: dict[str, str], out: Path) ->
         country = colo["cca2"]
         if country not in continent_of:
             fail(f"colo {code}: country {country!r} is not in geonames-countries.csv")
-        city = US_STATE_SUFFIX.sub("", colo["city"]).strip()
+        city = REGION_SUFFIX.sub("", colo["city"]).strip()
         rows.append([code, city, country, continent_of[country], colo["cf_lb_region"],
                      coord(colo["lat"]), coord(colo["lon"])])
     rows.sort(key=lambda r: r[0])

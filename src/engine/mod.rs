@@ -16,6 +16,7 @@ use crate::country_index::CountryIndex;
 use crate::error::{Error, Result};
 use crate::geodesy::LatLon;
 use crate::users::{self, User};
+pub use route::UserGeo;
 use crate::world::{DcId, EgressId, World};
 pub use metrics::{Cell, Metrics, Outcome, SamplePoint};
 pub use route::{Route, UserCase};
@@ -34,6 +35,8 @@ pub struct Site {
     pub dc: DcId,
     /// Its location.
     pub location: LatLon,
+    /// Its unit vector.
+    pub unit: [f64; 3],
     /// Egress IPs bound to it.
     pub egress: Vec<EgressId>,
 }
@@ -43,7 +46,7 @@ pub struct Prepared<'w> {
     /// The world.
     pub world: &'w World,
     /// Point → country lookup.
-    pub countries: CountryIndex,
+    pub countries: &'static CountryIndex,
     /// Dedicated egress locations.
     pub sites: Vec<Site>,
     /// Site index of each egress IP.
@@ -73,6 +76,7 @@ impl<'w> Prepared<'w> {
                     sites.push(Site {
                         dc: e.datacenter,
                         location: world.datacenters[e.datacenter as usize].location,
+                        unit: world.datacenters[e.datacenter as usize].location.to_unit_vector(),
                         egress: Vec::new(),
                     });
                     sites.len() - 1
@@ -99,7 +103,7 @@ impl<'w> Prepared<'w> {
             .collect();
         Self {
             world,
-            countries: CountryIndex::new(catalog),
+            countries: CountryIndex::embedded(),
             sites,
             site_of_egress,
             site_up,
@@ -116,16 +120,10 @@ impl<'w> Prepared<'w> {
         self.continents[c.0 as usize]
     }
 
-    /// Distance from a user to a dedicated site, km.
-    #[inline]
-    pub fn user_site_km(&self, user: &User, site: usize) -> f64 {
-        user.location.distance_km(self.sites[site].location)
-    }
-
     /// Generates user `index` (its population found by position).
     pub fn user(&self, index: u64) -> (User, users::UserRng) {
         let p = self.world.population_of(index);
-        users::generate(self.world.seed, index, p as u16, &self.world.populations[p], &self.countries)
+        users::generate(self.world.seed, index, p as u16, &self.world.populations[p], self.countries)
     }
 }
 
@@ -231,11 +229,12 @@ fn run_chunk(
     for index in range {
         let (user, mut rng) = p.user(index);
         let pop = &w.populations[user.population as usize];
+        let geo = route::UserGeo::new(p, &user);
         for (c, uc) in ucs.iter_mut().enumerate() {
-            *uc = route::user_case(p, &user, c);
+            *uc = route::user_case(p, &user, &geo, c);
             for r in 0..nres {
                 for v6 in [false, true] {
-                    routes[(c * nres + r) * 2 + v6 as usize] = route::decide(p, &user, uc, r, v6);
+                    routes[(c * nres + r) * 2 + v6 as usize] = route::decide(p, &user, &geo, uc, r, v6);
                 }
             }
         }
@@ -290,7 +289,8 @@ fn run_chunk(
                     cell.blocked += 1;
                     m.resource_blocked[ri] += 1;
                 }
-                let us = ((route.base_ms + extra) * 1000.0).round().max(0.0) as u64;
+                // Truncating after adding 0.5 rounds (the sum is never negative) without a libm call.
+                let us = ((route.base_ms + extra) * 1000.0 + 0.5) as u64;
                 cell.rtt_sum_us += us;
                 cell.rtt.record_us(us);
                 cell.country_mismatch += route.country_mismatch as u64;

@@ -8,6 +8,7 @@ use crate::catalog::CountryId;
 use crate::engine::metrics::Outcome;
 use crate::engine::Prepared;
 use crate::latency::Network;
+use crate::geodesy::unit_vector_distance_km;
 use crate::nearest::Neighbor;
 use crate::users::{user_hash, User};
 use crate::world::{DcId, EgressId};
@@ -50,19 +51,40 @@ pub struct Route {
     pub physical: DcId,
 }
 
+/// Geometry of one user computed once and shared by every case and destination.
+#[derive(Debug, Clone, Copy)]
+pub struct UserGeo {
+    /// The user's unit vector.
+    pub unit: [f64; 3],
+    /// Great-circle distance to each dedicated site, km.
+    pub site_km: [f64; 64],
+}
+
+impl UserGeo {
+    /// Computes the user's geometry against the prepared sites.
+    pub fn new(p: &Prepared, user: &User) -> Self {
+        let unit = user.location.to_unit_vector();
+        let mut site_km = [0.0; 64];
+        for (d, s) in site_km.iter_mut().zip(&p.sites) {
+            *d = unit_vector_distance_km(unit, s.unit);
+        }
+        Self { unit, site_km }
+    }
+}
+
 /// Ingress and balanced egress of `user` in `case`.
-pub fn user_case(p: &Prepared, user: &User, case: usize) -> UserCase {
+pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserCase {
     let w = p.world;
     let down = &w.cases[case].dc_down;
     let rank = anycast_rank(p, user);
     let mut near = [Neighbor { index: 0, distance_km: 0.0 }; 3];
-    let n = w.dc_index.nearest(user.location, |i| !down[i as usize], &mut near[..=rank]);
+    let n = w.dc_index.nearest_unit(user.location, &geo.unit, |i| !down[i as usize], &mut near[..=rank]);
     let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
     UserCase {
         ingress: ingress.map(|x| x.index as DcId),
         ingress_km: ingress.map_or(0.0, |x| x.distance_km as f32),
         ingress_ms: ingress.map_or(0.0, |x| w.latency.segment_rtt_ms(x.distance_km, Network::Internet) as f32),
-        balanced: balanced_egress(p, user, case),
+        balanced: balanced_egress(p, user, geo, case),
     }
 }
 
@@ -85,13 +107,13 @@ fn anycast_rank(p: &Prepared, user: &User) -> usize {
 /// Nearest available dedicated location to the user; ties (within the tolerance) and several IPs in one
 /// data center are split by rendezvous hashing on the user, so each user keeps its choice, and a failure
 /// moves only the users of the failed location.
-pub fn balanced_egress(p: &Prepared, user: &User, case: usize) -> Option<EgressId> {
+pub fn balanced_egress(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> Option<EgressId> {
     let seed = p.world.seed;
     let tol = p.world.balancing.tie_tolerance_km;
     let mut best_km = f64::INFINITY;
-    for (s, site) in p.sites.iter().enumerate() {
+    for s in 0..p.sites.len() {
         if p.site_up[case][s] {
-            best_km = best_km.min(user.location.distance_km(site.location));
+            best_km = best_km.min(geo.site_km[s]);
         }
     }
     if !best_km.is_finite() {
@@ -99,7 +121,7 @@ pub fn balanced_egress(p: &Prepared, user: &User, case: usize) -> Option<EgressI
     }
     let mut chosen: Option<(u64, usize)> = None;
     for (s, site) in p.sites.iter().enumerate() {
-        if p.site_up[case][s] && user.location.distance_km(site.location) <= best_km + tol {
+        if p.site_up[case][s] && geo.site_km[s] <= best_km + tol {
             let h = user_hash(seed, user.index, HASH_SITE ^ ((site.dc as u64) << 8));
             if chosen.is_none_or(|(bh, _)| h > bh) {
                 chosen = Some((h, s));
@@ -116,7 +138,7 @@ pub fn balanced_egress(p: &Prepared, user: &User, case: usize) -> Option<EgressI
 }
 
 /// Decides one (user, case, destination, IP version) for unmatched traffic: the balanced egress.
-pub fn decide(p: &Prepared, user: &User, uc: &UserCase, resource: usize, ipv6: bool) -> Route {
+pub fn decide(p: &Prepared, user: &User, geo: &UserGeo, uc: &UserCase, resource: usize, ipv6: bool) -> Route {
     let Some(ingress) = uc.ingress else {
         return dropped(p);
     };
@@ -125,7 +147,7 @@ pub fn decide(p: &Prepared, user: &User, uc: &UserCase, resource: usize, ipv6: b
         // No dedicated location is up: unmatched traffic can only leave through default egress.
         None => (Outcome::Default, None),
     };
-    finish(p, user, uc, ingress, resource, ipv6, outcome, egress)
+    finish(p, user, geo, uc, ingress, resource, ipv6, outcome, egress)
 }
 
 fn dropped(p: &Prepared) -> Route {
@@ -141,6 +163,7 @@ fn dropped(p: &Prepared) -> Route {
 pub fn finish(
     p: &Prepared,
     user: &User,
+    geo: &UserGeo,
     uc: &UserCase,
     ingress: DcId,
     resource: usize,
@@ -162,7 +185,7 @@ pub fn finish(
     };
     let apparent_country: CountryId = w.datacenters[apparent_dc as usize].country;
     let apparent_km = match egress {
-        Some(e) => p.user_site_km(user, p.site_of_egress[e as usize]),
+        Some(e) => geo.site_km[p.site_of_egress[e as usize]],
         None => uc.ingress_km as f64,
     };
     let blocked = match (&r.allowlist, egress) {

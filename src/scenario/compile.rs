@@ -163,7 +163,7 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
     let datacenters = datacenters(&mut cx, catalog, &raw.datacenter);
     let egress = egress_ips(&mut cx, &datacenters, &raw.egress);
     let mut groups = declared_groups(&mut cx, &raw.group);
-    let country_index = CountryIndex::new(catalog);
+    let country_index = CountryIndex::embedded();
     let dc_index = NearestIndex::new(&datacenters.iter().map(|d| d.location).collect::<Vec<_>>());
 
     let requests_per_user = match (&overrides.requests_per_user, raw.simulation.as_ref().and_then(|s| s.requests_per_user.as_ref())) {
@@ -178,7 +178,7 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         .and_then(|v| cx.count(v, "users", MAX_USERS));
 
     let populations = populations(&mut cx, catalog, &datacenters, &dc_index, &mut groups, &raw.population, sim_users, overrides.users);
-    let resources = resources(&mut cx, catalog, &country_index, &datacenters, &egress, &raw.resource);
+    let resources = resources(&mut cx, catalog, country_index, &datacenters, &egress, &raw.resource);
 
     if raw.egress.is_empty() {
         cx.errors.push(InputError::in_file(source, "the scenario defines no dedicated egress IPs").with_help(
@@ -316,7 +316,7 @@ fn datacenters(cx: &mut Ctx, catalog: &Catalog, raw: &[RawDataCenter]) -> Vec<Da
             cx.err_help(
                 d.country.span(),
                 format!("unknown country `{}`: expected an ISO 3166-1 alpha-2 code", d.country.get_ref()),
-                catalog.suggest_country(d.country.get_ref()).map(|s| format!("did you mean `{s}`?")),
+                catalog.suggest_country(d.country.get_ref()).map(|s| format!("did you mean {s}?")),
             );
             continue;
         };
@@ -685,7 +685,7 @@ fn placement(
             match catalog.country_by_code(c.get_ref()).or_else(|| catalog.country_by_name(c.get_ref())) {
                 Some(id) => (catalog.cities_in_country(id).to_vec(), format!("cities of {}", catalog.country(id).name)),
                 None => {
-                    cx.err_help(c.span(), format!("unknown country `{}`", c.get_ref()), catalog.suggest_country(c.get_ref()).map(|s| format!("did you mean `{s}`?")));
+                    cx.err_help(c.span(), format!("unknown country `{}`", c.get_ref()), catalog.suggest_country(c.get_ref()).map(|s| format!("did you mean {s}?")));
                     return None;
                 }
             }

@@ -27,7 +27,11 @@ pub struct Span {
 impl Span {
     /// The span from the start of `self` to the end of `other`.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start, end: other.end.max(self.start), column: self.column }
+        Span {
+            start: self.start,
+            end: other.end.max(self.start),
+            column: self.column,
+        }
     }
 }
 
@@ -102,7 +106,10 @@ pub struct Literal {
 impl Literal {
     /// A literal without source position.
     pub fn new(value: Value) -> Self {
-        Literal { value, span: Span::default() }
+        Literal {
+            value,
+            span: Span::default(),
+        }
     }
 }
 
@@ -212,13 +219,26 @@ impl Comparison {
     /// A comparison without source positions.
     pub fn new(field: Field, op: CompareOp, rhs: Rhs) -> Self {
         let span = Span::default();
-        Comparison { field, field_span: span, op, op_span: span, rhs, span }
+        Comparison {
+            field,
+            field_span: span,
+            op,
+            op_span: span,
+            rhs,
+            span,
+        }
     }
 
     /// Writes the comparison, with `[*]` after the field when `element` is set.
     fn write(&self, f: &mut fmt::Formatter<'_>, element: bool) -> fmt::Result {
         let star = if element { "[*]" } else { "" };
-        write!(f, "{}{star} {} {}", self.field, self.op, self.rhs)
+        match &self.rhs {
+            // A hand-built `in` with a single value still prints as parseable text.
+            Rhs::Value(l) if self.op.takes_set() => {
+                write!(f, "{}{star} {} {{{}}}", self.field, self.op, l.value)
+            }
+            rhs => write!(f, "{}{star} {} {rhs}", self.field, self.op),
+        }
     }
 }
 
@@ -307,7 +327,10 @@ impl Expr {
             rhs: match &c.rhs {
                 Rhs::Value(l) => Rhs::Value(Literal::new(l.value.clone())),
                 Rhs::Set { items, .. } => Rhs::Set {
-                    items: items.iter().map(|l| Literal::new(l.value.clone())).collect(),
+                    items: items
+                        .iter()
+                        .map(|l| Literal::new(l.value.clone()))
+                        .collect(),
                     span: none,
                 },
             },
@@ -315,15 +338,31 @@ impl Expr {
         };
         let strip_all = |ops: &[Expr]| ops.iter().map(Expr::without_spans).collect();
         match self {
-            Expr::Or { operands, .. } => Expr::Or { operands: strip_all(operands), span: none },
-            Expr::Xor { operands, .. } => Expr::Xor { operands: strip_all(operands), span: none },
-            Expr::And { operands, .. } => Expr::And { operands: strip_all(operands), span: none },
-            Expr::Not { operand, .. } => {
-                Expr::Not { operand: Box::new(operand.without_spans()), span: none }
-            }
+            Expr::Or { operands, .. } => Expr::Or {
+                operands: strip_all(operands),
+                span: none,
+            },
+            Expr::Xor { operands, .. } => Expr::Xor {
+                operands: strip_all(operands),
+                span: none,
+            },
+            Expr::And { operands, .. } => Expr::And {
+                operands: strip_all(operands),
+                span: none,
+            },
+            Expr::Not { operand, .. } => Expr::Not {
+                operand: Box::new(operand.without_spans()),
+                span: none,
+            },
             Expr::Compare(c) => Expr::Compare(strip_cmp(c)),
-            Expr::Any { cmp, .. } => Expr::Any { cmp: strip_cmp(cmp), span: none },
-            Expr::All { cmp, .. } => Expr::All { cmp: strip_cmp(cmp), span: none },
+            Expr::Any { cmp, .. } => Expr::Any {
+                cmp: strip_cmp(cmp),
+                span: none,
+            },
+            Expr::All { cmp, .. } => Expr::All {
+                cmp: strip_cmp(cmp),
+                span: none,
+            },
         }
     }
 
@@ -340,7 +379,12 @@ impl Expr {
     /// Writes a chain `a OP b OP c`. An operand of the same or a looser level is parenthesised: a
     /// looser one because precedence requires it, the same level because the tree records explicit
     /// grouping (`a and (b and c)`) that an unparenthesised print would flatten.
-    fn write_chain(f: &mut fmt::Formatter<'_>, operands: &[Expr], op: &str, level: Prec) -> fmt::Result {
+    fn write_chain(
+        f: &mut fmt::Formatter<'_>,
+        operands: &[Expr],
+        op: &str,
+        level: Prec,
+    ) -> fmt::Result {
         for (i, e) in operands.iter().enumerate() {
             if i > 0 {
                 write!(f, " {op} ")?;
@@ -396,9 +440,15 @@ mod tests {
 
     #[test]
     fn prints_values() {
-        assert_eq!(Value::Str("a\"b\\c\n".into()).to_string(), r#""a\"b\\c\x0a""#);
+        assert_eq!(
+            Value::Str("a\"b\\c\n".into()).to_string(),
+            r#""a\"b\\c\x0a""#
+        );
         assert_eq!(Value::IntRange(8000, 8080).to_string(), "8000..8080");
-        assert_eq!(Value::Cidr("2001:db8::".parse().unwrap(), 32).to_string(), "2001:db8::/32");
+        assert_eq!(
+            Value::Cidr("2001:db8::".parse().unwrap(), 32).to_string(),
+            "2001:db8::/32"
+        );
         assert_eq!(
             Value::IpRange("10.0.0.1".parse().unwrap(), "10.0.0.9".parse().unwrap()).to_string(),
             "10.0.0.1..10.0.0.9"
@@ -409,19 +459,43 @@ mod tests {
     fn prints_minimal_parentheses() {
         let a = Expr::Compare(cmp(Field::DstPort, CompareOp::Eq, Value::Int(1)));
         let b = Expr::Compare(cmp(Field::DstPort, CompareOp::Eq, Value::Int(2)));
-        let and = Expr::And { operands: vec![a.clone(), b.clone()], span: Span::default() };
-        let or = Expr::Or { operands: vec![and.clone(), a.clone()], span: Span::default() };
-        assert_eq!(or.to_string(), "net.dst.port == 1 and net.dst.port == 2 or net.dst.port == 1");
-        let and2 = Expr::And { operands: vec![a.clone(), or.clone()], span: Span::default() };
+        let and = Expr::And {
+            operands: vec![a.clone(), b.clone()],
+            span: Span::default(),
+        };
+        let or = Expr::Or {
+            operands: vec![and.clone(), a.clone()],
+            span: Span::default(),
+        };
+        assert_eq!(
+            or.to_string(),
+            "net.dst.port == 1 and net.dst.port == 2 or net.dst.port == 1"
+        );
+        let and2 = Expr::And {
+            operands: vec![a.clone(), or.clone()],
+            span: Span::default(),
+        };
         assert!(and2.to_string().contains("== 1 and (net.dst.port == 1 and"));
-        let nested = Expr::And { operands: vec![a.clone(), and.clone()], span: Span::default() };
+        let nested = Expr::And {
+            operands: vec![a.clone(), and.clone()],
+            span: Span::default(),
+        };
         assert_eq!(
             nested.to_string(),
             "net.dst.port == 1 and (net.dst.port == 1 and net.dst.port == 2)"
         );
-        let not = Expr::Not { operand: Box::new(and), span: Span::default() };
-        assert_eq!(not.to_string(), "not (net.dst.port == 1 and net.dst.port == 2)");
-        let not_cmp = Expr::Not { operand: Box::new(b), span: Span::default() };
+        let not = Expr::Not {
+            operand: Box::new(and),
+            span: Span::default(),
+        };
+        assert_eq!(
+            not.to_string(),
+            "not (net.dst.port == 1 and net.dst.port == 2)"
+        );
+        let not_cmp = Expr::Not {
+            operand: Box::new(b),
+            span: Span::default(),
+        };
         assert_eq!(not_cmp.to_string(), "not net.dst.port == 2");
     }
 
@@ -431,20 +505,53 @@ mod tests {
             Field::GroupNames,
             CompareOp::In,
             Rhs::Set {
-                items: vec![Literal::new(Value::Str("finance".into())), Literal::new(Value::Str("hr".into()))],
+                items: vec![
+                    Literal::new(Value::Str("finance".into())),
+                    Literal::new(Value::Str("hr".into())),
+                ],
                 span: Span::default(),
             },
         );
-        let any = Expr::Any { cmp: c.clone(), span: Span::default() };
-        assert_eq!(any.to_string(), r#"any(identity.groups.name[*] in {"finance" "hr"})"#);
-        let all = Expr::All { cmp: Comparison { op: CompareOp::NotIn, ..c }, span: Span::default() };
-        assert_eq!(all.to_string(), r#"all(identity.groups.name[*] not in {"finance" "hr"})"#);
+        let any = Expr::Any {
+            cmp: c.clone(),
+            span: Span::default(),
+        };
+        assert_eq!(
+            any.to_string(),
+            r#"any(identity.groups.name[*] in {"finance" "hr"})"#
+        );
+        let all = Expr::All {
+            cmp: Comparison {
+                op: CompareOp::NotIn,
+                ..c
+            },
+            span: Span::default(),
+        };
+        assert_eq!(
+            all.to_string(),
+            r#"all(identity.groups.name[*] not in {"finance" "hr"})"#
+        );
     }
 
     #[test]
     fn span_to_joins() {
-        let a = Span { start: 3, end: 5, column: 4 };
-        let b = Span { start: 9, end: 12, column: 10 };
-        assert_eq!(a.to(b), Span { start: 3, end: 12, column: 4 });
+        let a = Span {
+            start: 3,
+            end: 5,
+            column: 4,
+        };
+        let b = Span {
+            start: 9,
+            end: 12,
+            column: 10,
+        };
+        assert_eq!(
+            a.to(b),
+            Span {
+                start: 3,
+                end: 12,
+                column: 4
+            }
+        );
     }
 }

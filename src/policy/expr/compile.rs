@@ -65,10 +65,17 @@ pub struct Universe {
 
 /// Type-checks `expr` and compiles it against `universe`. Returns the compiled form and any warnings
 /// (names the universe does not declare, literals that can never match).
-pub fn compile(expr: &Expr, universe: &Universe) -> Result<(CompiledExpr, Vec<Warning>), ExprError> {
+pub fn compile(
+    expr: &Expr,
+    universe: &Universe,
+) -> Result<(CompiledExpr, Vec<Warning>), ExprError> {
     for (what, n, max) in [
         ("groups", universe.groups.len(), MAX_GROUPS),
-        ("posture checks", universe.posture_checks.len(), MAX_POSTURE_CHECKS),
+        (
+            "posture checks",
+            universe.posture_checks.len(),
+            MAX_POSTURE_CHECKS,
+        ),
         ("virtual networks", universe.vnets.len(), MAX_VNETS),
     ] {
         if n > max {
@@ -81,6 +88,7 @@ pub fn compile(expr: &Expr, universe: &Universe) -> Result<(CompiledExpr, Vec<Wa
     let mut c = Compiler {
         universe,
         nodes: Vec::new(),
+        costs: Vec::new(),
         children: Vec::new(),
         warnings: Vec::new(),
         fields: FieldSet::EMPTY,
@@ -97,13 +105,18 @@ pub fn compile(expr: &Expr, universe: &Universe) -> Result<(CompiledExpr, Vec<Wa
 }
 
 /// Parses and compiles in one step.
-pub fn compile_str(src: &str, universe: &Universe) -> Result<(CompiledExpr, Vec<Warning>), ExprError> {
+pub fn compile_str(
+    src: &str,
+    universe: &Universe,
+) -> Result<(CompiledExpr, Vec<Warning>), ExprError> {
     compile(&super::parse(src)?, universe)
 }
 
 struct Compiler<'u> {
     universe: &'u Universe,
     nodes: Vec<Node>,
+    /// Estimated evaluation cost of each node, parallel to `nodes`.
+    costs: Vec<u32>,
     children: Vec<u32>,
     warnings: Vec<Warning>,
     fields: FieldSet,
@@ -117,7 +130,16 @@ const MAX_TREE_DEPTH: usize = 4 * MAX_DEPTH + 4;
 fn type_error(lit: &Literal, field: Field, expected: &str) -> ExprError {
     let mut e = ExprError::new(
         lit.span,
-        format!("expected {expected} for `{field}`, found {} `{}`", lit.value.describe(), lit.value),
+        match &lit.value {
+            Value::Str(_) => format!(
+                "expected {expected} for `{field}`, found a string {}",
+                lit.value
+            ),
+            v => format!(
+                "expected {expected} for `{field}`, found {} `{v}`",
+                v.describe()
+            ),
+        },
     );
     if let Value::Str(s) = &lit.value {
         if s.parse::<i64>().is_ok() || s.parse::<IpAddr>().is_ok() {
@@ -131,24 +153,53 @@ fn type_error(lit: &Literal, field: Field, expected: &str) -> ExprError {
 
 impl Compiler<'_> {
     fn push(&mut self, node: Node) -> u32 {
+        let cost = match &node {
+            Node::Leaf(leaf) => leaf.cost(),
+            Node::Not(c) => self.cost_of(*c),
+            Node::And { start, len } | Node::Or { start, len } | Node::Xor { start, len } => {
+                let (start, len) = (*start as usize, *len as usize);
+                self.children
+                    .get(start..start + len)
+                    .unwrap_or(&[])
+                    .iter()
+                    .fold(0u32, |acc, c| acc.saturating_add(self.cost_of(*c)))
+            }
+        };
         self.nodes.push(node);
+        self.costs.push(cost);
         // The arena holds at most one node per source token (≤ 16 KiB of source), far below u32::MAX.
         u32::try_from(self.nodes.len() - 1).unwrap_or(u32::MAX)
     }
 
+    fn cost_of(&self, id: u32) -> u32 {
+        self.costs.get(id as usize).copied().unwrap_or(0)
+    }
+
     fn warn(&mut self, span: Span, message: String) {
-        self.warnings.push(Warning { message, offset: span.start });
+        self.warnings.push(Warning {
+            message,
+            offset: span.start,
+        });
     }
 
     fn expr(&mut self, e: &Expr) -> Result<u32, ExprError> {
         self.depth += 1;
         if self.depth > MAX_TREE_DEPTH {
-            return Err(ExprError::new(e.span(), format!("expected at most {MAX_TREE_DEPTH} levels of expression tree, found more")));
+            return Err(ExprError::new(
+                e.span(),
+                format!("expected at most {MAX_TREE_DEPTH} levels of expression tree, found more"),
+            ));
         }
         let id = match e {
-            Expr::Or { operands, .. } => self.chain(operands, |start, len| Node::Or { start, len })?,
-            Expr::And { operands, .. } => self.chain(operands, |start, len| Node::And { start, len })?,
-            Expr::Xor { operands, .. } => self.chain(operands, |start, len| Node::Xor { start, len })?,
+            Expr::Or { operands, .. } => {
+                self.chain(operands, true, |start, len| Node::Or { start, len })?
+            }
+            Expr::And { operands, .. } => {
+                self.chain(operands, true, |start, len| Node::And { start, len })?
+            }
+            Expr::Xor { operands, .. } => {
+                self.chain(operands, false, |start, len| Node::Xor { start, len })?
+            }
             Expr::Not { operand, .. } => {
                 let inner = self.expr(operand)?;
                 self.push(Node::Not(inner))
@@ -170,8 +221,22 @@ impl Compiler<'_> {
         Ok(id)
     }
 
-    fn chain(&mut self, operands: &[Expr], make: fn(u32, u32) -> Node) -> Result<u32, ExprError> {
-        let ids = operands.iter().map(|o| self.expr(o)).collect::<Result<Vec<_>, _>>()?;
+    /// Compiles the operands of a chain. Operands of `and`/`or` are pure, so they are reordered
+    /// cheapest first (stable, so equal costs keep written order): short-circuiting then skips the
+    /// expensive tests (regexes, array scans) whenever a cheap one already decides.
+    fn chain(
+        &mut self,
+        operands: &[Expr],
+        short_circuits: bool,
+        make: fn(u32, u32) -> Node,
+    ) -> Result<u32, ExprError> {
+        let mut ids = operands
+            .iter()
+            .map(|o| self.expr(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        if short_circuits {
+            ids.sort_by_key(|id| self.cost_of(*id));
+        }
         let start = u32::try_from(self.children.len()).unwrap_or(u32::MAX);
         let len = u32::try_from(ids.len()).unwrap_or(u32::MAX);
         self.children.extend(ids);
@@ -194,8 +259,15 @@ impl Compiler<'_> {
             (ValueType::Scalar(_), Some((q, span))) => {
                 let name = if q == Quant::Any { "any" } else { "all" };
                 return Err(ExprError::new(
-                    if c.field_span == Span::default() { span } else { c.field_span },
-                    format!("expected an array field inside {name}(...), found `{field}`, which is {}", vt.element().describe()),
+                    if c.field_span == Span::default() {
+                        span
+                    } else {
+                        c.field_span
+                    },
+                    format!(
+                        "expected an array field inside {name}(...), found `{field}`, which is {}",
+                        vt.element().describe()
+                    ),
                 )
                 .with_hint(format!("compare it directly: {field} {} {}", c.op, c.rhs)));
             }
@@ -208,16 +280,28 @@ impl Compiler<'_> {
             Rhs::Value(l) => std::slice::from_ref(l),
             Rhs::Set { items, span } => {
                 if !c.op.takes_set() {
-                    return Err(ExprError::new(*span, format!("expected a single value after `{}`, found a set", c.op))
-                        .with_hint(format!("use `in` to test membership: {field} in {}", c.rhs)));
+                    return Err(ExprError::new(
+                        *span,
+                        format!("expected a single value after `{}`, found a set", c.op),
+                    )
+                    .with_hint(format!("use `in` to test membership: {field} in {}", c.rhs)));
                 }
                 items
             }
         };
         if !c.op.takes_set() {
-            if let Some(l) = values.iter().find(|l| matches!(l.value, Value::IntRange(..) | Value::IpRange(..))) {
-                return Err(ExprError::new(l.span, format!("expected a single value after `{}`, found a range", c.op))
-                    .with_hint(format!("ranges are only allowed inside a set: {field} in {{{}}}", l.value)));
+            if let Some(l) = values
+                .iter()
+                .find(|l| matches!(l.value, Value::IntRange(..) | Value::IpRange(..)))
+            {
+                return Err(ExprError::new(
+                    l.span,
+                    format!("expected a single value after `{}`, found a range", c.op),
+                )
+                .with_hint(format!(
+                    "ranges are only allowed inside a set: {field} in {{{}}}",
+                    l.value
+                )));
             }
         }
         let q = quant.map_or(Quant::Any, |(q, _)| q);
@@ -231,10 +315,16 @@ impl Compiler<'_> {
     fn check_operator(&self, c: &Comparison, elem: ScalarType) -> Result<(), ExprError> {
         let field = c.field;
         match c.op {
-            CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge if elem != ScalarType::Int => {
+            CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge
+                if elem != ScalarType::Int =>
+            {
                 let mut e = ExprError::new(
                     c.op_span,
-                    format!("expected an integer field for `{}`, found `{field}`, which is {}", c.op, elem.describe()),
+                    format!(
+                        "expected an integer field for `{}`, found `{field}`, which is {}",
+                        c.op,
+                        elem.describe()
+                    ),
                 );
                 if elem == ScalarType::Ip {
                     e = e.with_hint(format!("test address ranges with a set: {field} in {{10.0.0.0/8 192.0.2.1..192.0.2.9}}"));
@@ -243,12 +333,17 @@ impl Compiler<'_> {
             }
             CompareOp::Matches if elem != ScalarType::Str => {
                 let hint = match elem {
-                    ScalarType::Ip => format!("match addresses with CIDRs or ranges: {field} in {{10.0.0.0/8}}"),
+                    ScalarType::Ip => {
+                        format!("match addresses with CIDRs or ranges: {field} in {{10.0.0.0/8}}")
+                    }
                     _ => format!("match numbers with a set or range: {field} in {{8000..8080}}"),
                 };
                 Err(ExprError::new(
                     c.op_span,
-                    format!("expected a string field for `matches`, found `{field}`, which is {}", elem.describe()),
+                    format!(
+                        "expected a string field for `matches`, found `{field}`, which is {}",
+                        elem.describe()
+                    ),
                 )
                 .with_hint(hint))
             }
@@ -256,7 +351,13 @@ impl Compiler<'_> {
         }
     }
 
-    fn ip_leaf(&mut self, field: Field, op: CompareOp, values: &[Literal], negate: bool) -> Result<Leaf, ExprError> {
+    fn ip_leaf(
+        &mut self,
+        field: Field,
+        op: CompareOp,
+        values: &[Literal],
+        negate: bool,
+    ) -> Result<Leaf, ExprError> {
         let mut ranges = Vec::with_capacity(values.len());
         for lit in values {
             ranges.push(match lit.value {
@@ -264,7 +365,10 @@ impl Compiler<'_> {
                 Value::Cidr(ip, prefix) => {
                     let (lo, hi) = cidr_bounds(ip, prefix);
                     if lo != ip {
-                        self.warn(lit.span, format!("`{}` has host bits set; it means {lo}/{prefix}", lit.value));
+                        self.warn(
+                            lit.span,
+                            format!("`{}` has host bits set; it means {lo}/{prefix}", lit.value),
+                        );
                     }
                     (lo, hi)
                 }
@@ -280,12 +384,26 @@ impl Compiler<'_> {
             });
         }
         let Some(ip_field) = eval::ip_field(field) else {
-            return Err(ExprError::new(values.first().map_or(Span::default(), |l| l.span), format!("`{field}` is not an IP field")));
+            return Err(ExprError::new(
+                values.first().map_or(Span::default(), |l| l.span),
+                format!("`{field}` is not an IP field"),
+            ));
         };
-        Ok(Leaf::Ip { field: ip_field, set: IpSet::from_ranges(ranges), negate })
+        Ok(Leaf::Ip {
+            field: ip_field,
+            set: IpSet::from_ranges(ranges),
+            negate,
+        })
     }
 
-    fn int_leaf(&mut self, field: Field, op: CompareOp, values: &[Literal], negate: bool, quant: Quant) -> Result<Leaf, ExprError> {
+    fn int_leaf(
+        &mut self,
+        field: Field,
+        op: CompareOp,
+        values: &[Literal],
+        negate: bool,
+        quant: Quant,
+    ) -> Result<Leaf, ExprError> {
         let (min, max, what) = if field == Field::AppIds {
             (0, i64::from(u32::MAX), "application id")
         } else {
@@ -295,23 +413,36 @@ impl Compiler<'_> {
         for lit in values {
             // An empty range (`< i64::MIN`, `> i64::MAX`) is written (1, 0).
             let (lo, hi) = match (&lit.value, op) {
-                (Value::Int(v), CompareOp::Lt) => v.checked_sub(1).map_or((1, 0), |h| (i64::MIN, h)),
+                (Value::Int(v), CompareOp::Lt) => {
+                    v.checked_sub(1).map_or((1, 0), |h| (i64::MIN, h))
+                }
                 (Value::Int(v), CompareOp::Le) => (i64::MIN, *v),
-                (Value::Int(v), CompareOp::Gt) => v.checked_add(1).map_or((1, 0), |l| (l, i64::MAX)),
+                (Value::Int(v), CompareOp::Gt) => {
+                    v.checked_add(1).map_or((1, 0), |l| (l, i64::MAX))
+                }
                 (Value::Int(v), CompareOp::Ge) => (*v, i64::MAX),
                 (Value::Int(v), _) => (*v, *v),
                 (Value::IntRange(lo, hi), _) => (*lo, *hi),
                 _ => {
-                    let expected = if op.takes_set() { "an integer or integer range" } else { "an integer" };
+                    let expected = if op.takes_set() {
+                        "an integer or integer range"
+                    } else {
+                        "an integer"
+                    };
                     return Err(type_error(lit, field, expected));
                 }
             };
             if lo > hi || hi < min || lo > max {
                 let shown = match op {
-                    CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge => format!("{op} {}", lit.value),
+                    CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge => {
+                        format!("{op} {}", lit.value)
+                    }
                     _ => lit.value.to_string(),
                 };
-                self.warn(lit.span, format!("`{shown}` cannot match any {what} ({min}..={max})"));
+                self.warn(
+                    lit.span,
+                    format!("`{shown}` cannot match any {what} ({min}..={max})"),
+                );
             }
             ranges.push((lo, hi));
         }
@@ -320,12 +451,26 @@ impl Compiler<'_> {
             return Ok(Leaf::AppIds { quant, set, negate });
         }
         match eval::port_field(field) {
-            Some(pf) => Ok(Leaf::Port { field: pf, set, negate }),
-            None => Err(ExprError::new(values.first().map_or(Span::default(), |l| l.span), format!("`{field}` is not an integer field"))),
+            Some(pf) => Ok(Leaf::Port {
+                field: pf,
+                set,
+                negate,
+            }),
+            None => Err(ExprError::new(
+                values.first().map_or(Span::default(), |l| l.span),
+                format!("`{field}` is not an integer field"),
+            )),
         }
     }
 
-    fn str_leaf(&mut self, field: Field, op: CompareOp, values: &[Literal], negate: bool, quant: Quant) -> Result<Leaf, ExprError> {
+    fn str_leaf(
+        &mut self,
+        field: Field,
+        op: CompareOp,
+        values: &[Literal],
+        negate: bool,
+        quant: Quant,
+    ) -> Result<Leaf, ExprError> {
         let mut strings = Vec::with_capacity(values.len());
         for lit in values {
             match &lit.value {
@@ -339,7 +484,10 @@ impl Compiler<'_> {
         } else {
             for (s, span) in &strings {
                 if let Some(why) = suspicious(field, s) {
-                    self.warn(*span, format!("`{field}` compared with \"{s}\": {why}; it never matches"));
+                    self.warn(
+                        *span,
+                        format!("`{field}` compared with \"{s}\": {why}; it never matches"),
+                    );
                 }
             }
             match strings.as_slice() {
@@ -353,10 +501,21 @@ impl Compiler<'_> {
             Field::GroupNames | Field::GroupIds | Field::GroupEmails | Field::PosturePassed => {
                 Ok(self.bits_leaf(field, &matcher, &strings, negate, quant, values_span))
             }
-            Field::Domains => Ok(Leaf::Domains { quant, matcher, negate }),
+            Field::Domains => Ok(Leaf::Domains {
+                quant,
+                matcher,
+                negate,
+            }),
             _ => match eval::str_field(field) {
-                Some(sf) => Ok(Leaf::Str { field: sf, matcher, negate }),
-                None => Err(ExprError::new(values_span, format!("`{field}` is not a string field"))),
+                Some(sf) => Ok(Leaf::Str {
+                    field: sf,
+                    matcher,
+                    negate,
+                }),
+                None => Err(ExprError::new(
+                    values_span,
+                    format!("`{field}` is not a string field"),
+                )),
             },
         }
     }
@@ -365,19 +524,42 @@ impl Compiler<'_> {
     fn universe_names(&self, field: Field) -> (Vec<&str>, &'static str) {
         let u = self.universe;
         match field {
-            Field::GroupNames => (u.groups.iter().map(|g| g.name.as_str()).collect(), "group name"),
+            Field::GroupNames => (
+                u.groups.iter().map(|g| g.name.as_str()).collect(),
+                "group name",
+            ),
             Field::GroupIds => (u.groups.iter().map(|g| g.id.as_str()).collect(), "group id"),
-            Field::GroupEmails => (u.groups.iter().map(|g| g.email.as_str()).collect(), "group email"),
-            Field::PosturePassed => (u.posture_checks.iter().map(String::as_str).collect(), "posture check"),
-            _ => (u.vnets.iter().map(String::as_str).collect(), "virtual network"),
+            Field::GroupEmails => (
+                u.groups.iter().map(|g| g.email.as_str()).collect(),
+                "group email",
+            ),
+            Field::PosturePassed => (
+                u.posture_checks.iter().map(String::as_str).collect(),
+                "posture check",
+            ),
+            _ => (
+                u.vnets.iter().map(String::as_str).collect(),
+                "virtual network",
+            ),
         }
     }
 
     /// Indexes of the universe names the matcher accepts, warning about literals (or a regex) that
     /// match none of them.
-    fn resolve(&mut self, field: Field, matcher: &StrMatcher, literals: &[(&str, Span)], span: Span) -> Vec<usize> {
+    fn resolve(
+        &mut self,
+        field: Field,
+        matcher: &StrMatcher,
+        literals: &[(&str, Span)],
+        span: Span,
+    ) -> Vec<usize> {
         let (names, noun) = self.universe_names(field);
-        let hits: Vec<usize> = names.iter().enumerate().filter(|(_, n)| matcher.matches(n)).map(|(i, _)| i).collect();
+        let hits: Vec<usize> = names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matcher.matches(n))
+            .map(|(i, _)| i)
+            .collect();
         let mut warnings = Vec::new();
         if let StrMatcher::Regex(re) = matcher {
             if hits.is_empty() {
@@ -386,7 +568,12 @@ impl Compiler<'_> {
         } else {
             for (lit, lit_span) in literals {
                 if !names.contains(lit) {
-                    warnings.push((*lit_span, format!("no {noun} \"{lit}\" is declared in the scenario; it never matches")));
+                    warnings.push((
+                        *lit_span,
+                        format!(
+                            "no {noun} \"{lit}\" is declared in the scenario; it never matches"
+                        ),
+                    ));
                 }
             }
         }
@@ -396,23 +583,47 @@ impl Compiler<'_> {
         hits
     }
 
-    fn vnet_leaf(&mut self, matcher: &StrMatcher, literals: &[(&str, Span)], negate: bool, span: Span) -> Leaf {
+    fn vnet_leaf(
+        &mut self,
+        matcher: &StrMatcher,
+        literals: &[(&str, Span)],
+        negate: bool,
+        span: Span,
+    ) -> Leaf {
         let hits = self.resolve(Field::VnetId, matcher, literals, span);
         // `compile` rejected universes with more than u16::MAX vnets, so every index fits.
-        let set: Box<[u16]> = hits.into_iter().filter_map(|i| u16::try_from(i).ok()).collect();
+        let set: Box<[u16]> = hits
+            .into_iter()
+            .filter_map(|i| u16::try_from(i).ok())
+            .collect();
         if set.is_empty() && !negate {
             return Leaf::Const(false);
         }
         Leaf::Vnet { set, negate }
     }
 
-    fn bits_leaf(&mut self, field: Field, matcher: &StrMatcher, literals: &[(&str, Span)], negate: bool, quant: Quant, span: Span) -> Leaf {
+    fn bits_leaf(
+        &mut self,
+        field: Field,
+        matcher: &StrMatcher,
+        literals: &[(&str, Span)],
+        negate: bool,
+        quant: Quant,
+        span: Span,
+    ) -> Leaf {
         let hits = self.resolve(field, matcher, literals, span);
         let universe_size = self.universe_names(field).0.len();
-        let mask: BitSet256 = hits.into_iter().filter_map(|i| u8::try_from(i).ok()).collect();
+        let mask: BitSet256 = hits
+            .into_iter()
+            .filter_map(|i| u8::try_from(i).ok())
+            .collect();
         // The element test is "member is in mask" (or not in it, when negated); facts only ever hold
         // declared members, so the complement is taken within the declared ones.
-        let mask = if negate { BitSet256::first_n(universe_size).difference(&mask) } else { mask };
+        let mask = if negate {
+            BitSet256::first_n(universe_size).difference(&mask)
+        } else {
+            mask
+        };
         if field == Field::PosturePassed {
             Leaf::Posture { quant, mask }
         } else {
@@ -424,14 +635,22 @@ impl Compiler<'_> {
 /// Why comparing `field` with the literal `s` can never match, if it obviously cannot.
 fn suspicious(field: Field, s: &str) -> Option<&'static str> {
     match field {
-        Field::SrcCountry | Field::DstCountry if !(s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())) => {
+        Field::SrcCountry | Field::DstCountry
+            if !(s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase())) =>
+        {
             Some("country codes are two uppercase letters (ISO 3166-1 alpha-2)")
         }
-        Field::SrcContinent | Field::DstContinent if !["AF", "AN", "AS", "EU", "NA", "OC", "SA"].contains(&s) => {
+        Field::SrcContinent | Field::DstContinent
+            if !["AF", "AN", "AS", "EU", "NA", "OC", "SA"].contains(&s) =>
+        {
             Some("continent codes are AF, AN, AS, EU, NA, OC or SA")
         }
-        Field::Protocol if !["tcp", "udp", "icmp"].contains(&s) => Some("protocols are \"tcp\", \"udp\" or \"icmp\""),
-        Field::Host | Field::Domains if s.bytes().any(|b| b.is_ascii_uppercase()) || s.ends_with('.') => {
+        Field::Protocol if !["tcp", "udp", "icmp"].contains(&s) => {
+            Some("protocols are \"tcp\", \"udp\" or \"icmp\"")
+        }
+        Field::Host | Field::Domains
+            if s.bytes().any(|b| b.is_ascii_uppercase()) || s.ends_with('.') =>
+        {
             Some("host names are lowercase without a trailing dot")
         }
         _ => None,
@@ -443,15 +662,29 @@ fn build_regex(pattern: &str, span: Span) -> Result<regex::Regex, ExprError> {
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|e| {
-            let text = e.to_string();
-            // Syntax errors render their own multi-line caret diagram; keep only the reason.
-            let reason = text
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("error: "))
-                .unwrap_or(text.trim())
-                .to_string();
-            ExprError::new(span, format!("expected a valid regex, found an invalid one: {reason}"))
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => ExprError::new(
+                span,
+                format!(
+                    "expected a regex that compiles to at most {limit} bytes, found a larger one"
+                ),
+            )
+            .with_hint(
+                "simplify the pattern; large counted repetitions such as {1000} are expensive",
+            ),
+            other => {
+                let text = other.to_string();
+                // Syntax errors render their own multi-line caret diagram; keep only the reason.
+                let reason = text
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("error: "))
+                    .unwrap_or(text.trim())
+                    .to_string();
+                ExprError::new(
+                    span,
+                    format!("expected a valid regex, found an invalid one: {reason}"),
+                )
                 .with_hint("the syntax is Rust's regex crate (https://docs.rs/regex)")
+            }
         })
 }

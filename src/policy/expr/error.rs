@@ -53,7 +53,13 @@ impl ExprError {
     pub fn render(&self, source: &str) -> String {
         let chars: Vec<char> = source
             .chars()
-            .map(|c| if c.is_whitespace() || c.is_control() { ' ' } else { c })
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .collect();
         let col = self.column.saturating_sub(1).min(chars.len());
         let width = source
@@ -73,7 +79,11 @@ impl ExprError {
         let width = width.min(RENDER_WIDTH.saturating_sub(col - start).max(1));
 
         let pad = " ".repeat(prefix.chars().count() + col - start);
-        let mut out = format!("{prefix}{shown}{suffix}\n{pad}{} {}", "^".repeat(width), self.message);
+        let mut out = format!(
+            "{prefix}{shown}{suffix}\n{pad}{} {}",
+            "^".repeat(width),
+            self.message
+        );
         if let Some(hint) = &self.hint {
             out.push_str("\nhint: ");
             out.push_str(hint);
@@ -139,7 +149,10 @@ mod tests {
         let r = e.render(src);
         let lines: Vec<&str> = r.lines().collect();
         assert_eq!(lines.len(), 3);
-        assert_eq!(lines[1].find('^').map(|b| lines[1][..b].chars().count()), Some(column - 1));
+        assert_eq!(
+            lines[1].find('^').map(|b| lines[1][..b].chars().count()),
+            Some(column - 1)
+        );
         assert!(lines[1].contains("^^^^ expected"));
         assert_eq!(lines[2], "hint: typo?");
     }
@@ -147,7 +160,12 @@ mod tests {
     #[test]
     fn render_end_of_input_and_tabs() {
         let src = "(\tnet.src.port == 1";
-        let e = err(src.len(), src.len(), src.chars().count() + 1, "expected `)`");
+        let e = err(
+            src.len(),
+            src.len(),
+            src.chars().count() + 1,
+            "expected `)`",
+        );
         let r = e.render(src);
         assert_eq!(r, "( net.src.port == 1\n                   ^ expected `)`");
     }

@@ -148,17 +148,68 @@ impl StrMatcher {
 pub(super) enum Leaf {
     /// Decided at compile time (for example, a virtual network the scenario does not declare).
     Const(bool),
-    Ip { field: IpField, set: IpSet, negate: bool },
-    Port { field: PortField, set: IntSet, negate: bool },
-    Str { field: StrField, matcher: StrMatcher, negate: bool },
-    Domains { quant: Quant, matcher: StrMatcher, negate: bool },
-    AppIds { quant: Quant, set: IntSet, negate: bool },
+    Ip {
+        field: IpField,
+        set: IpSet,
+        negate: bool,
+    },
+    Port {
+        field: PortField,
+        set: IntSet,
+        negate: bool,
+    },
+    Str {
+        field: StrField,
+        matcher: StrMatcher,
+        negate: bool,
+    },
+    Domains {
+        quant: Quant,
+        matcher: StrMatcher,
+        negate: bool,
+    },
+    AppIds {
+        quant: Quant,
+        set: IntSet,
+        negate: bool,
+    },
     /// Group and posture tests: `mask` holds the members whose element test is true (negation already
     /// folded in), so `any` is "intersects" and `all` is "is subset of".
-    Groups { quant: Quant, mask: BitSet256 },
-    Posture { quant: Quant, mask: BitSet256 },
+    Groups {
+        quant: Quant,
+        mask: BitSet256,
+    },
+    Posture {
+        quant: Quant,
+        mask: BitSet256,
+    },
     /// Sorted virtual-network indexes that satisfy the test.
-    Vnet { set: Box<[u16]>, negate: bool },
+    Vnet {
+        set: Box<[u16]>,
+        negate: bool,
+    },
+}
+
+impl Leaf {
+    /// A rough relative cost of evaluating the leaf, used to order `and`/`or` operands cheapest
+    /// first. Only the ordering matters: bit tests < integer/IP searches < string compares < array
+    /// scans < regexes.
+    pub(super) fn cost(&self) -> u32 {
+        let str_cost = |m: &StrMatcher| match m {
+            StrMatcher::Eq(_) => 3,
+            StrMatcher::In(_) => 5,
+            StrMatcher::Regex(_) => 50,
+        };
+        match self {
+            Leaf::Const(_) => 0,
+            Leaf::Groups { .. } | Leaf::Posture { .. } => 1,
+            Leaf::Vnet { .. } | Leaf::Port { .. } => 2,
+            Leaf::Ip { .. } => 3,
+            Leaf::Str { matcher, .. } => str_cost(matcher),
+            Leaf::AppIds { .. } => 8,
+            Leaf::Domains { matcher, .. } => 4 * str_cost(matcher),
+        }
+    }
 }
 
 /// A node of the arena.
@@ -167,9 +218,18 @@ pub(super) enum Node {
     Leaf(Leaf),
     Not(u32),
     /// Operands are `children[start..start + len]`.
-    And { start: u32, len: u32 },
-    Or { start: u32, len: u32 },
-    Xor { start: u32, len: u32 },
+    And {
+        start: u32,
+        len: u32,
+    },
+    Or {
+        start: u32,
+        len: u32,
+    },
+    Xor {
+        start: u32,
+        len: u32,
+    },
 }
 
 /// A type-checked expression with names resolved against a [`Universe`](super::Universe), ready for
@@ -213,11 +273,18 @@ impl CompiledExpr {
         match &self.nodes[i as usize] {
             Node::Leaf(leaf) => eval_leaf(leaf, f),
             Node::Not(c) => !self.eval_node(*c, f),
-            Node::And { start, len } => self.operands(*start, *len).iter().all(|c| self.eval_node(*c, f)),
-            Node::Or { start, len } => self.operands(*start, *len).iter().any(|c| self.eval_node(*c, f)),
-            Node::Xor { start, len } => {
-                self.operands(*start, *len).iter().fold(false, |acc, c| acc ^ self.eval_node(*c, f))
-            }
+            Node::And { start, len } => self
+                .operands(*start, *len)
+                .iter()
+                .all(|c| self.eval_node(*c, f)),
+            Node::Or { start, len } => self
+                .operands(*start, *len)
+                .iter()
+                .any(|c| self.eval_node(*c, f)),
+            Node::Xor { start, len } => self
+                .operands(*start, *len)
+                .iter()
+                .fold(false, |acc, c| acc ^ self.eval_node(*c, f)),
         }
     }
 }
@@ -255,7 +322,11 @@ fn eval_leaf(leaf: &Leaf, f: &Facts<'_>) -> bool {
             };
             set.contains(i64::from(port)) != *negate
         }
-        Leaf::Str { field, matcher, negate } => {
+        Leaf::Str {
+            field,
+            matcher,
+            negate,
+        } => {
             let s = match field {
                 StrField::SrcCountry => f.src_country,
                 StrField::SrcContinent => f.src_continent,
@@ -269,8 +340,14 @@ fn eval_leaf(leaf: &Leaf, f: &Facts<'_>) -> bool {
             };
             matcher.matches(s) != *negate
         }
-        Leaf::Domains { quant, matcher, negate } => quantify(*quant, f.domains, |d| matcher.matches(d) != *negate),
-        Leaf::AppIds { quant, set, negate } => quantify(*quant, f.app_ids, |id| set.contains(i64::from(id)) != *negate),
+        Leaf::Domains {
+            quant,
+            matcher,
+            negate,
+        } => quantify(*quant, f.domains, |d| matcher.matches(d) != *negate),
+        Leaf::AppIds { quant, set, negate } => quantify(*quant, f.app_ids, |id| {
+            set.contains(i64::from(id)) != *negate
+        }),
         Leaf::Groups { quant, mask } => bits(*quant, &f.groups, mask),
         Leaf::Posture { quant, mask } => bits(*quant, &f.posture_passed, mask),
         Leaf::Vnet { set, negate } => match f.vnet {

@@ -340,7 +340,10 @@ mod tests {
     fn suggestions_fix_typos_and_ignore_garbage() {
         assert_eq!(Field::suggest("net.dst.prot"), Some(Field::DstPort));
         assert_eq!(Field::suggest("net.src.ipp"), Some(Field::SrcIp));
-        assert_eq!(Field::suggest("identity.group.name"), Some(Field::GroupNames));
+        assert_eq!(
+            Field::suggest("identity.group.name"),
+            Some(Field::GroupNames)
+        );
         assert_eq!(Field::suggest("http.request.uri"), None);
         assert_eq!(Field::suggest("x"), None);
     }
@@ -360,13 +363,19 @@ mod tests {
         assert!(u.contains(Field::SrcIp) && u.contains(Field::GroupNames));
         assert!(!a.contains(Field::GroupNames));
         assert!(a.is_subset_of(u) && !u.is_subset_of(a));
-        assert_eq!(u.iter().collect::<Vec<_>>(), vec![Field::SrcIp, Field::DstPort, Field::GroupNames]);
+        assert_eq!(
+            u.iter().collect::<Vec<_>>(),
+            vec![Field::SrcIp, Field::DstPort, Field::GroupNames]
+        );
         assert!(FieldSet::default().is_empty());
     }
 
     #[test]
     fn types() {
-        assert_eq!(Field::AppIds.value_type(), ValueType::Array(ScalarType::Int));
+        assert_eq!(
+            Field::AppIds.value_type(),
+            ValueType::Array(ScalarType::Int)
+        );
         assert!(Field::Domains.value_type().is_array());
         assert_eq!(Field::DstIp.value_type().element(), ScalarType::Ip);
         assert_eq!(Field::GroupIds.value_type().to_string(), "array of strings");

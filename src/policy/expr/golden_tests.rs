@@ -9,7 +9,11 @@ fn golden(input: &str, canonical: &str) {
     let e = parse(input).unwrap_or_else(|e| panic!("{input}\n{}", e.render(input)));
     assert_eq!(e.to_string(), canonical, "printing {input}");
     let again = parse(canonical).unwrap_or_else(|e| panic!("{canonical}\n{}", e.render(canonical)));
-    assert_eq!(again.without_spans(), e.without_spans(), "round trip of {input}");
+    assert_eq!(
+        again.without_spans(),
+        e.without_spans(),
+        "round trip of {input}"
+    );
     assert_eq!(again.to_string(), canonical);
     if let Err(err) = compile(&e, &Universe::default()) {
         panic!("type check of {input}:\n{}", err.render(input));
@@ -54,15 +58,39 @@ fn operator_list() {
         ("net.dst.port eq 443", "net.dst.port == 443"),
         ("net.dst.port != 443", "net.dst.port != 443"),
         ("net.dst.port ne 443", "net.dst.port != 443"),
-        ("net.dst.port in {80 443 8443}", "net.dst.port in {80 443 8443}"),
-        (r#"net.src.geo.country in {"GB" "FR" "DE"}"#, r#"net.src.geo.country in {"GB" "FR" "DE"}"#),
-        ("net.dst.ip in {10.0.0.1 10.0.0.0/8 10.1.0.1..10.1.0.9}", "net.dst.ip in {10.0.0.1 10.0.0.0/8 10.1.0.1..10.1.0.9}"),
+        (
+            "net.dst.port in {80 443 8443}",
+            "net.dst.port in {80 443 8443}",
+        ),
+        (
+            r#"net.src.geo.country in {"GB" "FR" "DE"}"#,
+            r#"net.src.geo.country in {"GB" "FR" "DE"}"#,
+        ),
+        (
+            "net.dst.ip in {10.0.0.1 10.0.0.0/8 10.1.0.1..10.1.0.9}",
+            "net.dst.ip in {10.0.0.1 10.0.0.0/8 10.1.0.1..10.1.0.9}",
+        ),
         ("net.dst.port in {1..1023}", "net.dst.port in {1..1023}"),
-        ("not net.dst.port in {80 443}", "not net.dst.port in {80 443}"),
-        ("net.dst.port not in {80 443}", "net.dst.port not in {80 443}"),
-        (r#"net.fqdn.host matches "^api\\.example\\.com$""#, r#"net.fqdn.host matches "^api\\.example\\.com$""#),
-        (r#"net.fqdn.host matches r"^api\.example\.com$""#, r#"net.fqdn.host matches "^api\\.example\\.com$""#),
-        (r#"net.fqdn.host ~ "example""#, r#"net.fqdn.host matches "example""#),
+        (
+            "not net.dst.port in {80 443}",
+            "not net.dst.port in {80 443}",
+        ),
+        (
+            "net.dst.port not in {80 443}",
+            "net.dst.port not in {80 443}",
+        ),
+        (
+            r#"net.fqdn.host matches "^api\\.example\\.com$""#,
+            r#"net.fqdn.host matches "^api\\.example\\.com$""#,
+        ),
+        (
+            r#"net.fqdn.host matches r"^api\.example\.com$""#,
+            r#"net.fqdn.host matches "^api\\.example\\.com$""#,
+        ),
+        (
+            r#"net.fqdn.host ~ "example""#,
+            r#"net.fqdn.host matches "example""#,
+        ),
         ("net.dst.port > 1024", "net.dst.port > 1024"),
         ("net.dst.port gt 1024", "net.dst.port > 1024"),
         ("net.dst.port >= 1024", "net.dst.port >= 1024"),
@@ -96,9 +124,15 @@ fn logical_operators_and_parentheses() {
             r#"net.src.geo.country == "GB" || net.src.geo.country == "IE""#,
             r#"net.src.geo.country == "GB" or net.src.geo.country == "IE""#,
         ),
-        (r#"not net.protocol == "udp""#, r#"not net.protocol == "udp""#),
+        (
+            r#"not net.protocol == "udp""#,
+            r#"not net.protocol == "udp""#,
+        ),
         (r#"!net.protocol == "udp""#, r#"not net.protocol == "udp""#),
-        (r#"!(net.protocol == "udp")"#, r#"not net.protocol == "udp""#),
+        (
+            r#"!(net.protocol == "udp")"#,
+            r#"not net.protocol == "udp""#,
+        ),
         (
             r#"net.dst.port == 1 ^^ net.dst.port == 2 xor net.dst.port == 3"#,
             r#"net.dst.port == 1 xor net.dst.port == 2 xor net.dst.port == 3"#,
@@ -142,11 +176,26 @@ fn any_all_combinations() {
             r#"any(identity.groups.name[*] in {"finance" "hr"}) and net.dst.port in {443}"#,
             r#"any(identity.groups.name[*] in {"finance" "hr"}) and net.dst.port in {443}"#,
         ),
-        (r#"all(identity.groups.name[*] != "contractors")"#, r#"all(identity.groups.name[*] != "contractors")"#),
-        (r#"all(identity.groups.name[*] not in {"a", "b"})"#, r#"all(identity.groups.name[*] not in {"a" "b"})"#),
-        (r#"not any(device_posture.checks.passed[*] == "disk")"#, r#"not any(device_posture.checks.passed[*] == "disk")"#),
-        (r#"any(net.fqdn.domains[*] matches "(^|\\.)example\\.com$")"#, r#"any(net.fqdn.domains[*] matches "(^|\\.)example\\.com$")"#),
-        ("any(app.ids[*] in {505 600..610}) or all(app.ids[*] > 1000)", "any(app.ids[*] in {505 600..610}) or all(app.ids[*] > 1000)"),
+        (
+            r#"all(identity.groups.name[*] != "contractors")"#,
+            r#"all(identity.groups.name[*] != "contractors")"#,
+        ),
+        (
+            r#"all(identity.groups.name[*] not in {"a", "b"})"#,
+            r#"all(identity.groups.name[*] not in {"a" "b"})"#,
+        ),
+        (
+            r#"not any(device_posture.checks.passed[*] == "disk")"#,
+            r#"not any(device_posture.checks.passed[*] == "disk")"#,
+        ),
+        (
+            r#"any(net.fqdn.domains[*] matches "(^|\\.)example\\.com$")"#,
+            r#"any(net.fqdn.domains[*] matches "(^|\\.)example\\.com$")"#,
+        ),
+        (
+            "any(app.ids[*] in {505 600..610}) or all(app.ids[*] > 1000)",
+            "any(app.ids[*] in {505 600..610}) or all(app.ids[*] > 1000)",
+        ),
         (
             r#"( any(identity.groups.email[*] == "fin@example.com") or identity.email == "ceo@example.com" ) and net.vnet_id == "vnet-eu""#,
             r#"(any(identity.groups.email[*] == "fin@example.com") or identity.email == "ceo@example.com") and net.vnet_id == "vnet-eu""#,

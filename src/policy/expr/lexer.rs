@@ -106,7 +106,11 @@ fn is_word_char(c: char) -> bool {
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(src: &'a str) -> Self {
-        Lexer { src, pos: 0, col: 0 }
+        Lexer {
+            src,
+            pos: 0,
+            col: 0,
+        }
     }
 
     fn rest(&self) -> &'a str {
@@ -129,7 +133,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn span_from(&self, start: usize, start_col: usize) -> Span {
-        Span { start, end: self.pos, column: start_col + 1 }
+        Span {
+            start,
+            end: self.pos,
+            column: start_col + 1,
+        }
     }
 
     /// Reads the next token; at the end of input, returns [`Tok::Eof`] (repeatedly).
@@ -139,7 +147,10 @@ impl<'a> Lexer<'a> {
         }
         let (start, start_col) = (self.pos, self.col);
         let Some(c) = self.bump() else {
-            return Ok(Token { tok: Tok::Eof, span: self.span_from(start, start_col) });
+            return Ok(Token {
+                tok: Tok::Eof,
+                span: self.span_from(start, start_col),
+            });
         };
         let next = self.peek();
         let two = |lexer: &mut Self, tok| {
@@ -174,33 +185,60 @@ impl<'a> Lexer<'a> {
                     '|' => ("||", "logical or"),
                     _ => ("^^", "logical xor"),
                 };
-                return Err(ExprError::new(span, format!("expected `{want}`, found `{c}`"))
-                    .with_hint(format!("{meaning} is written `{want}`")));
+                return Err(
+                    ExprError::new(span, format!("expected `{want}`, found `{c}`"))
+                        .with_hint(format!("{meaning} is written `{want}`")),
+                );
             }
             '"' => Tok::Str(self.string(start, start_col)?),
             'r' if matches!(next, Some('"' | '#')) => Tok::Str(self.raw_string(start, start_col)?),
             '$' => {
                 let name_start = self.pos;
-                while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                {
                     self.bump();
                 }
                 if self.pos == name_start {
                     let span = self.span_from(start, start_col);
-                    return Err(ExprError::new(span, format!("expected a list name after `$`, found {}", self.describe_here())));
+                    return Err(ExprError::new(
+                        span,
+                        format!(
+                            "expected a list name after `$`, found {}",
+                            self.describe_here()
+                        ),
+                    ));
                 }
                 Tok::List(&self.src[name_start..self.pos])
             }
-            c if c.is_ascii_alphanumeric() || c == '_' || c == ':' || (c == '-' && next.is_some_and(|n| n.is_ascii_digit())) => {
+            c if c.is_ascii_alphanumeric()
+                || c == '_'
+                || c == ':'
+                || (c == '-' && next.is_some_and(|n| n.is_ascii_digit())) =>
+            {
                 self.word_tail();
                 Tok::Word(&self.src[start..self.pos])
             }
             c => {
                 let span = self.span_from(start, start_col);
-                let what = if c.is_control() { format!("{:?}", c) } else { format!("`{c}`") };
-                return Err(ExprError::new(span, format!("expected a field, value or operator, found unexpected character {what}")));
+                let what = if c.is_control() {
+                    format!("{:?}", c)
+                } else {
+                    format!("`{c}`")
+                };
+                return Err(ExprError::new(
+                    span,
+                    format!(
+                        "expected a field, value or operator, found unexpected character {what}"
+                    ),
+                ));
             }
         };
-        Ok(Token { tok, span: self.span_from(start, start_col) })
+        Ok(Token {
+            tok,
+            span: self.span_from(start, start_col),
+        })
     }
 
     /// What is at the current position, for "found ..." messages.
@@ -217,7 +255,9 @@ impl<'a> Lexer<'a> {
     fn word_tail(&mut self) {
         while let Some(c) = self.peek() {
             let after_dots = self.src[..self.pos].ends_with("..");
-            if is_word_char(c) || (c == '-' && after_dots && self.peek2().is_some_and(|n| n.is_ascii_digit())) {
+            if is_word_char(c)
+                || (c == '-' && after_dots && self.peek2().is_some_and(|n| n.is_ascii_digit()))
+            {
                 self.bump();
             } else {
                 break;
@@ -233,36 +273,47 @@ impl<'a> Lexer<'a> {
             match self.bump() {
                 None => return Err(unterminated(start, start_col, "\"")),
                 Some('"') => return Ok(out),
-                Some('\\') => match self.bump() {
-                    None => return Err(unterminated(start, start_col, "\"")),
-                    Some('"') => out.push('"'),
-                    Some('\\') => out.push('\\'),
-                    Some('x') => {
-                        let hex = self.rest().get(..2).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
-                        let byte = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).filter(|b| b.is_ascii());
-                        match byte {
-                            Some(b) => {
-                                self.bump();
-                                self.bump();
-                                out.push(char::from(b));
-                            }
-                            None => {
-                                let span = Span { start: esc_start, end: self.pos, column: esc_col + 1 };
-                                return Err(ExprError::new(span, "invalid escape: expected two hex digits 00..7f after `\\x`"));
+                Some('\\') => {
+                    match self.bump() {
+                        None => return Err(unterminated(start, start_col, "\"")),
+                        Some('"') => out.push('"'),
+                        Some('\\') => out.push('\\'),
+                        Some('x') => {
+                            let hex = self
+                                .rest()
+                                .get(..2)
+                                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+                            let byte = hex
+                                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                                .filter(|b| b.is_ascii());
+                            match byte {
+                                Some(b) => {
+                                    self.bump();
+                                    self.bump();
+                                    out.push(char::from(b));
+                                }
+                                None => {
+                                    let span = Span {
+                                        start: esc_start,
+                                        end: self.pos,
+                                        column: esc_col + 1,
+                                    };
+                                    return Err(ExprError::new(span, "invalid escape: expected two hex digits 00..7f after `\\x`"));
+                                }
                             }
                         }
-                    }
-                    Some(other) => {
-                        let span = self.span_from(esc_start, esc_col);
-                        return Err(ExprError::new(
+                        Some(other) => {
+                            let span = self.span_from(esc_start, esc_col);
+                            return Err(ExprError::new(
                             span,
                             format!("invalid escape `\\{other}`: expected `\\\"`, `\\\\` or `\\xHH`"),
                         )
                         .with_hint(format!(
                             "for a literal backslash write `\\\\{other}`, or use a raw string: r\"...\\{other}...\""
                         )));
+                        }
                     }
-                },
+                }
                 Some(c) => out.push(c),
             }
         }
@@ -279,7 +330,10 @@ impl<'a> Lexer<'a> {
             let span = self.span_from(start, start_col);
             return Err(ExprError::new(
                 span,
-                format!("expected `\"` to start a raw string, found {}", self.describe_here()),
+                format!(
+                    "expected `\"` to start a raw string, found {}",
+                    self.describe_here()
+                ),
             ));
         }
         self.bump();
@@ -295,8 +349,15 @@ impl<'a> Lexer<'a> {
 }
 
 fn unterminated(start: usize, start_col: usize, closing: &str) -> ExprError {
-    let span = Span { start, end: start + 1, column: start_col + 1 };
-    ExprError::new(span, format!("unterminated string: expected a closing `{closing}`, found end of input"))
+    let span = Span {
+        start,
+        end: start + 1,
+        column: start_col + 1,
+    };
+    ExprError::new(
+        span,
+        format!("unterminated string: expected a closing `{closing}`, found end of input"),
+    )
 }
 
 #[cfg(test)]
@@ -317,7 +378,9 @@ mod tests {
 
     #[test]
     fn words_include_addresses_and_ranges() {
-        let toks = lex("net.dst.port in {443 8000..8080, -5..-1} 2001:db8::/32 fe80::1..fe80::9 ::1").unwrap();
+        let toks =
+            lex("net.dst.port in {443 8000..8080, -5..-1} 2001:db8::/32 fe80::1..fe80::9 ::1")
+                .unwrap();
         assert_eq!(
             toks,
             vec![
@@ -360,14 +423,23 @@ mod tests {
                 Tok::RParen
             ]
         );
-        assert_eq!(lex("a==1").unwrap(), vec![Tok::Word("a"), Tok::EqEq, Tok::Word("1")]);
+        assert_eq!(
+            lex("a==1").unwrap(),
+            vec![Tok::Word("a"), Tok::EqEq, Tok::Word("1")]
+        );
     }
 
     #[test]
     fn strings_and_escapes() {
-        assert_eq!(lex(r#""a\"b\\c\x41""#).unwrap(), vec![Tok::Str("a\"b\\cA".into())]);
+        assert_eq!(
+            lex(r#""a\"b\\c\x41""#).unwrap(),
+            vec![Tok::Str("a\"b\\cA".into())]
+        );
         assert_eq!(lex(r#""é ✓""#).unwrap(), vec![Tok::Str("é ✓".into())]);
-        assert_eq!(lex(r##"r"\d+" r#"say "hi""#"##).unwrap(), vec![Tok::Str(r"\d+".into()), Tok::Str(r#"say "hi""#.into())]);
+        assert_eq!(
+            lex(r##"r"\d+" r#"say "hi""#"##).unwrap(),
+            vec![Tok::Str(r"\d+".into()), Tok::Str(r#"say "hi""#.into())]
+        );
         let e = lex(r#""\d""#).unwrap_err();
         assert_eq!((e.offset, e.len, e.column), (1, 2, 2));
         assert!(e.message.contains("invalid escape `\\d`"), "{}", e.message);
@@ -389,7 +461,12 @@ mod tests {
 
     #[test]
     fn lone_operators_explain_themselves() {
-        for (src, want) in [("a = 1", "`==`"), ("a & b", "`&&`"), ("a | b", "`||`"), ("a ^ b", "`^^`")] {
+        for (src, want) in [
+            ("a = 1", "`==`"),
+            ("a & b", "`&&`"),
+            ("a | b", "`||`"),
+            ("a ^ b", "`^^`"),
+        ] {
             let e = lex(src).unwrap_err();
             assert!(e.message.contains(want), "{src}: {}", e.message);
             assert_eq!(e.column, src.find(['=', '&', '|', '^']).unwrap() + 1);

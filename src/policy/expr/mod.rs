@@ -13,14 +13,14 @@
 //!  dashboard rows ──rows──────────────┘
 //! ```
 //!
-//! - [`lexer`]: tokens with byte spans and char columns; lazy, so the first error in source order wins.
+//! - `lexer`: tokens with byte spans and char columns; lazy, so the first error in source order wins.
 //! - [`parser`]: syntax and field names only, with hard limits ([`MAX_SOURCE_LEN`], [`MAX_DEPTH`]) so
 //!   that no input can panic or overflow the stack.
 //! - [`ast`]: the tree, which keeps written grouping, and its canonical printing (`Display`), which
 //!   parses back to the same tree.
-//! - [`compile`]: type checking (every type error is an [`ExprError`], never a silent non-match) and
+//! - [`mod@compile`]: type checking (every type error is an [`ExprError`], never a silent non-match) and
 //!   lowering to a flat node arena with names resolved to indexes of a scenario [`Universe`].
-//! - [`eval`]: allocation-free evaluation against borrowed per-request [`Facts`].
+//! - [`mod@eval`]: allocation-free evaluation against borrowed per-request [`Facts`].
 //! - [`rows`]: the dashboard's structured form, producing the same tree as the equivalent text.
 //!
 //! ```
@@ -49,9 +49,9 @@ pub mod rows;
 mod sets;
 
 #[cfg(test)]
-mod golden_tests;
-#[cfg(test)]
 mod eval_tests;
+#[cfg(test)]
+mod golden_tests;
 #[cfg(test)]
 mod proptests;
 

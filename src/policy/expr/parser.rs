@@ -29,8 +29,9 @@ use super::lexer::{Lexer, Tok, Token};
 use super::{MAX_DEPTH, MAX_SOURCE_LEN};
 
 /// Words with a meaning of their own; never field names or values.
-const KEYWORDS: [&str; 14] =
-    ["and", "or", "xor", "not", "eq", "ne", "lt", "le", "gt", "ge", "in", "matches", "any", "all"];
+const KEYWORDS: [&str; 14] = [
+    "and", "or", "xor", "not", "eq", "ne", "lt", "le", "gt", "ge", "in", "matches", "any", "all",
+];
 
 fn is_keyword(w: &str) -> bool {
     KEYWORDS.contains(&w)
@@ -49,21 +50,38 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
         }
         let column = src[..at].chars().count() + 1;
         return Err(ExprError::new(
-            Span { start: at, end: src.len(), column },
-            format!("expected at most {MAX_SOURCE_LEN} bytes of expression, found {}", src.len()),
+            Span {
+                start: at,
+                end: src.len(),
+                column,
+            },
+            format!(
+                "expected at most {MAX_SOURCE_LEN} bytes of expression, found {}",
+                src.len()
+            ),
         )
         .with_hint("split the condition over several policies"));
     }
-    let mut p = Parser { lexer: Lexer::new(src), peeked: None, depth: 0 };
+    let mut p = Parser {
+        lexer: Lexer::new(src),
+        peeked: None,
+        depth: 0,
+    };
     let expr = p.or_chain()?;
     let t = p.next()?;
     match t.tok {
         Tok::Eof => Ok(expr),
-        Tok::RParen => Err(ExprError::new(t.span, "expected `and`, `or`, `xor` or end of input, found `)` without a matching `(`")),
+        Tok::RParen => Err(ExprError::new(
+            t.span,
+            "expected `and`, `or`, `xor` or end of input, found `)` without a matching `(`",
+        )),
         tok => {
             let err = ExprError::new(
                 t.span,
-                format!("expected `and`, `or`, `xor` or end of input, found {}", tok.describe()),
+                format!(
+                    "expected `and`, `or`, `xor` or end of input, found {}",
+                    tok.describe()
+                ),
             );
             Err(with_case_hint(err, &tok))
         }
@@ -73,9 +91,9 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
 /// Adds a hint when a word is a keyword written in the wrong case (`AND`).
 fn with_case_hint(err: ExprError, tok: &Tok<'_>) -> ExprError {
     match tok {
-        Tok::Word(w) if is_keyword(&w.to_ascii_lowercase()) && !is_keyword(w) => {
-            err.with_hint(format!("keywords are lowercase: `{}`", w.to_ascii_lowercase()))
-        }
+        Tok::Word(w) if is_keyword(&w.to_ascii_lowercase()) && !is_keyword(w) => err.with_hint(
+            format!("keywords are lowercase: `{}`", w.to_ascii_lowercase()),
+        ),
         _ => err,
     }
 }
@@ -176,7 +194,10 @@ impl<'a> Parser<'a> {
             let operand = self.unary()?;
             self.leave();
             let span = t.span.to(operand.span());
-            return Ok(Expr::Not { operand: Box::new(operand), span });
+            return Ok(Expr::Not {
+                operand: Box::new(operand),
+                span,
+            });
         }
         self.primary()
     }
@@ -222,7 +243,11 @@ impl<'a> Parser<'a> {
         }
         let err = ExprError::new(
             t.span,
-            format!("expected `)` to close the `{what}` at column {}, found {}", open.column, t.tok.describe()),
+            format!(
+                "expected `)` to close the `{what}` at column {}, found {}",
+                open.column,
+                t.tok.describe()
+            ),
         );
         Err(with_case_hint(err, &t.tok))
     }
@@ -254,7 +279,10 @@ impl<'a> Parser<'a> {
             if t.tok != want {
                 return Err(ExprError::new(
                     t.span,
-                    format!("expected `[*]` after `{field}` inside {name}(...), found {}", t.tok.describe()),
+                    format!(
+                        "expected `[*]` after `{field}` inside {name}(...), found {}",
+                        t.tok.describe()
+                    ),
                 )
                 .with_hint(format!("{name}({field}[*] == ...)")));
             }
@@ -263,7 +291,11 @@ impl<'a> Parser<'a> {
         let close = self.expect_close(open.span, &format!("{name}("))?;
         self.leave();
         let span = kw.to(close.span);
-        Ok(if is_any { Expr::Any { cmp, span } } else { Expr::All { cmp, span } })
+        Ok(if is_any {
+            Expr::Any { cmp, span }
+        } else {
+            Expr::All { cmp, span }
+        })
     }
 
     /// The operator and right-hand side after a field.
@@ -301,7 +333,10 @@ impl<'a> Parser<'a> {
         if op == CompareOp::NotIn {
             let t2 = self.next()?;
             if !is_kw(&t2.tok, "in") {
-                return Err(ExprError::new(t2.span, format!("expected `in` after `not`, found {}", t2.tok.describe())));
+                return Err(ExprError::new(
+                    t2.span,
+                    format!("expected `in` after `not`, found {}", t2.tok.describe()),
+                ));
             }
             op_span = op_span.to(t2.span);
         }
@@ -316,7 +351,14 @@ impl<'a> Parser<'a> {
             Rhs::Value(l) => l.span,
             Rhs::Set { span, .. } => *span,
         };
-        Ok(Comparison { field, field_span, op, op_span, rhs, span: field_span.to(end) })
+        Ok(Comparison {
+            field,
+            field_span,
+            op,
+            op_span,
+            rhs,
+            span: field_span.to(end),
+        })
     }
 
     fn single_value(&mut self, field: Field, op: CompareOp) -> Result<Rhs, ExprError> {
@@ -326,29 +368,54 @@ impl<'a> Parser<'a> {
             Tok::Word(w) if !is_keyword(w) => {
                 let v = classify(w, t.span)?;
                 if matches!(v, Value::IntRange(..) | Value::IpRange(..)) {
-                    return Err(ExprError::new(t.span, format!("expected a single value after `{op}`, found the range `{w}`"))
-                        .with_hint(format!("ranges are only allowed inside a set: {field} in {{{w}}}")));
+                    return Err(ExprError::new(
+                        t.span,
+                        format!("expected a single value after `{op}`, found the range `{w}`"),
+                    )
+                    .with_hint(format!(
+                        "ranges are only allowed inside a set: {field} in {{{w}}}"
+                    )));
                 }
                 v
             }
             Tok::List(name) => return Err(list_error(name, t.span)),
             Tok::LBrace => {
-                return Err(ExprError::new(t.span, format!("expected a single value after `{op}`, found `{{`"))
-                    .with_hint(format!("use `in` to test membership in a set: {field} in {{...}}")))
+                return Err(ExprError::new(
+                    t.span,
+                    format!("expected a single value after `{op}`, found `{{`"),
+                )
+                .with_hint(format!(
+                    "use `in` to test membership in a set: {field} in {{...}}"
+                )))
             }
             tok => {
-                return Err(ExprError::new(t.span, format!("expected a value after `{op}`, found {}", tok.describe())))
+                return Err(ExprError::new(
+                    t.span,
+                    format!("expected a value after `{op}`, found {}", tok.describe()),
+                ))
             }
         };
-        Ok(Rhs::Value(Literal { value, span: t.span }))
+        Ok(Rhs::Value(Literal {
+            value,
+            span: t.span,
+        }))
     }
 
     fn regex(&mut self) -> Result<Rhs, ExprError> {
         let t = self.next()?;
         match t.tok {
-            Tok::Str(s) => Ok(Rhs::Value(Literal { value: Value::Str(s), span: t.span })),
-            tok => Err(ExprError::new(t.span, format!("expected a quoted regex after `matches`, found {}", tok.describe()))
-                .with_hint("quote the pattern: matches \"^api\\\\.\"  or  matches r\"^api\\.\"")),
+            Tok::Str(s) => Ok(Rhs::Value(Literal {
+                value: Value::Str(s),
+                span: t.span,
+            })),
+            tok => Err(ExprError::new(
+                t.span,
+                format!(
+                    "expected a quoted regex after `matches`, found {}",
+                    tok.describe()
+                ),
+            )
+            .with_hint("quote the pattern: matches \"^api\\\\.\"  or  matches r\"^api\\.\"")),
         }
     }
 
@@ -359,8 +426,11 @@ impl<'a> Parser<'a> {
             Tok::LBrace => {}
             Tok::List(name) => return Err(list_error(name, open.span)),
             tok => {
-                return Err(ExprError::new(open.span, format!("expected `{{` after `{op}`, found {}", tok.describe()))
-                    .with_hint("sets are written in braces: in {443 8443}"))
+                return Err(ExprError::new(
+                    open.span,
+                    format!("expected `{{` after `{op}`, found {}", tok.describe()),
+                )
+                .with_hint("sets are written in braces: in {443 8443}"))
             }
         }
         let mut items = Vec::new();
@@ -369,10 +439,16 @@ impl<'a> Parser<'a> {
             let t = self.next()?;
             let value = match t.tok {
                 Tok::RBrace if !items.is_empty() => {
-                    return Ok(Rhs::Set { items, span: open.span.to(t.span) });
+                    return Ok(Rhs::Set {
+                        items,
+                        span: open.span.to(t.span),
+                    });
                 }
                 Tok::RBrace => {
-                    return Err(ExprError::new(t.span, "expected at least one value in the set, found `}`"));
+                    return Err(ExprError::new(
+                        t.span,
+                        "expected at least one value in the set, found `}`",
+                    ));
                 }
                 Tok::Comma if after_item => {
                     after_item = false;
@@ -384,14 +460,26 @@ impl<'a> Parser<'a> {
                 Tok::Eof => {
                     return Err(ExprError::new(
                         t.span,
-                        format!("expected `}}` to close the set at column {}, found end of input", open.span.column),
+                        format!(
+                            "expected `}}` to close the set at column {}, found end of input",
+                            open.span.column
+                        ),
                     ))
                 }
                 tok => {
-                    return Err(ExprError::new(t.span, format!("expected a value or `}}` in the set, found {}", tok.describe())))
+                    return Err(ExprError::new(
+                        t.span,
+                        format!(
+                            "expected a value or `}}` in the set, found {}",
+                            tok.describe()
+                        ),
+                    ))
                 }
             };
-            items.push(Literal { value, span: t.span });
+            items.push(Literal {
+                value,
+                span: t.span,
+            });
             after_item = true;
         }
     }
@@ -439,7 +527,11 @@ fn resolve_field(w: &str, span: Span) -> Result<Field, ExprError> {
 
 /// A sub-span of a word token, `from..to` in bytes (words are ASCII, so bytes are columns).
 fn sub_span(span: Span, from: usize, to: usize) -> Span {
-    Span { start: span.start + from, end: span.start + to, column: span.column + from }
+    Span {
+        start: span.start + from,
+        end: span.start + to,
+        column: span.column + from,
+    }
 }
 
 /// Interprets a word in value position: integer, IP, CIDR, or a `lo..hi` range of either.
@@ -449,7 +541,10 @@ pub(super) fn classify(w: &str, span: Span) -> Result<Value, ExprError> {
     };
     let (a, b) = (&w[..i], &w[i + 2..]);
     if a.is_empty() || b.is_empty() {
-        return Err(ExprError::new(span, format!("expected a value on both sides of `..`, found `{w}`")));
+        return Err(ExprError::new(
+            span,
+            format!("expected a value on both sides of `..`, found `{w}`"),
+        ));
     }
     let lo = scalar(a, sub_span(span, 0, i))?;
     let hi = scalar(b, sub_span(span, i + 2, w.len()))?;
@@ -479,8 +574,10 @@ pub(super) fn classify(w: &str, span: Span) -> Result<Value, ExprError> {
 /// Interprets a word without `..`.
 fn scalar(w: &str, span: Span) -> Result<Value, ExprError> {
     if let Some(f) = Field::from_name(w) {
-        return Err(ExprError::new(span, format!("expected a value, found the field `{f}`"))
-            .with_hint("comparing two fields is not supported; compare with a literal value"));
+        return Err(
+            ExprError::new(span, format!("expected a value, found the field `{f}`"))
+                .with_hint("comparing two fields is not supported; compare with a literal value"),
+        );
     }
     if w.contains(':') || w.contains('.') {
         return ip_or_cidr(w, span);
@@ -488,14 +585,25 @@ fn scalar(w: &str, span: Span) -> Result<Value, ExprError> {
     let digits = w.strip_prefix('-').unwrap_or(w);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return w.parse::<i64>().map(Value::Int).map_err(|_| {
-            ExprError::new(span, format!("expected an integer between {} and {}, found `{w}`", i64::MIN, i64::MAX))
+            ExprError::new(
+                span,
+                format!(
+                    "expected an integer between {} and {}, found `{w}`",
+                    i64::MIN,
+                    i64::MAX
+                ),
+            )
         });
     }
     let mut err = ExprError::new(
         span,
-        format!("expected a value (a quoted string, integer, IP address, CIDR or range), found `{w}`"),
+        format!(
+            "expected a value (a quoted string, integer, IP address, CIDR or range), found `{w}`"
+        ),
     );
-    if w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if w.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         err = err.with_hint(format!("strings must be quoted: \"{w}\""));
     }
     Err(err)
@@ -507,9 +615,19 @@ fn ip_or_cidr(w: &str, span: Span) -> Result<Value, ExprError> {
         None => (w, None),
     };
     let addr: IpAddr = addr_text.parse().map_err(|_| {
-        let mut e = ExprError::new(sub_span(span, 0, addr_text.len()), format!("expected an IP address, found `{addr_text}`"));
-        if !w.contains(':') && w.split('.').all(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
-            e = e.with_hint(format!("host names and other strings must be quoted: \"{w}\""));
+        let mut e = ExprError::new(
+            sub_span(span, 0, addr_text.len()),
+            format!("expected an IP address, found `{addr_text}`"),
+        );
+        if !w.contains(':')
+            && w.split('.').all(|p| {
+                p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
+        {
+            e = e.with_hint(format!(
+                "host names and other strings must be quoted: \"{w}\""
+            ));
         }
         e
     })?;
@@ -519,8 +637,13 @@ fn ip_or_cidr(w: &str, span: Span) -> Result<Value, ExprError> {
     let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
     let p_span = sub_span(span, addr_text.len(), w.len());
     match p.parse::<u8>() {
-        Ok(bits) if bits <= max && p.bytes().all(|b| b.is_ascii_digit()) => Ok(Value::Cidr(addr, bits)),
-        _ => Err(ExprError::new(p_span, format!("expected a prefix length 0..={max} after `/`, found `/{p}`"))),
+        Ok(bits) if bits <= max && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Value::Cidr(addr, bits))
+        }
+        _ => Err(ExprError::new(
+            p_span,
+            format!("expected a prefix length 0..={max} after `/`, found `/{p}`"),
+        )),
     }
 }
 
@@ -546,7 +669,11 @@ mod tests {
     fn err_at(src: &str, column: usize, needle: &str) -> ExprError {
         let e = err(src);
         assert_eq!(e.column, column, "{src}\n{}", e.render(src));
-        assert!(e.message.contains(needle), "{src}: message {:?} lacks {needle:?}", e.message);
+        assert!(
+            e.message.contains(needle),
+            "{src}: message {:?} lacks {needle:?}",
+            e.message
+        );
         e
     }
 
@@ -554,17 +681,31 @@ mod tests {
     fn precedence_not_and_xor_or() {
         let e = ok("net.dst.port == 1 or net.dst.port == 2 and not net.dst.port == 3 xor net.dst.port == 4");
         // or( 1, xor( and(2, not 3), 4 ) )
-        let Expr::Or { operands, .. } = &e else { panic!("{e:?}") };
+        let Expr::Or { operands, .. } = &e else {
+            panic!("{e:?}")
+        };
         assert_eq!(operands.len(), 2);
-        let Expr::Xor { operands: x, .. } = &operands[1] else { panic!() };
-        assert!(matches!(&x[0], Expr::And { operands, .. } if matches!(operands[1], Expr::Not { .. })));
+        let Expr::Xor { operands: x, .. } = &operands[1] else {
+            panic!()
+        };
+        assert!(
+            matches!(&x[0], Expr::And { operands, .. } if matches!(operands[1], Expr::Not { .. }))
+        );
     }
 
     #[test]
     fn chains_are_flat_but_parentheses_nest() {
-        let Expr::And { operands, .. } = ok("net.dst.port == 1 and net.dst.port == 2 && net.dst.port == 3") else { panic!() };
+        let Expr::And { operands, .. } =
+            ok("net.dst.port == 1 and net.dst.port == 2 && net.dst.port == 3")
+        else {
+            panic!()
+        };
         assert_eq!(operands.len(), 3);
-        let Expr::And { operands, .. } = ok("net.dst.port == 1 and (net.dst.port == 2 and net.dst.port == 3)") else { panic!() };
+        let Expr::And { operands, .. } =
+            ok("net.dst.port == 1 and (net.dst.port == 2 and net.dst.port == 3)")
+        else {
+            panic!()
+        };
         assert_eq!(operands.len(), 2);
         assert!(matches!(operands[1], Expr::And { .. }));
     }
@@ -572,12 +713,18 @@ mod tests {
     #[test]
     fn spans_point_at_source() {
         let src = "net.src.port == 5000 and net.dst.ip in {10.0.0.0/8}";
-        let Expr::And { operands, span } = ok(src) else { panic!() };
+        let Expr::And { operands, span } = ok(src) else {
+            panic!()
+        };
         assert_eq!((span.start, span.end), (0, src.len()));
-        let Expr::Compare(c) = &operands[1] else { panic!() };
+        let Expr::Compare(c) = &operands[1] else {
+            panic!()
+        };
         assert_eq!(&src[c.field_span.start..c.field_span.end], "net.dst.ip");
         assert_eq!(&src[c.op_span.start..c.op_span.end], "in");
-        let Rhs::Set { items, span } = &c.rhs else { panic!() };
+        let Rhs::Set { items, span } = &c.rhs else {
+            panic!()
+        };
         assert_eq!(&src[span.start..span.end], "{10.0.0.0/8}");
         assert_eq!(items[0].span.column, src.find("10.").unwrap() + 1);
     }
@@ -585,11 +732,19 @@ mod tests {
     #[test]
     fn values() {
         let get = |src: &str| match ok(src) {
-            Expr::Compare(Comparison { rhs: Rhs::Set { items, .. }, .. }) => items.into_iter().map(|l| l.value).collect::<Vec<_>>(),
-            Expr::Compare(Comparison { rhs: Rhs::Value(l), .. }) => vec![l.value],
+            Expr::Compare(Comparison {
+                rhs: Rhs::Set { items, .. },
+                ..
+            }) => items.into_iter().map(|l| l.value).collect::<Vec<_>>(),
+            Expr::Compare(Comparison {
+                rhs: Rhs::Value(l), ..
+            }) => vec![l.value],
             e => panic!("{e:?}"),
         };
-        assert_eq!(get("net.dst.port in {443, 8000..8080 -1}"), vec![Value::Int(443), Value::IntRange(8000, 8080), Value::Int(-1)]);
+        assert_eq!(
+            get("net.dst.port in {443, 8000..8080 -1}"),
+            vec![Value::Int(443), Value::IntRange(8000, 8080), Value::Int(-1)]
+        );
         assert_eq!(
             get("net.dst.ip in {10.0.0.1..10.0.0.9 2001:db8::/32 ::1}"),
             vec![
@@ -598,8 +753,14 @@ mod tests {
                 Value::Ip("::1".parse().unwrap()),
             ]
         );
-        assert_eq!(get("net.dst.ip == fe80::1"), vec![Value::Ip("fe80::1".parse().unwrap())]);
-        assert_eq!(get(r#"net.fqdn.host matches r"^a\.b$""#), vec![Value::Str(r"^a\.b$".into())]);
+        assert_eq!(
+            get("net.dst.ip == fe80::1"),
+            vec![Value::Ip("fe80::1".parse().unwrap())]
+        );
+        assert_eq!(
+            get(r#"net.fqdn.host matches r"^a\.b$""#),
+            vec![Value::Str(r"^a\.b$".into())]
+        );
         assert_eq!(get(r#"net.fqdn.host ~ "x""#), vec![Value::Str("x".into())]);
         assert_eq!(get("net.dst.port == 080"), vec![Value::Int(80)]);
     }
@@ -626,10 +787,22 @@ mod tests {
     fn error_positions() {
         err_at("net.dst.port == ", 17, "found end of input");
         err_at("net.dst.port = 443", 14, "expected `==`");
-        err_at("(net.dst.port == 443", 21, "expected `)` to close the `(` at column 1");
+        err_at(
+            "(net.dst.port == 443",
+            21,
+            "expected `)` to close the `(` at column 1",
+        );
         err_at("net.dst.port == 443)", 20, "without a matching `(`");
-        err_at("net.dst.port == 443 net.src.port == 1", 21, "expected `and`, `or`, `xor`");
-        err_at("net.dst.port in {443", 21, "expected `}` to close the set at column 17");
+        err_at(
+            "net.dst.port == 443 net.src.port == 1",
+            21,
+            "expected `and`, `or`, `xor`",
+        );
+        err_at(
+            "net.dst.port in {443",
+            21,
+            "expected `}` to close the set at column 17",
+        );
         err_at("net.dst.port in {}", 18, "at least one value");
         err_at("net.dst.port in 443", 17, "expected `{`");
         err_at("and", 1, "expected a comparison");
@@ -637,25 +810,67 @@ mod tests {
         err_at("   ", 4, "found end of input");
         err_at("net.dst.ip == 10.0.0.256", 15, "expected an IP address");
         err_at("net.dst.ip in {10.0.0.0/33}", 24, "prefix length 0..=32");
-        err_at("net.dst.ip in {2001:db8::/129}", 26, "prefix length 0..=128");
+        err_at(
+            "net.dst.ip in {2001:db8::/129}",
+            26,
+            "prefix length 0..=128",
+        );
         err_at("net.dst.port in {8080..8000}", 18, "low end first");
         err_at("net.dst.ip in {10.0.0.9..10.0.0.1}", 16, "low end first");
         err_at("net.dst.ip in {10.0.0.1..::1}", 16, "same IP family");
         err_at("net.dst.port == 8000..8080", 17, "single value");
         err_at("net.dst.port == {443}", 17, "single value");
-        err_at("net.dst.port == 99999999999999999999", 17, "expected an integer");
+        err_at(
+            "net.dst.port == 99999999999999999999",
+            17,
+            "expected an integer",
+        );
         err_at("net.protocol == tcp", 17, "quoted string");
         err_at("net.dst.ip == net.src.ip", 15, "found the field");
         err_at("identity.name == \"é\" andd x", 22, "expected `and`");
         err_at("net.src.ip", 11, "comparison operator");
         err_at("net.fqdn.host matches 5", 23, "quoted regex");
         err_at("net.dst.port not 5", 18, "expected `in` after `not`");
-        err_at("any identity.groups.name[*] == \"a\"", 5, "expected `(` after `any`");
+        err_at(
+            "any identity.groups.name[*] == \"a\"",
+            5,
+            "expected `(` after `any`",
+        );
         err_at("any(identity.groups.name == \"a\")", 26, "expected `[*]`");
-        err_at("any(identity.groups.name[*] == \"a\"", 35, "close the `any(`");
+        err_at(
+            "any(identity.groups.name[*] == \"a\"",
+            35,
+            "close the `any(`",
+        );
         err_at("identity.groups.name[*] == \"a\"", 21, "found `[`");
         err_at("any(80)", 5, "expected a field name");
         err_at("net.dst.port in {443,,80}", 22, "expected a value or `}`");
+    }
+
+    #[test]
+    fn rendered_errors() {
+        let src = "net.dst.port == 443 and (net.src.ip == 10.0.0.1";
+        assert_eq!(
+            err(src).render(src),
+            "net.dst.port == 443 and (net.src.ip == 10.0.0.1\n\
+             \x20                                              ^ expected `)` to close the `(` at column 25, found end of input"
+        );
+        let src = "net.dst.prot in {443}";
+        assert_eq!(
+            err(src).render(src),
+            "net.dst.prot in {443}\n\
+             ^^^^^^^^^^^^ expected a field name, found unknown field `net.dst.prot`\n\
+             hint: did you mean `net.dst.port`?"
+        );
+        // Multi-line source: line breaks are shown as spaces, the caret counts chars from the start.
+        let src = "net.dst.port == 443\n  and net.fqdn.host == \"café\" or\n  net.src.ip in {10.0.0.0/8 oops}";
+        let rendered = err(src).render(src);
+        let lines: Vec<&str> = rendered.lines().collect();
+        let caret = lines[1].find('^').unwrap_or(0);
+        assert_eq!(
+            lines[0].chars().skip(caret).take(4).collect::<String>(),
+            "oops"
+        );
     }
 
     #[test]
@@ -671,7 +886,11 @@ mod tests {
 
     #[test]
     fn lists_are_rejected_clearly() {
-        let e = err_at("net.src.ip in $office_ips", 15, "list references ($office_ips) are not supported");
+        let e = err_at(
+            "net.src.ip in $office_ips",
+            15,
+            "list references ($office_ips) are not supported",
+        );
         assert_eq!(e.len, "$office_ips".len());
         err_at("net.src.ip == $x", 15, "list references ($x)");
         err_at("net.src.ip in {$x}", 16, "list references ($x)");
@@ -699,7 +918,9 @@ mod tests {
         // Long flat chains are fine (they do not nest).
         let chain = vec!["net.dst.port == 1"; 700].join(" or ");
         assert!(chain.len() <= MAX_SOURCE_LEN);
-        let Expr::Or { operands, .. } = ok(&chain) else { panic!() };
+        let Expr::Or { operands, .. } = ok(&chain) else {
+            panic!()
+        };
         assert_eq!(operands.len(), 700);
     }
 

@@ -54,7 +54,10 @@ enum RowOp {
 }
 
 fn normalize(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn parse_operator(op: &str) -> Option<RowOp> {
@@ -64,11 +67,17 @@ fn parse_operator(op: &str) -> Option<RowOp> {
         "in" | "is in" => RowOp::In,
         "not in" | "is not in" => RowOp::NotIn,
         "matches regex" | "matches" | "~" | "matches regular expression" => RowOp::Matches,
-        "does not match regex" | "not matches regex" | "not matches" | "does not match" => RowOp::NotMatches,
+        "does not match regex" | "not matches regex" | "not matches" | "does not match" => {
+            RowOp::NotMatches
+        }
         "greater than" | ">" | "gt" => RowOp::Ordering(CompareOp::Gt),
-        "greater than or equal to" | "greater than or equal" | ">=" | "ge" => RowOp::Ordering(CompareOp::Ge),
+        "greater than or equal to" | "greater than or equal" | ">=" | "ge" => {
+            RowOp::Ordering(CompareOp::Ge)
+        }
         "less than" | "<" | "lt" => RowOp::Ordering(CompareOp::Lt),
-        "less than or equal to" | "less than or equal" | "<=" | "le" => RowOp::Ordering(CompareOp::Le),
+        "less than or equal to" | "less than or equal" | "<=" | "le" => {
+            RowOp::Ordering(CompareOp::Le)
+        }
         _ => return None,
     })
 }
@@ -107,7 +116,10 @@ fn parse_selector(s: &str) -> Result<Field, Option<String>> {
 }
 
 fn row_error(index: usize, message: String) -> ExprError {
-    ExprError::new(Span::default(), format!("condition row {}: {message}", index + 1))
+    ExprError::new(
+        Span::default(),
+        format!("condition row {}: {message}", index + 1),
+    )
 }
 
 /// Builds the expression for the rows, joined by `join`. Fails on the first row with an unknown
@@ -115,7 +127,10 @@ fn row_error(index: usize, message: String) -> ExprError {
 /// selector's type, or an invalid regex; the message names the row (1-based).
 pub fn rows_to_expr(rows: &[ConditionRow], join: Join) -> Result<Expr, ExprError> {
     if rows.is_empty() {
-        return Err(ExprError::new(Span::default(), "expected at least one condition row, found none"));
+        return Err(ExprError::new(
+            Span::default(),
+            "expected at least one condition row, found none",
+        ));
     }
     let mut operands = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
@@ -166,10 +181,21 @@ fn row_to_expr(i: usize, row: &ConditionRow) -> Result<Expr, ExprError> {
     })?;
     let takes_set = matches!(op, RowOp::In | RowOp::NotIn);
     match (takes_set, row.values.len()) {
-        (_, 0) => return Err(row_error(i, format!("expected a value for `{}`, found none", field.label()))),
+        (_, 0) => {
+            return Err(row_error(
+                i,
+                format!("expected a value for `{}`, found none", field.label()),
+            ))
+        }
         (false, n) if n > 1 => {
-            return Err(row_error(i, format!("expected exactly one value for operator \"{}\", found {n}", row.operator))
-                .with_hint("use \"in\" to match any of several values"))
+            return Err(row_error(
+                i,
+                format!(
+                    "expected exactly one value for operator \"{}\", found {n}",
+                    row.operator
+                ),
+            )
+            .with_hint("use \"in\" to match any of several values"))
         }
         _ => {}
     }
@@ -178,11 +204,13 @@ fn row_to_expr(i: usize, row: &ConditionRow) -> Result<Expr, ExprError> {
     for (j, raw) in row.values.iter().enumerate() {
         let value = match elem {
             ScalarType::Str => Value::Str(raw.clone()),
-            ScalarType::Int | ScalarType::Ip => classify(raw.trim(), Span::default()).map_err(|e| {
-                let mut re = row_error(i, format!("value {} \"{raw}\": {}", j + 1, e.message));
-                re.hint = e.hint;
-                re
-            })?,
+            ScalarType::Int | ScalarType::Ip => {
+                classify(raw.trim(), Span::default()).map_err(|e| {
+                    let mut re = row_error(i, format!("value {} \"{raw}\": {}", j + 1, e.message));
+                    re.hint = e.hint;
+                    re
+                })?
+            }
         };
         literals.push(Literal::new(value));
     }
@@ -196,7 +224,10 @@ fn row_to_expr(i: usize, row: &ConditionRow) -> Result<Expr, ExprError> {
         RowOp::Ordering(o) => (o, false),
     };
     let rhs = if takes_set {
-        Rhs::Set { items: literals, span: Span::default() }
+        Rhs::Set {
+            items: literals,
+            span: Span::default(),
+        }
     } else {
         match literals.pop() {
             Some(l) => Rhs::Value(l),
@@ -205,10 +236,28 @@ fn row_to_expr(i: usize, row: &ConditionRow) -> Result<Expr, ExprError> {
     };
     let is_array = field.value_type().is_array();
     // On arrays `is not` means "no element equals", i.e. not any(== v).
-    let (cmp_op, negate) = if is_array && cmp_op == CompareOp::Ne { (CompareOp::Eq, true) } else { (cmp_op, negate) };
+    let (cmp_op, negate) = if is_array && cmp_op == CompareOp::Ne {
+        (CompareOp::Eq, true)
+    } else {
+        (cmp_op, negate)
+    };
     let cmp = Comparison::new(field, cmp_op, rhs);
-    let e = if is_array { Expr::Any { cmp, span: Span::default() } } else { Expr::Compare(cmp) };
-    Ok(if negate { Expr::Not { operand: Box::new(e), span: Span::default() } } else { e })
+    let e = if is_array {
+        Expr::Any {
+            cmp,
+            span: Span::default(),
+        }
+    } else {
+        Expr::Compare(cmp)
+    };
+    Ok(if negate {
+        Expr::Not {
+            operand: Box::new(e),
+            span: Span::default(),
+        }
+    } else {
+        e
+    })
 }
 
 #[cfg(test)]
@@ -227,34 +276,112 @@ mod tests {
     fn same(rows: &[ConditionRow], join: Join, text: &str) {
         let from_rows = rows_to_expr(rows, join).unwrap_or_else(|e| panic!("{text}: {e}"));
         let from_text = parse(text).unwrap_or_else(|e| panic!("{text}: {}", e.render(text)));
-        assert_eq!(from_rows.without_spans(), from_text.without_spans(), "{text}");
+        assert_eq!(
+            from_rows.without_spans(),
+            from_text.without_spans(),
+            "{text}"
+        );
         assert_eq!(from_rows.to_string(), text);
     }
 
     #[test]
     fn rows_match_text_form() {
-        same(&[row("Destination Port", "in", &["443", "8000..8080"])], Join::And, "net.dst.port in {443 8000..8080}");
-        same(&[row("net.src.ip", "is", &["10.1.2.3"])], Join::And, "net.src.ip == 10.1.2.3");
-        same(&[row("Source IP", "in", &["192.0.2.0/24", " 10.0.0.1..10.0.0.9 "])], Join::And, "net.src.ip in {192.0.2.0/24 10.0.0.1..10.0.0.9}");
-        same(&[row("User Group Names", "in", &["finance"])], Join::And, r#"any(identity.groups.name[*] in {"finance"})"#);
-        same(&[row("user group names", "is", &["finance"])], Join::And, r#"any(identity.groups.name[*] == "finance")"#);
-        same(&[row("User Group Names", "is not", &["finance"])], Join::And, r#"not any(identity.groups.name[*] == "finance")"#);
-        same(&[row("User Group IDs", "not in", &["a", "b"])], Join::And, r#"not any(identity.groups.id[*] in {"a" "b"})"#);
-        same(&[row("Source Country", "not in", &["GB", "FR"])], Join::And, r#"not net.src.geo.country in {"GB" "FR"}"#);
-        same(&[row("Host", "matches regex", &[r"\.example\.com$"])], Join::And, r#"net.fqdn.host matches "\\.example\\.com$""#);
-        same(&[row("Host", "does not match regex", &["^a"])], Join::And, r#"not net.fqdn.host matches "^a""#);
-        same(&[row("Destination Port", "greater than or equal to", &["1024"])], Join::And, "net.dst.port >= 1024");
-        same(&[row("Application", "in", &["505"])], Join::And, "any(app.ids[*] in {505})");
-        same(&[row("Domain", "is", &["example.com"])], Join::And, r#"any(net.fqdn.domains[*] == "example.com")"#);
-        same(&[row("Passed Device Posture Checks", "in", &["chk-1"])], Join::And, r#"any(device_posture.checks.passed[*] in {"chk-1"})"#);
-        same(&[row("Virtual Network", "is", &["vnet-eu"])], Join::And, r#"net.vnet_id == "vnet-eu""#);
         same(
-            &[row("Protocol", "is", &["tcp"]), row("Destination Port", "is not", &["25"])],
+            &[row("Destination Port", "in", &["443", "8000..8080"])],
+            Join::And,
+            "net.dst.port in {443 8000..8080}",
+        );
+        same(
+            &[row("net.src.ip", "is", &["10.1.2.3"])],
+            Join::And,
+            "net.src.ip == 10.1.2.3",
+        );
+        same(
+            &[row(
+                "Source IP",
+                "in",
+                &["192.0.2.0/24", " 10.0.0.1..10.0.0.9 "],
+            )],
+            Join::And,
+            "net.src.ip in {192.0.2.0/24 10.0.0.1..10.0.0.9}",
+        );
+        same(
+            &[row("User Group Names", "in", &["finance"])],
+            Join::And,
+            r#"any(identity.groups.name[*] in {"finance"})"#,
+        );
+        same(
+            &[row("user group names", "is", &["finance"])],
+            Join::And,
+            r#"any(identity.groups.name[*] == "finance")"#,
+        );
+        same(
+            &[row("User Group Names", "is not", &["finance"])],
+            Join::And,
+            r#"not any(identity.groups.name[*] == "finance")"#,
+        );
+        same(
+            &[row("User Group IDs", "not in", &["a", "b"])],
+            Join::And,
+            r#"not any(identity.groups.id[*] in {"a" "b"})"#,
+        );
+        same(
+            &[row("Source Country", "not in", &["GB", "FR"])],
+            Join::And,
+            r#"not net.src.geo.country in {"GB" "FR"}"#,
+        );
+        same(
+            &[row("Host", "matches regex", &[r"\.example\.com$"])],
+            Join::And,
+            r#"net.fqdn.host matches "\\.example\\.com$""#,
+        );
+        same(
+            &[row("Host", "does not match regex", &["^a"])],
+            Join::And,
+            r#"not net.fqdn.host matches "^a""#,
+        );
+        same(
+            &[row(
+                "Destination Port",
+                "greater than or equal to",
+                &["1024"],
+            )],
+            Join::And,
+            "net.dst.port >= 1024",
+        );
+        same(
+            &[row("Application", "in", &["505"])],
+            Join::And,
+            "any(app.ids[*] in {505})",
+        );
+        same(
+            &[row("Domain", "is", &["example.com"])],
+            Join::And,
+            r#"any(net.fqdn.domains[*] == "example.com")"#,
+        );
+        same(
+            &[row("Passed Device Posture Checks", "in", &["chk-1"])],
+            Join::And,
+            r#"any(device_posture.checks.passed[*] in {"chk-1"})"#,
+        );
+        same(
+            &[row("Virtual Network", "is", &["vnet-eu"])],
+            Join::And,
+            r#"net.vnet_id == "vnet-eu""#,
+        );
+        same(
+            &[
+                row("Protocol", "is", &["tcp"]),
+                row("Destination Port", "is not", &["25"]),
+            ],
             Join::And,
             r#"net.protocol == "tcp" and net.dst.port != 25"#,
         );
         same(
-            &[row("User Email", "==", &["a@example.com"]), row("User Name", "eq", &["Ada \"the\" Countess"])],
+            &[
+                row("User Email", "==", &["a@example.com"]),
+                row("User Name", "eq", &["Ada \"the\" Countess"]),
+            ],
             Join::Or,
             r#"identity.email == "a@example.com" or identity.name == "Ada \"the\" Countess""#,
         );
@@ -271,29 +398,67 @@ mod tests {
     fn errors_name_the_row() {
         let good = row("Protocol", "is", &["tcp"]);
         let e = row_err(&[good.clone(), row("Destination Prot", "is", &["443"])]);
-        assert!(e.message.starts_with("condition row 2: expected a selector"), "{}", e.message);
-        assert_eq!(e.hint.as_deref(), Some("did you mean \"Destination Port\"?"));
+        assert!(
+            e.message
+                .starts_with("condition row 2: expected a selector"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            e.hint.as_deref(),
+            Some("did you mean \"Destination Port\"?")
+        );
 
         let e = row_err(&[row("Destination Port", "is about", &["443"])]);
-        assert!(e.message.starts_with("condition row 1: expected an operator"), "{}", e.message);
+        assert!(
+            e.message
+                .starts_with("condition row 1: expected an operator"),
+            "{}",
+            e.message
+        );
 
-        let e = row_err(&[good.clone(), good.clone(), row("Destination Port", "is", &["80", "443"])]);
-        assert!(e.message.starts_with("condition row 3: expected exactly one value"), "{}", e.message);
+        let e = row_err(&[
+            good.clone(),
+            good.clone(),
+            row("Destination Port", "is", &["80", "443"]),
+        ]);
+        assert!(
+            e.message
+                .starts_with("condition row 3: expected exactly one value"),
+            "{}",
+            e.message
+        );
 
         let e = row_err(&[row("Destination Port", "in", &[])]);
         assert!(e.message.contains("found none"), "{}", e.message);
 
         let e = row_err(&[row("Destination Port", "is", &["https"])]);
-        assert!(e.message.starts_with("condition row 1: value 1 \"https\""), "{}", e.message);
+        assert!(
+            e.message.starts_with("condition row 1: value 1 \"https\""),
+            "{}",
+            e.message
+        );
 
         let e = row_err(&[row("Destination IP", "in", &["10.0.0.0/8", "10.0.0.300"])]);
-        assert!(e.message.starts_with("condition row 1: value 2"), "{}", e.message);
+        assert!(
+            e.message.starts_with("condition row 1: value 2"),
+            "{}",
+            e.message
+        );
 
         let e = row_err(&[row("Destination IP", "is", &["443"])]);
-        assert!(e.message.contains("expected an IP address or CIDR"), "{}", e.message);
+        assert!(
+            e.message.contains("expected an IP address or CIDR"),
+            "{}",
+            e.message
+        );
 
         let e = row_err(&[row("Host", "greater than", &["a"])]);
-        assert!(e.message.contains("expected an integer field"), "{}", e.message);
+        assert!(
+            e.message.contains("expected an integer field"),
+            "{}",
+            e.message
+        );
 
         let e = row_err(&[row("Host", "matches regex", &["(unclosed"])]);
         assert!(e.message.contains("invalid"), "{}", e.message);

@@ -168,7 +168,10 @@ impl IpSet {
                 _ => {}
             }
         }
-        IpSet { v4: merge(v4, |x: u32| x.checked_add(1)), v6: merge(v6, |x: u128| x.checked_add(1)) }
+        IpSet {
+            v4: merge(v4, |x: u32| x.checked_add(1)),
+            v6: merge(v6, |x: u128| x.checked_add(1)),
+        }
     }
 
     pub(super) fn contains(&self, ip: IpAddr) -> bool {
@@ -224,9 +227,25 @@ mod tests {
 
     #[test]
     fn int_ranges_merge_and_search() {
-        let s = IntSet::from_ranges(vec![(10, 20), (21, 25), (5, 5), (30, 29), (i64::MAX, i64::MAX), (18, 19)]);
+        let s = IntSet::from_ranges(vec![
+            (10, 20),
+            (21, 25),
+            (5, 5),
+            (30, 29),
+            (i64::MAX, i64::MAX),
+            (18, 19),
+        ]);
         assert_eq!(s.ranges(), &[(5, 5), (10, 25), (i64::MAX, i64::MAX)]);
-        for (x, want) in [(4, false), (5, true), (6, false), (10, true), (25, true), (26, false), (i64::MAX, true), (i64::MIN, false)] {
+        for (x, want) in [
+            (4, false),
+            (5, true),
+            (6, false),
+            (10, true),
+            (25, true),
+            (26, false),
+            (i64::MAX, true),
+            (i64::MIN, false),
+        ] {
             assert_eq!(s.contains(x), want, "{x}");
         }
         assert!(!IntSet::from_ranges(vec![]).contains(0));
@@ -237,8 +256,14 @@ mod tests {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let (lo, hi) = cidr_bounds(ip("192.0.2.77"), 24);
         assert_eq!((lo, hi), (ip("192.0.2.0"), ip("192.0.2.255")));
-        assert_eq!(cidr_bounds(ip("1.2.3.4"), 0), (ip("0.0.0.0"), ip("255.255.255.255")));
-        assert_eq!(cidr_bounds(ip("2001:db8::1"), 128), (ip("2001:db8::1"), ip("2001:db8::1")));
+        assert_eq!(
+            cidr_bounds(ip("1.2.3.4"), 0),
+            (ip("0.0.0.0"), ip("255.255.255.255"))
+        );
+        assert_eq!(
+            cidr_bounds(ip("2001:db8::1"), 128),
+            (ip("2001:db8::1"), ip("2001:db8::1"))
+        );
         let s = IpSet::from_ranges([
             cidr_bounds(ip("10.0.0.0"), 8),
             (ip("192.168.1.1"), ip("192.168.1.9")),
@@ -249,7 +274,10 @@ mod tests {
         assert!(!s.contains(ip("11.0.0.0")));
         assert!(s.contains(ip("192.168.1.9")) && !s.contains(ip("192.168.1.10")));
         assert!(s.contains(ip("2001:db8:ffff::1")) && !s.contains(ip("2001:db9::")));
-        assert!(!s.contains(ip("::ffff:10.0.0.1")), "no v4-mapped equivalence");
+        assert!(
+            !s.contains(ip("::ffff:10.0.0.1")),
+            "no v4-mapped equivalence"
+        );
     }
 
     #[test]

@@ -6,15 +6,15 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    bold_style, draw_header, draw_note, fmt_share, group_thousands, palette, text_style,
-    ChartSet, DrawResult, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
+    bold_style, draw_header, draw_note, fmt_share, group_thousands, palette, text_style, ChartSet,
+    DrawResult, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 750;
 const MARGIN: u32 = 16;
 const MARGIN_RIGHT: u32 = 30;
-const Y_LABEL_AREA: u32 = 120;
+const Y_LABEL_AREA: u32 = 104;
 const X_LABEL_AREA: u32 = 60;
 const PLOT_W: i32 = (WIDTH - MARGIN - MARGIN_RIGHT - Y_LABEL_AREA) as i32;
 const VALUE_SIZE: f64 = 18.0;
@@ -31,9 +31,16 @@ struct Bar {
     color: RGBColor,
 }
 
+impl Bar {
+    /// One-line label for bars too narrow for the two-line horizontal one.
+    fn vertical(&self) -> String {
+        format!("{} · {}", self.value, self.users)
+    }
+}
+
 /// The load chart, with labels and colours resolved.
 pub(super) struct BarChart {
-    title: String,
+    title: Title,
     subtitle: String,
     bars: Vec<Bar>,
 }
@@ -56,8 +63,16 @@ impl BarChart {
                     .map_or(NO_EGRESS_COLOR, palette),
             })
             .collect();
-        let total_requests: u64 = set.load.iter().map(|b| b.requests).fold(0, u64::saturating_add);
-        let total_users: u64 = set.load.iter().map(|b| b.users).fold(0, u64::saturating_add);
+        let total_requests: u64 = set
+            .load
+            .iter()
+            .map(|b| b.requests)
+            .fold(0, u64::saturating_add);
+        let total_users: u64 = set
+            .load
+            .iter()
+            .map(|b| b.users)
+            .fold(0, u64::saturating_add);
         let subtitle = if bars.is_empty() {
             String::new()
         } else {
@@ -68,7 +83,10 @@ impl BarChart {
             )
         };
         Self {
-            title: format!("{}: requests per egress IP ({})", set.scenario, set.case),
+            title: Title::new(
+                set.scenario,
+                format!(": requests per egress IP ({})", set.case),
+            ),
             subtitle,
             bars,
         }
@@ -91,12 +109,14 @@ impl super::Chart for BarChart {
         let users_style = text_style(USERS_SIZE, INK_MUTED);
         let mut tick_w = 0;
         let mut value_w = 0;
+        let mut vertical_w = 0;
         for b in &self.bars {
             tick_w = tick_w.max(root.estimate_text_size(&b.id, &tick_style)?.0);
             value_w = value_w.max(root.estimate_text_size(&b.value, &value_style)?.0);
             value_w = value_w.max(root.estimate_text_size(&b.users, &users_style)?.0);
+            vertical_w = vertical_w.max(root.estimate_text_size(&b.vertical(), &value_style)?.0);
         }
-        let (tick_w, value_w) = (to_i32(tick_w), to_i32(value_w));
+        let (tick_w, value_w, vertical_w) = (to_i32(tick_w), to_i32(value_w), to_i32(vertical_w));
         let vertical_ticks = tick_w > slot - 8;
         let vertical_values = value_w > slot - 4;
         let x_label_area = if vertical_ticks {
@@ -108,10 +128,14 @@ impl super::Chart for BarChart {
         // Leave room above the tallest bar for its label.
         let (_, body_h) = body.dim_in_pixel();
         let plot_h = to_i32(body_h) - to_i32(2 * MARGIN + x_label_area);
-        let headroom = if vertical_values { value_w + 16 } else { 58 };
-        let free = (1.0 - f64::from(headroom) / f64::from(plot_h.max(1))).max(0.4);
+        let headroom = if vertical_values { vertical_w + 16 } else { 58 };
+        let free = (1.0 - f64::from(headroom) / f64::from(plot_h.max(1))).max(0.2);
         let max_req = self.bars.iter().map(|b| b.requests).max().unwrap_or(0);
-        let y_max = if max_req == 0 { 1.0 } else { max_req as f64 / free };
+        let y_max = if max_req == 0 {
+            1.0
+        } else {
+            max_req as f64 / free
+        };
 
         let n_f = n as f64;
         let mut chart = ChartBuilder::on(&body)
@@ -139,7 +163,10 @@ impl super::Chart for BarChart {
         let half = BAR_FILL / 2.0;
         chart.draw_series(self.bars.iter().enumerate().map(|(i, b)| {
             let x = i as f64;
-            Rectangle::new([(x - half, 0.0), (x + half, b.requests as f64)], b.color.filled())
+            Rectangle::new(
+                [(x - half, 0.0), (x + half, b.requests as f64)],
+                b.color.filled(),
+            )
         }))?;
 
         for (i, b) in self.bars.iter().enumerate() {
@@ -147,7 +174,7 @@ impl super::Chart for BarChart {
             let (cx, top) = chart.backend_coord(&(x, b.requests as f64));
             let (_, base) = chart.backend_coord(&(x, 0.0));
             if vertical_values {
-                let text = format!("{} · {}", b.value, b.users);
+                let text = b.vertical();
                 let style = value_style
                     .clone()
                     .transform(FontTransform::Rotate270)
@@ -182,7 +209,9 @@ impl super::Chart for BarChart {
 /// Tick label for a request count: thousands separators, or millions once the axis reaches
 /// ten million so the labels stay short.
 fn fmt_axis_count(y: f64, y_max: f64) -> String {
-    if y_max >= 1e7 {
+    if y == 0.0 {
+        "0".to_string()
+    } else if y_max >= 1e7 {
         format!("{:.0}M", y / 1e6)
     } else if y_max >= 1e6 {
         format!("{:.1}M", y / 1e6)
@@ -211,5 +240,6 @@ mod tests {
         assert_eq!(fmt_axis_count(1_500_000.0, 2_000_000.0), "1.5M");
         assert_eq!(fmt_axis_count(20_000_000.0, 30_000_000.0), "20M");
         assert_eq!(fmt_axis_count(0.5, 1.0), "0.5");
+        assert_eq!(fmt_axis_count(0.0, 2_000_000.0), "0");
     }
 }

@@ -1,6 +1,7 @@
 //! The RTT CDF chart: one line per population, x cut at the slowest population's 99.5th
 //! percentile so that one long tail does not squash every curve into the left edge.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -8,10 +9,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     draw_header, draw_note, fmt_ms, palette, text_style, ChartSet, Corner, DrawResult, Legend,
-    LegendEntry, Swatch, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, TICK_SIZE,
+    LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, TICK_SIZE,
 };
 
 const WIDTH: u32 = 1200;
+const MARGIN: u32 = 16;
 const HEIGHT: u32 = 750;
 const LINE_WIDTH: u32 = 3;
 /// Share of requests kept on the x axis for the slowest population.
@@ -21,7 +23,7 @@ const REFERENCES: [(f64, &str); 2] = [(0.5, "median"), (0.95, "p95")];
 
 /// The CDF chart with its lines already cleaned and cut to the x range.
 pub(super) struct CdfChart {
-    title: String,
+    title: Title,
     subtitle: String,
     x_max: f64,
     lines: Vec<(Vec<(f64, f64)>, RGBColor)>,
@@ -44,13 +46,15 @@ impl CdfChart {
             .filter_map(|c| c.last().map(|p| p.0))
             .fold(f64::NEG_INFINITY, f64::max);
         // A little air right of the cut so the end of the slowest curve is not on the frame.
+        // At least 1 ms wide: a degenerate range would leave the axis without ticks.
         let x_max = if cut.is_finite() && cut > 0.0 {
             cut * 1.03
         } else if data_max.is_finite() && data_max > 0.0 {
             data_max * 1.03
         } else {
             100.0
-        };
+        }
+        .max(1.0);
         let clipped = data_max > x_max;
 
         let lines = cleaned
@@ -95,9 +99,9 @@ impl CdfChart {
             "all requests shown".to_string()
         };
         Self {
-            title: format!(
-                "{}: request RTT CDF by population ({})",
-                set.scenario, set.case
+            title: Title::new(
+                set.scenario,
+                format!(": request RTT CDF by population ({})", set.case),
             ),
             subtitle,
             x_max,
@@ -108,6 +112,56 @@ impl CdfChart {
     }
 }
 
+impl CdfChart {
+    /// Builds the chart (nothing drawn yet), leaving `extra_bottom` pixels under it.
+    fn build<'b, DB: DrawingBackend>(
+        &self,
+        body: &'b DrawingArea<DB, Shift>,
+        extra_bottom: u32,
+    ) -> Result<CdfContext<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+        ChartBuilder::on(body)
+            .margin(MARGIN)
+            .margin_right(36)
+            .margin_bottom(MARGIN + extra_bottom)
+            .x_label_area_size(56)
+            .y_label_area_size(76)
+            .build_cartesian_2d(0.0..self.x_max, 0.0..1.01)
+    }
+
+    /// Each line in pixels, thinned: sub-pixel steps of a dense CDF turn into spikes at the
+    /// joins of a thick line, and a vertex every few pixels keeps it smooth and small.
+    fn line_pixels<DB: DrawingBackend>(&self, chart: &CdfContext<'_, DB>) -> Vec<Vec<(i32, i32)>> {
+        self.lines
+            .iter()
+            .map(|(line, _)| {
+                let px: Vec<(i32, i32)> = line.iter().map(|p| chart.backend_coord(p)).collect();
+                thin_out(&px, 3)
+            })
+            .collect()
+    }
+
+    /// Where the reference labels go: at the right end, just under their dashed line, where
+    /// the curves have usually flattened out above them.
+    fn reference_anchors<DB: DrawingBackend>(
+        &self,
+        chart: &CdfContext<'_, DB>,
+    ) -> Vec<(f64, &'static str, (i32, i32))> {
+        if !self.has_data {
+            return Vec::new();
+        }
+        REFERENCES
+            .iter()
+            .map(|&(level, name)| {
+                let (x, y) = chart.backend_coord(&(self.x_max, level));
+                (level, name, (x - 6, y + 4))
+            })
+            .collect()
+    }
+}
+
+/// The chart type the CDF draws on.
+type CdfContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 impl super::Chart for CdfChart {
     const STEM: &'static str = "latency_cdf";
     const SIZE: (u32, u32) = (WIDTH, HEIGHT);
@@ -115,12 +169,40 @@ impl super::Chart for CdfChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let body = draw_header(root, &self.title, &self.subtitle)?;
-        let mut chart = ChartBuilder::on(&body)
-            .margin(16)
-            .margin_right(36)
-            .x_label_area_size(56)
-            .y_label_area_size(76)
-            .build_cartesian_2d(0.0..self.x_max, 0.0..1.01)?;
+
+        // Legend in the emptiest corner; below the chart when every corner would hide a line.
+        let mut chart = self.build(&body, 0)?;
+        let mut legend_rect = None;
+        if !self.legend.entries.is_empty() {
+            let size = self.legend.size(root)?;
+            let mut obstacles: Vec<(i32, i32)> = self
+                .line_pixels(&chart)
+                .iter()
+                .flat_map(|px| densify(px, 4))
+                .collect();
+            for (_, _, (x, y)) in self.reference_anchors(&chart) {
+                obstacles.extend((0..60).map(|dx| (x - dx, y + 6)));
+            }
+            let corners = [
+                Corner::LowerRight,
+                Corner::UpperLeft,
+                Corner::UpperRight,
+                Corner::LowerLeft,
+            ];
+            let plot = chart.plotting_area().get_pixel_range();
+            let (inside, hits) = Legend::place(size, &plot, &corners, &obstacles);
+            let below_h = u32::try_from(size.1).unwrap_or(u32::MAX).saturating_add(8);
+            if hits > 0 && below_h < HEIGHT / 3 {
+                chart = self.build(&body, below_h)?;
+                let plot = chart.plotting_area().get_pixel_range();
+                let x0 = ((plot.0.start + plot.0.end) / 2 - size.0 / 2).max(MARGIN as i32);
+                let y0 = HEIGHT as i32 - MARGIN as i32 - size.1;
+                legend_rect = Some(PxRect::new(x0, y0, size.0, size.1));
+            } else {
+                legend_rect = Some(inside);
+            }
+        }
+
         let x_fmt = |x: &f64| {
             if self.x_max < 10.0 {
                 format!("{x:.1}")
@@ -139,52 +221,45 @@ impl super::Chart for CdfChart {
             .label_style(text_style(TICK_SIZE, INK))
             .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
             .bold_line_style(GRID.stroke_width(1))
-            .light_line_style(RGBColor(243, 243, 243).stroke_width(1))
+            .light_line_style(TRANSPARENT)
             .axis_style(RGBColor(120, 120, 120).stroke_width(1))
             .draw()?;
 
-        let plot = chart.plotting_area().get_pixel_range();
-        let mut obstacles = Vec::new();
-        let ref_style = text_style(16.0, INK_MUTED).pos(Pos::new(HPos::Left, VPos::Bottom));
-        for (level, name) in REFERENCES {
+        let references = self.reference_anchors(&chart);
+        for &(level, _, _) in &references {
             chart.draw_series(std::iter::once(DashedPathElement::new(
                 vec![(0.0, level), (self.x_max, level)],
                 6,
                 5,
                 RGBColor(150, 150, 150).stroke_width(1),
             )))?;
-            let (x, y) = chart.backend_coord(&(0.0, level));
-            root.draw_text(name, &ref_style, (x + 6, y - 3))?;
-            obstacles.extend((0..60).map(|dx| (x + dx, y - 10)));
         }
 
-        for (line, color) in &self.lines {
-            chart.draw_series(LineSeries::new(
-                line.iter().copied(),
-                color.stroke_width(LINE_WIDTH),
-            ))?;
-            // A lone point would draw nothing as a line; show it as a dot instead.
-            if let [p] = line.as_slice() {
-                chart.draw_series(std::iter::once(Circle::new(*p, 4, color.filled())))?;
+        for (px, (_, color)) in self.line_pixels(&chart).into_iter().zip(&self.lines) {
+            match px.as_slice() {
+                [] => {}
+                // A lone point would draw nothing as a line; show it as a dot instead.
+                [p] => root.draw(&Circle::new(*p, 4, color.filled()))?,
+                _ => root.draw(&PathElement::new(px, color.stroke_width(LINE_WIDTH)))?,
             }
-            let px: Vec<(i32, i32)> = line.iter().map(|p| chart.backend_coord(p)).collect();
-            obstacles.extend(densify(&px, 4));
+        }
+
+        // Labels after the lines, on a light box, so a curve crossing one cannot hide it.
+        let ref_style = text_style(16.0, INK_MUTED).pos(Pos::new(HPos::Right, VPos::Top));
+        for (_, name, (x, y)) in references {
+            let (w, h) = root.estimate_text_size(name, &ref_style)?;
+            let (w, h) = (i32::try_from(w).unwrap_or(0), i32::try_from(h).unwrap_or(0));
+            root.draw(&Rectangle::new(
+                [(x - w - 3, y - 1), (x + 3, y + h + 1)],
+                WHITE.mix(0.8).filled(),
+            ))?;
+            root.draw_text(name, &ref_style, (x, y))?;
         }
 
         if !self.has_data {
-            draw_note(root, &plot, "no data")?;
+            draw_note(root, &chart.plotting_area().get_pixel_range(), "no data")?;
         }
-        if !self.legend.entries.is_empty() {
-            let size = self.legend.size(root)?;
-            // CDFs leave the lower right (under the plateau) and the upper left (before the
-            // rise) empty; take whichever actually is.
-            let corners = [
-                Corner::LowerRight,
-                Corner::UpperLeft,
-                Corner::UpperRight,
-                Corner::LowerLeft,
-            ];
-            let rect = Legend::place(size, &plot, &corners, &obstacles);
+        if let Some(rect) = legend_rect {
             self.legend.draw(root, rect)?;
         }
         Ok(())
@@ -240,6 +315,24 @@ fn cut_at(cdf: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// Drops vertices closer than `min_dist` pixels (Chebyshev) to the last kept one; keeps the
+/// last vertex so the curve still ends where the data does.
+fn thin_out(px: &[(i32, i32)], min_dist: i32) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = Vec::with_capacity(px.len());
+    for (i, &p) in px.iter().enumerate() {
+        let far = out.last().map_or(true, |q| {
+            (p.0 - q.0).abs().max((p.1 - q.1).abs()) >= min_dist
+        });
+        if far || i + 1 == px.len() {
+            if i + 1 == px.len() && !far && out.len() > 1 {
+                out.pop();
+            }
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// Pixel positions every `step` pixels along the polyline, so the legend placement sees the
 /// long straight segments between sparse points too.
 fn densify(px: &[(i32, i32)], step: i32) -> Vec<(i32, i32)> {
@@ -271,7 +364,10 @@ mod tests {
     #[test]
     fn line_cut_ends_at_the_limit() {
         let cdf = [(10.0, 0.0), (20.0, 0.5), (30.0, 1.0)];
-        assert_eq!(cut_at(&cdf, 25.0), vec![(10.0, 0.0), (20.0, 0.5), (25.0, 0.75)]);
+        assert_eq!(
+            cut_at(&cdf, 25.0),
+            vec![(10.0, 0.0), (20.0, 0.5), (25.0, 0.75)]
+        );
         assert_eq!(cut_at(&cdf, 5.0), Vec::<(f64, f64)>::new());
     }
 

@@ -6,13 +6,17 @@
 //! and only the degree-to-pixel ratio of the x axis is stretched by `1 / cos(parallel)`, which
 //! keeps mid-latitude countries from looking squashed.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    draw_header, draw_note, draw_triangle, group_thousands, palette, text_style, ChartSet,
-    Corner, DrawResult, Legend, LegendEntry, PxRect, Swatch, AXIS_DESC_SIZE, GRID, INK,
+    draw_header, draw_note, draw_triangle, group_thousands, palette, text_style, ChartSet, Corner,
+    DrawResult, Legend, LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK,
     NO_EGRESS_COLOR, TICK_SIZE,
 };
 
@@ -22,10 +26,8 @@ const MARGIN: u32 = 16;
 const MARGIN_RIGHT: u32 = 30;
 const X_LABEL_AREA: u32 = 56;
 const Y_LABEL_AREA: u32 = 80;
-/// Plot area size implied by the layout constants above; the view is fitted to it before the
-/// chart exists so that both backends (and the clipping) share one view.
-const PLOT_W: f64 = (WIDTH - MARGIN - MARGIN_RIGHT - Y_LABEL_AREA) as f64;
-const PLOT_H: f64 = (HEIGHT - super::HEADER_HEIGHT - 2 * MARGIN - X_LABEL_AREA) as f64;
+/// Gap between the plot and a legend placed beside it (room for the last x tick label).
+const SIDE_GAP: u32 = 36;
 
 const OCEAN: RGBColor = RGBColor(234, 242, 250);
 const OCEAN_GRID: RGBColor = RGBColor(208, 222, 236);
@@ -36,6 +38,13 @@ const DOT_ALPHA: f64 = 0.5;
 const DOT_RADIUS: i32 = 2;
 const SITE_RADIUS: i32 = 13;
 const LABEL_SIZE: f64 = 18.0;
+
+/// A ring or polyline of `(lon, lat)` vertices.
+type Ring = Vec<(f64, f64)>;
+/// `(min_lon, max_lon, min_lat, max_lat)`.
+type BBox = (f64, f64, f64, f64);
+/// The chart type the map draws on.
+type MapContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// The rectangle of lon/lat degrees shown, plus the standard parallel used to fit it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,51 +71,44 @@ struct SiteMark {
     label: String,
 }
 
-/// The map, with outlines already clipped and simplified to the view.
-pub(super) struct MapChart {
-    title: String,
-    subtitle: String,
+/// Outlines clipped and simplified for one view.
+struct Clipped {
     view: View,
-    fills: Vec<Vec<(f64, f64)>>,
-    borders: Vec<Vec<(f64, f64)>>,
-    /// `(lon, lat, colour)` of the users inside the view.
+    fills: Vec<Ring>,
+    borders: Vec<Ring>,
+}
+
+/// The map: users, sites and legend prepared; the view is fitted while drawing because it
+/// depends on whether the legend needs a panel of its own.
+pub(super) struct MapChart<'a> {
+    title: Title,
+    subtitle: String,
+    outlines: &'a [geo::MultiPolygon<f64>],
+    bbox: Option<BBox>,
+    /// `(lon, lat, colour)` of every user with valid coordinates, in input order (the
+    /// caller's deterministic sample) so no colour group systematically hides another.
     dots: Vec<(f64, f64, RGBColor)>,
     sites: Vec<SiteMark>,
     legend: Legend,
+    /// The PNG and the SVG use the same view; clip once.
+    clipped: RefCell<Option<Rc<Clipped>>>,
 }
 
-impl MapChart {
-    /// Prepares everything that does not depend on the backend: view, clipped outlines, dots.
-    pub(super) fn new(set: &ChartSet) -> Self {
+impl<'a> MapChart<'a> {
+    /// Prepares everything that does not depend on the backend or the layout.
+    pub(super) fn new(set: &ChartSet<'a>) -> Self {
         let valid = |lon: f64, lat: f64| {
-            lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && lat.abs() <= 90.0
+            lon.is_finite()
+                && lat.is_finite()
+                && (-180.0..=180.0).contains(&lon)
+                && lat.abs() <= 90.0
         };
-        let site_ok: Vec<bool> = set.sites.iter().map(|s| valid(s.lon, s.lat)).collect();
-        let user_coords = set
-            .points
-            .iter()
-            .map(|p| (f64::from(p.lon), f64::from(p.lat)))
-            .filter(|&(lon, lat)| valid(lon, lat));
-        let site_coords = set
-            .sites
-            .iter()
-            .zip(&site_ok)
-            .filter(|(_, &ok)| ok)
-            .map(|(s, _)| (s.lon, s.lat));
-        let view = fit_view(user_coords.chain(site_coords), PLOT_W, PLOT_H);
-
-        // Vertices closer than about half a pixel add file size and time, not detail.
-        let tolerance = 0.5 * (view.lon1 - view.lon0) / PLOT_W;
-        let (fills, borders) = clip_outlines(set.outlines, &view, tolerance);
-
         let site_color = |egress: u16| {
             let i = usize::from(egress);
             (egress != super::NO_EGRESS && i < set.sites.len()).then(|| palette(i))
         };
         let mut counts = vec![0u64; set.sites.len()];
         let mut no_egress = 0u64;
-        // Input order (the caller's deterministic sample) rather than grouped by colour, so
-        // no group systematically hides another where they overlap.
         let mut dots = Vec::with_capacity(set.points.len());
         for p in set.points {
             let color = site_color(p.egress);
@@ -115,16 +117,16 @@ impl MapChart {
                 None => no_egress += 1,
             }
             let (lon, lat) = (f64::from(p.lon), f64::from(p.lat));
-            if valid(lon, lat) && view.contains((lon, lat)) {
+            if valid(lon, lat) {
                 dots.push((lon, lat, color.unwrap_or(NO_EGRESS_COLOR)));
             }
         }
 
-        let sites = set
+        let sites: Vec<SiteMark> = set
             .sites
             .iter()
             .enumerate()
-            .filter(|&(i, _)| site_ok[i])
+            .filter(|(_, s)| valid(s.lon, s.lat))
             .map(|(i, s)| SiteMark {
                 lon: s.lon,
                 lat: s.lat,
@@ -132,6 +134,13 @@ impl MapChart {
                 label: format!("{} ({})", s.id, s.datacenter),
             })
             .collect();
+        let bbox = bounds(
+            &dots
+                .iter()
+                .map(|&(lon, lat, _)| (lon, lat))
+                .chain(sites.iter().map(|s| (s.lon, s.lat)))
+                .collect::<Vec<_>>(),
+        );
 
         let mut entries: Vec<LegendEntry> = set
             .sites
@@ -140,7 +149,13 @@ impl MapChart {
             .enumerate()
             .map(|(i, (s, &n))| LegendEntry {
                 swatch: Swatch::Triangle(palette(i)),
-                text: format!("{} ({}, {}): {}", s.id, s.datacenter, s.city, group_thousands(n)),
+                text: format!(
+                    "{} ({}, {}): {}",
+                    s.id,
+                    s.datacenter,
+                    s.city,
+                    group_thousands(n)
+                ),
             })
             .collect();
         if no_egress > 0 {
@@ -153,42 +168,151 @@ impl MapChart {
             heading: Some("Egress IP: users in sample".to_string()),
             entries,
         };
-        legend.truncate_to_height(PLOT_H as i32 - 24);
+        let plot_h = HEIGHT - super::HEADER_HEIGHT - 2 * MARGIN - X_LABEL_AREA;
+        legend.truncate_to_height(i32::try_from(plot_h).unwrap_or(0) - 24);
 
-        let hemisphere = if view.parallel < 0.0 { 'S' } else { 'N' };
+        let parallel = standard_parallel(bbox);
+        let hemisphere = if parallel < 0.0 { 'S' } else { 'N' };
         let subtitle = format!(
             "{} sampled users · triangles mark egress data centers · equirectangular projection, true to scale at {:.0}°{}",
             group_thousands(set.points.len() as u64),
-            view.parallel.abs(),
+            parallel.abs(),
             hemisphere
         );
         Self {
-            title: format!("{}: users by egress IP ({})", set.scenario, set.case),
+            title: Title::new(set.scenario, format!(": users by egress IP ({})", set.case)),
             subtitle,
-            view,
-            fills,
-            borders,
+            outlines: set.outlines,
+            bbox,
             dots,
             sites,
             legend,
+            clipped: RefCell::new(None),
         }
+    }
+
+    /// Builds the chart (nothing is drawn yet) with `right` pixels of right margin and the
+    /// view fitted to the resulting plot area.
+    fn build<'b, DB: DrawingBackend>(
+        &self,
+        body: &'b DrawingArea<DB, Shift>,
+        right: u32,
+    ) -> Result<(MapContext<'b, DB>, View), DrawingAreaErrorKind<DB::ErrorType>> {
+        let (w, h) = body.dim_in_pixel();
+        let plot_w = f64::from(w) - f64::from(MARGIN + right + Y_LABEL_AREA);
+        let plot_h = f64::from(h) - f64::from(2 * MARGIN + X_LABEL_AREA);
+        let view = fit_view(self.bbox, plot_w, plot_h);
+        // When the world's edges capped the view, shrink the plot instead of distorting the
+        // map, and centre it in the space it had.
+        let k = view.parallel.to_radians().cos();
+        let x_scale = (view.lon1 - view.lon0) * k / plot_w.max(1.0);
+        let y_scale = (view.lat1 - view.lat0) / plot_h.max(1.0);
+        let (mut extra_w, mut extra_h) = (0.0, 0.0);
+        if x_scale > y_scale {
+            extra_h = plot_h - (view.lat1 - view.lat0) / x_scale;
+        } else if y_scale > x_scale {
+            extra_w = plot_w - (view.lon1 - view.lon0) * k / y_scale;
+        }
+        let half = |extra: f64| (extra.max(0.0) / 2.0).round() as u32;
+        let (pad_w, pad_h) = (half(extra_w), half(extra_h));
+        let chart = ChartBuilder::on(body)
+            .margin_top(MARGIN + pad_h)
+            .margin_bottom(MARGIN + pad_h)
+            .margin_left(MARGIN + pad_w)
+            .margin_right(right + pad_w)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(view.lon0..view.lon1, view.lat0..view.lat1)?;
+        Ok((chart, view))
+    }
+
+    /// Outlines clipped to `view`, from the cache when the previous backend used the same one.
+    fn clipped(&self, view: &View, plot_w: u32) -> Rc<Clipped> {
+        let mut cache = self.clipped.borrow_mut();
+        match cache.as_ref() {
+            Some(c) if c.view == *view => Rc::clone(c),
+            _ => {
+                // Vertices closer than about half a pixel add file size and time, not detail.
+                let tolerance = 0.5 * (view.lon1 - view.lon0) / f64::from(plot_w.max(1));
+                let (fills, borders) = clip_outlines(self.outlines, view, tolerance);
+                let c = Rc::new(Clipped {
+                    view: *view,
+                    fills,
+                    borders,
+                });
+                *cache = Some(Rc::clone(&c));
+                c
+            }
+        }
+    }
+
+    /// Best in-plot legend position and whether it would still hide an egress site.
+    fn place_legend_inside<DB: DrawingBackend>(
+        &self,
+        chart: &MapContext<'_, DB>,
+        size: (i32, i32),
+    ) -> (PxRect, bool) {
+        let plot = chart.plotting_area().get_pixel_range();
+        let site_px: Vec<(i32, i32)> = self
+            .sites
+            .iter()
+            .map(|s| chart.backend_coord(&(s.lon, s.lat)))
+            .collect();
+        let mut obstacles: Vec<(i32, i32)> = self
+            .dots
+            .iter()
+            .map(|&(lon, lat, _)| chart.backend_coord(&(lon, lat)))
+            .collect();
+        // A hidden site hurts more than hidden dots: weigh each like a small crowd.
+        for &p in &site_px {
+            obstacles.extend(std::iter::repeat(p).take(500));
+        }
+        let corners = [
+            Corner::UpperLeft,
+            Corner::UpperRight,
+            Corner::LowerLeft,
+            Corner::LowerRight,
+        ];
+        let (rect, _) = Legend::place(size, &plot, &corners, &obstacles);
+        let grown = PxRect {
+            x0: rect.x0 - SITE_RADIUS,
+            y0: rect.y0 - SITE_RADIUS,
+            x1: rect.x1 + SITE_RADIUS,
+            y1: rect.y1 + SITE_RADIUS,
+        };
+        let hides_site = site_px.iter().any(|&p| grown.contains(p));
+        (rect, hides_site)
     }
 }
 
-impl super::Chart for MapChart {
+impl super::Chart for MapChart<'_> {
     const STEM: &'static str = "map";
     const SIZE: (u32, u32) = (WIDTH, HEIGHT);
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let body = draw_header(root, &self.title, &self.subtitle)?;
-        let v = self.view;
-        let mut chart = ChartBuilder::on(&body)
-            .margin(MARGIN)
-            .margin_right(MARGIN_RIGHT)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(v.lon0..v.lon1, v.lat0..v.lat1)?;
+
+        // Legend inside the map where a corner is free of sites; otherwise in a panel to the
+        // right, at the cost of a narrower map.
+        let (mut chart, mut view) = self.build(&body, MARGIN_RIGHT)?;
+        let mut legend_rect = None;
+        if !self.legend.entries.is_empty() {
+            let size = self.legend.size(root)?;
+            let (inside, hides_site) = self.place_legend_inside(&chart, size);
+            let panel_w = u32::try_from(size.0).unwrap_or(u32::MAX);
+            if hides_site && panel_w < WIDTH / 3 {
+                (chart, view) = self.build(&body, panel_w + SIDE_GAP + MARGIN)?;
+                let plot = chart.plotting_area().get_pixel_range();
+                let x0 = plot.0.end + i32::try_from(SIDE_GAP).unwrap_or(0);
+                // Level with the map, unless that would push a tall legend off the canvas.
+                let y0 = plot.1.start.min(HEIGHT as i32 - MARGIN as i32 - size.1);
+                legend_rect = Some(PxRect::new(x0, y0, size.0, size.1));
+            } else {
+                legend_rect = Some(inside);
+            }
+        }
+
         chart.plotting_area().fill(&OCEAN)?;
         let deg = |x: &f64| format!("{x:.0}°");
         chart
@@ -206,19 +330,27 @@ impl super::Chart for MapChart {
             .axis_style(GRID.stroke_width(1))
             .draw()?;
 
+        let clipped = self.clipped(&view, chart.plotting_area().dim_in_pixel().0);
         chart.draw_series(
-            self.fills
+            clipped
+                .fills
                 .iter()
                 .map(|ring| Polygon::new(ring.clone(), LAND.filled())),
         )?;
         chart.draw_series(
-            self.borders
+            clipped
+                .borders
                 .iter()
                 .map(|line| PathElement::new(line.clone(), BORDER.stroke_width(1))),
         )?;
-        chart.draw_series(self.dots.iter().map(|&(lon, lat, c)| {
-            Circle::new((lon, lat), DOT_RADIUS, c.mix(DOT_ALPHA).filled())
-        }))?;
+        chart.draw_series(
+            self.dots
+                .iter()
+                .filter(|&&(lon, lat, _)| view.contains((lon, lat)))
+                .map(|&(lon, lat, c)| {
+                    Circle::new((lon, lat), DOT_RADIUS, c.mix(DOT_ALPHA).filled())
+                }),
+        )?;
 
         let plot = chart.plotting_area().get_pixel_range();
         let plot_rect = PxRect {
@@ -227,39 +359,15 @@ impl super::Chart for MapChart {
             x1: plot.0.end,
             y1: plot.1.end,
         };
+        if self.dots.is_empty() && self.sites.is_empty() {
+            draw_note(root, &plot, "no users or egress IPs to show")?;
+        }
+
         let site_px: Vec<(i32, i32)> = self
             .sites
             .iter()
             .map(|s| chart.backend_coord(&(s.lon, s.lat)))
             .collect();
-
-        if self.dots.is_empty() && self.sites.is_empty() {
-            draw_note(root, &plot, "no users or egress IPs to show")?;
-        }
-
-        // Legend first (in layout, not in paint order) so site labels can steer around it.
-        let legend_rect = if self.legend.entries.is_empty() {
-            None
-        } else {
-            let size = self.legend.size(root)?;
-            let mut obstacles: Vec<(i32, i32)> = self
-                .dots
-                .iter()
-                .map(|&(lon, lat, _)| chart.backend_coord(&(lon, lat)))
-                .collect();
-            // A hidden site hurts more than hidden dots: weigh each like a small crowd.
-            for &p in &site_px {
-                obstacles.extend(std::iter::repeat(p).take(200));
-            }
-            let corners = [
-                Corner::UpperLeft,
-                Corner::UpperRight,
-                Corner::LowerLeft,
-                Corner::LowerRight,
-            ];
-            Some(Legend::place(size, &plot, &corners, &obstacles))
-        };
-
         for (s, &p) in self.sites.iter().zip(&site_px) {
             draw_triangle(root, p, SITE_RADIUS, s.color)?;
         }
@@ -267,19 +375,28 @@ impl super::Chart for MapChart {
         let label_style = super::bold_style(LABEL_SIZE, INK);
         let mut taken: Vec<PxRect> = site_px
             .iter()
-            .map(|&(x, y)| PxRect::new(x - SITE_RADIUS, y - SITE_RADIUS, 2 * SITE_RADIUS, 2 * SITE_RADIUS))
+            .map(|&(x, y)| {
+                PxRect::new(
+                    x - SITE_RADIUS,
+                    y - SITE_RADIUS,
+                    2 * SITE_RADIUS,
+                    2 * SITE_RADIUS,
+                )
+            })
             .collect();
         taken.extend(legend_rect);
         for (s, &p) in self.sites.iter().zip(&site_px) {
             let (w, h) = root.estimate_text_size(&s.label, &label_style)?;
-            let (w, h) = (w as i32 + 8, h as i32 + 6);
+            let w = i32::try_from(w).unwrap_or(i32::MAX / 2) + 8;
+            let h = i32::try_from(h).unwrap_or(i32::MAX / 2) + 6;
             let rect = place_label(p, (w, h), &taken, &plot_rect);
             root.draw(&Rectangle::new(
                 [(rect.x0, rect.y0), (rect.x1, rect.y1)],
                 WHITE.mix(0.85).filled(),
             ))?;
             let style = label_style.pos(Pos::new(HPos::Center, VPos::Center));
-            root.draw_text(&s.label, &style, ((rect.x0 + rect.x1) / 2, (rect.y0 + rect.y1) / 2))?;
+            let centre = ((rect.x0 + rect.x1) / 2, (rect.y0 + rect.y1) / 2);
+            root.draw_text(&s.label, &style, centre)?;
             taken.push(rect);
         }
 
@@ -290,18 +407,20 @@ impl super::Chart for MapChart {
     }
 }
 
-/// Fits the view to the points with 10% padding, a minimum span, the plot's aspect ratio at the
-/// middle latitude, and the world's edges; the whole world (without Antarctica) when empty.
-fn fit_view(coords: impl Iterator<Item = (f64, f64)>, plot_w: f64, plot_h: f64) -> View {
+/// Latitude at which the map is true to scale: the middle of the data, capped at 60° where
+/// the horizontal stretch would get extreme; the equator for an empty map.
+fn standard_parallel(bbox: Option<BBox>) -> f64 {
+    bbox.map_or(0.0, |(_, _, lat0, lat1)| {
+        ((lat0 + lat1) / 2.0).clamp(-60.0, 60.0)
+    })
+}
+
+/// Fits the view to the bounding box with 10% padding, a minimum span, the plot's aspect ratio
+/// at the standard parallel, and the world's edges; the whole world (without Antarctica) when
+/// there is nothing to show.
+fn fit_view(bbox: Option<BBox>, plot_w: f64, plot_h: f64) -> View {
     const MIN_LON_SPAN: f64 = 20.0;
     const MIN_LAT_SPAN: f64 = 10.0;
-    let mut bbox: Option<(f64, f64, f64, f64)> = None;
-    for (lon, lat) in coords {
-        bbox = Some(match bbox {
-            None => (lon, lon, lat, lat),
-            Some((a, b, c, d)) => (a.min(lon), b.max(lon), c.min(lat), d.max(lat)),
-        });
-    }
     let Some((min_lon, max_lon, min_lat, max_lat)) = bbox else {
         return View {
             lon0: -180.0,
@@ -315,8 +434,7 @@ fn fit_view(coords: impl Iterator<Item = (f64, f64)>, plot_w: f64, plot_h: f64) 
     let centre_lat = (min_lat + max_lat) / 2.0;
     let mut lon_span = ((max_lon - min_lon) * 1.2).max(MIN_LON_SPAN);
     let mut lat_span = ((max_lat - min_lat) * 1.2).max(MIN_LAT_SPAN);
-    // Poleward of 60° the stretch would get extreme; cap it there.
-    let parallel = centre_lat.clamp(-60.0, 60.0);
+    let parallel = standard_parallel(bbox);
     let k = parallel.to_radians().cos();
     let (w, h) = (plot_w.max(1.0), plot_h.max(1.0));
     // Degrees of latitude per pixel must equal k × degrees of longitude per pixel.
@@ -361,7 +479,7 @@ fn clip_outlines(
     outlines: &[geo::MultiPolygon<f64>],
     view: &View,
     tolerance: f64,
-) -> (Vec<Vec<(f64, f64)>>, Vec<Vec<(f64, f64)>>) {
+) -> (Vec<Ring>, Vec<Ring>) {
     let mut fills = Vec::new();
     let mut borders = Vec::new();
     for polygon in outlines.iter().flat_map(|mp| mp.0.iter()) {
@@ -372,7 +490,8 @@ fn clip_outlines(
         if bb.1 < view.lon0 || bb.0 > view.lon1 || bb.3 < view.lat0 || bb.2 > view.lat1 {
             continue;
         }
-        let inside = bb.0 >= view.lon0 && bb.1 <= view.lon1 && bb.2 >= view.lat0 && bb.3 <= view.lat1;
+        let inside =
+            bb.0 >= view.lon0 && bb.1 <= view.lon1 && bb.2 >= view.lat0 && bb.3 <= view.lat1;
         let fill = if inside {
             exterior.clone()
         } else {
@@ -401,7 +520,7 @@ fn clip_outlines(
 }
 
 /// `(min_lon, max_lon, min_lat, max_lat)` of the finite vertices, `None` if there are none.
-fn bounds(ring: &[(f64, f64)]) -> Option<(f64, f64, f64, f64)> {
+fn bounds(ring: &[(f64, f64)]) -> Option<BBox> {
     ring.iter()
         .filter(|p| p.0.is_finite() && p.1.is_finite())
         .fold(None, |acc, &(x, y)| {
@@ -459,8 +578,8 @@ fn clip_ring(ring: &[(f64, f64)], v: &View) -> Vec<(f64, f64)> {
 }
 
 /// Liang–Barsky clipping of each segment of `line`, joined back into the visible polylines.
-fn clip_polyline(line: &[(f64, f64)], v: &View) -> Vec<Vec<(f64, f64)>> {
-    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+fn clip_polyline(line: &[(f64, f64)], v: &View) -> Vec<Ring> {
+    let mut out: Vec<Ring> = Vec::new();
     let mut open = false;
     for pair in line.windows(2) {
         let (a, b) = (pair[0], pair[1]);
@@ -469,12 +588,12 @@ fn clip_polyline(line: &[(f64, f64)], v: &View) -> Vec<Vec<(f64, f64)>> {
             continue;
         }
         match clip_segment(a, b, v) {
-            Some((s, e, starts_inside, ends_inside)) => {
+            Some(seg) => {
                 match out.last_mut() {
-                    Some(current) if open && starts_inside => current.push(e),
-                    _ => out.push(vec![s, e]),
+                    Some(current) if open && seg.keeps_start => current.push(seg.end),
+                    _ => out.push(vec![seg.start, seg.end]),
                 }
-                open = ends_inside;
+                open = seg.keeps_end;
             }
             None => open = false,
         }
@@ -482,12 +601,18 @@ fn clip_polyline(line: &[(f64, f64)], v: &View) -> Vec<Vec<(f64, f64)>> {
     out
 }
 
-/// Returns the visible part of segment `a`–`b` and whether it keeps the original start and end.
-fn clip_segment(
-    a: (f64, f64),
-    b: (f64, f64),
-    v: &View,
-) -> Option<((f64, f64), (f64, f64), bool, bool)> {
+/// The visible part of a segment.
+struct Visible {
+    start: (f64, f64),
+    end: (f64, f64),
+    /// The segment's own start is visible (the polyline continues through it).
+    keeps_start: bool,
+    /// The segment's own end is visible.
+    keeps_end: bool,
+}
+
+/// Liang–Barsky: the visible part of segment `a`–`b`, `None` if it is entirely outside.
+fn clip_segment(a: (f64, f64), b: (f64, f64), v: &View) -> Option<Visible> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
     for (p, q) in [
@@ -515,12 +640,12 @@ fn clip_segment(
             }
         }
     }
-    Some((
-        (a.0 + t0 * dx, a.1 + t0 * dy),
-        (a.0 + t1 * dx, a.1 + t1 * dy),
-        t0 == 0.0,
-        t1 == 1.0,
-    ))
+    Some(Visible {
+        start: (a.0 + t0 * dx, a.1 + t0 * dy),
+        end: (a.0 + t1 * dx, a.1 + t1 * dy),
+        keeps_start: t0 == 0.0,
+        keeps_end: t1 == 1.0,
+    })
 }
 
 /// Drops vertices within `tol` degrees (on both axes) of the last kept one; keeps the ends.
@@ -591,13 +716,13 @@ mod tests {
 
     #[test]
     fn empty_view_is_the_world() {
-        let v = fit_view(std::iter::empty(), 1000.0, 500.0);
+        let v = fit_view(None, 1000.0, 500.0);
         assert_eq!((v.lon0, v.lon1), (-180.0, 180.0));
     }
 
     #[test]
     fn single_point_gets_minimum_span_and_stays_in_world() {
-        let v = fit_view(std::iter::once((179.0, 89.0)), 1000.0, 500.0);
+        let v = fit_view(bounds(&[(179.0, 89.0)]), 1000.0, 500.0);
         assert!(v.lon1 - v.lon0 >= 20.0 - 1e-9);
         assert!(v.lon1 <= 180.0 && v.lat1 <= 90.0 && v.lon0 >= -180.0 && v.lat0 >= -90.0);
         assert!(v.contains((179.0, 89.0)));
@@ -605,7 +730,7 @@ mod tests {
 
     #[test]
     fn view_keeps_aspect_at_the_standard_parallel() {
-        let v = fit_view([(-77.0, 39.0), (5.0, 52.0)].into_iter(), 1200.0, 600.0);
+        let v = fit_view(bounds(&[(-77.0, 39.0), (5.0, 52.0)]), 1200.0, 600.0);
         let k = v.parallel.to_radians().cos();
         let x_scale = (v.lon1 - v.lon0) * k / 1200.0;
         let y_scale = (v.lat1 - v.lat0) / 600.0;
@@ -615,18 +740,39 @@ mod tests {
 
     #[test]
     fn ring_clipped_to_window() {
-        let ring = [(-10.0, -10.0), (10.0, -10.0), (10.0, 10.0), (-10.0, 10.0), (-10.0, -10.0)];
+        let ring = [
+            (-10.0, -10.0),
+            (10.0, -10.0),
+            (10.0, 10.0),
+            (-10.0, 10.0),
+            (-10.0, -10.0),
+        ];
         let out = clip_ring(&ring, &view(0.0, 20.0, 0.0, 20.0));
-        assert!(out.iter().all(|&(x, y)| (0.0..=10.0).contains(&x) && (0.0..=10.0).contains(&y)));
+        assert!(out
+            .iter()
+            .all(|&(x, y)| (0.0..=10.0).contains(&x) && (0.0..=10.0).contains(&y)));
         assert!(out.len() >= 4);
         assert!(clip_ring(&ring, &view(50.0, 60.0, 0.0, 10.0)).is_empty());
     }
 
     #[test]
     fn polyline_split_where_it_leaves_the_window() {
-        let line = [(1.0, 1.0), (5.0, 1.0), (15.0, 1.0), (15.0, 5.0), (5.0, 5.0), (1.0, 5.0)];
+        let line = [
+            (1.0, 1.0),
+            (5.0, 1.0),
+            (15.0, 1.0),
+            (15.0, 5.0),
+            (5.0, 5.0),
+            (1.0, 5.0),
+        ];
         let parts = clip_polyline(&line, &view(0.0, 10.0, 0.0, 10.0));
-        assert_eq!(parts, vec![vec![(1.0, 1.0), (5.0, 1.0), (10.0, 1.0)], vec![(10.0, 5.0), (5.0, 5.0), (1.0, 5.0)]]);
+        assert_eq!(
+            parts,
+            vec![
+                vec![(1.0, 1.0), (5.0, 1.0), (10.0, 1.0)],
+                vec![(10.0, 5.0), (5.0, 5.0), (1.0, 5.0)]
+            ]
+        );
     }
 
     #[test]

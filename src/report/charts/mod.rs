@@ -5,6 +5,10 @@
 //! can never disagree. Text uses the DejaVu Sans font bundled in `assets/fonts/`, compiled into
 //! the binary, so rendering never depends on the fonts (or fontconfig) of the machine.
 //!
+//! Layout: `map.rs`, `cdf.rs` and `bars.rs` hold one chart each; this file holds the public
+//! types, the PNG/SVG plumbing and what the charts share (fonts, palette, header, legend);
+//! `text.rs` fixes glyph placement in PNG text.
+//!
 //! This module only draws what it is given: the caller decides which users to sample, how to
 //! aggregate the CDFs and how to count load. Inputs are untrusted in the sense that empty or
 //! odd values (no users, NaN coordinates, an egress index that points nowhere) produce a chart
@@ -288,26 +292,66 @@ const HEADER_HEIGHT: u32 = 78;
 // ---------------------------------------------------------------------------------------------
 // Layout helpers shared by the charts
 
+/// A chart title: the scenario name, then the fixed rest (which names the case and must stay
+/// readable, so only the scenario part is ever shortened).
+struct Title {
+    scenario: String,
+    rest: String,
+}
+
+impl Title {
+    fn new(scenario: &str, rest: String) -> Self {
+        Self {
+            scenario: scenario.to_string(),
+            rest,
+        }
+    }
+}
+
 /// Draws the title (bold, centred) and an optional subtitle into the top band of `root` and
 /// returns the area below it.
 fn draw_header<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    title: &str,
+    title: &Title,
     subtitle: &str,
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     let (header, body) = root.split_vertically(HEADER_HEIGHT);
     let (w, _) = header.dim_in_pixel();
     let max_w = w.saturating_sub(40);
-    let (title, size) = fit_text(&header, title, TITLE_SIZE, 20.0, max_w, true)?;
+    let (text, size) = fit_title(&header, title, max_w)?;
     let centre = i32::try_from(w / 2).unwrap_or(0);
     let style = bold_style(size, INK).pos(Pos::new(HPos::Center, VPos::Top));
-    header.draw_text(&title, &style, (centre, 14))?;
+    header.draw_text(&text, &style, (centre, 14))?;
     if !subtitle.is_empty() {
         let (sub, size) = fit_text(&header, subtitle, SUBTITLE_SIZE, 14.0, max_w, false)?;
         let style = text_style(size, INK_MUTED).pos(Pos::new(HPos::Center, VPos::Top));
         header.draw_text(&sub, &style, (centre, 52))?;
     }
     Ok(body)
+}
+
+/// Shrinks the title down to 20 px, then shortens the scenario name with an ellipsis.
+fn fit_title<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &Title,
+    max_w: u32,
+) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
+    const MIN_SIZE: f64 = 20.0;
+    let full = format!("{}{}", title.scenario, title.rest);
+    if let Some(size) = largest_size_fitting(area, &full, TITLE_SIZE, MIN_SIZE, max_w, true)? {
+        return Ok((full, size));
+    }
+    let style = bold_style(MIN_SIZE, INK);
+    let chars: Vec<char> = title.scenario.chars().collect();
+    let candidate = |k: usize| format!("{}…{}", chars[..k].iter().collect::<String>(), title.rest);
+    let kept = longest_prefix_fitting(chars.len(), |k| {
+        Ok(area.estimate_text_size(&candidate(k), &style)?.0 <= max_w)
+    })?;
+    match kept {
+        Some(k) => Ok((candidate(k), MIN_SIZE)),
+        // Not even the fixed part fits: shorten the whole line instead.
+        None => fit_text(area, &title.rest, MIN_SIZE, MIN_SIZE, max_w, true),
+    }
 }
 
 /// Shrinks `text` from `max_size` down to `min_size` px until it fits `max_w` pixels, then
@@ -320,39 +364,88 @@ fn fit_text<DB: DrawingBackend>(
     max_w: u32,
     bold: bool,
 ) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
-    let style_of = |size| {
-        if bold {
+    if let Some(size) = largest_size_fitting(area, text, max_size, min_size, max_w, bold)? {
+        return Ok((text.to_string(), size));
+    }
+    let style = if bold {
+        bold_style(min_size, INK)
+    } else {
+        text_style(min_size, INK)
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let candidate = |k: usize| chars[..k].iter().collect::<String>() + "…";
+    let kept = longest_prefix_fitting(chars.len(), |k| {
+        Ok(area.estimate_text_size(&candidate(k), &style)?.0 <= max_w)
+    })?;
+    Ok((candidate(kept.unwrap_or(0)), min_size))
+}
+
+/// The largest size from `max_size` down to `min_size` (2 px steps) at which `text` fits.
+fn largest_size_fitting<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    max_size: f64,
+    min_size: f64,
+    max_w: u32,
+    bold: bool,
+) -> Result<Option<f64>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut size = max_size;
+    loop {
+        let style = if bold {
             bold_style(size, INK)
         } else {
             text_style(size, INK)
+        };
+        if area.estimate_text_size(text, &style)?.0 <= max_w {
+            return Ok(Some(size));
         }
-    };
-    let mut size = max_size;
-    while size > min_size {
-        if area.estimate_text_size(text, &style_of(size))?.0 <= max_w {
-            return Ok((text.to_string(), size));
+        if size <= min_size {
+            return Ok(None);
         }
-        size -= 2.0;
+        size = (size - 2.0).max(min_size);
     }
-    let size = min_size;
-    let style = style_of(size);
-    let mut chars: Vec<char> = text.chars().collect();
-    let mut candidate = text.to_string();
-    while !chars.is_empty() && area.estimate_text_size(&candidate, &style)?.0 > max_w {
-        chars.pop();
-        candidate = chars.iter().collect::<String>() + "…";
-    }
-    Ok((candidate, size))
 }
 
-/// Writes a centred "no data" style note in the middle of the pixel rectangle.
+/// The largest `k` in `0..n` for which `fits(k)` holds, by bisection (widths grow with `k`,
+/// and measuring a long title once per character would cost seconds); `None` if none fits.
+fn longest_prefix_fitting<E>(
+    n: usize,
+    mut fits: impl FnMut(usize) -> Result<bool, E>,
+) -> Result<Option<usize>, E> {
+    if !fits(0)? {
+        return Ok(None);
+    }
+    // Invariant: fits(lo) holds; every k >= hi (up to n) has not been shown to fit.
+    let (mut lo, mut hi) = (0, n);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid)? {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(Some(lo))
+}
+
+/// Writes a centred "no data" style note, on a white box so it stays legible over a map.
 fn draw_note<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     (xs, ys): &(std::ops::Range<i32>, std::ops::Range<i32>),
     note: &str,
 ) -> DrawResult<DB> {
     let style = text_style(22.0, INK_MUTED).pos(Pos::new(HPos::Center, VPos::Center));
-    root.draw_text(note, &style, ((xs.start + xs.end) / 2, (ys.start + ys.end) / 2))
+    let (w, h) = root.estimate_text_size(note, &style)?;
+    let (w, h) = (
+        i32::try_from(w / 2).unwrap_or(0) + 14,
+        i32::try_from(h / 2).unwrap_or(0) + 10,
+    );
+    let (cx, cy) = ((xs.start + xs.end) / 2, (ys.start + ys.end) / 2);
+    root.draw(&Rectangle::new(
+        [(cx - w, cy - h), (cx + w, cy + h)],
+        WHITE.mix(0.9).filled(),
+    ))?;
+    root.draw_text(note, &style, (cx, cy))
 }
 
 /// Axis-aligned pixel rectangle, used for legend and label placement.
@@ -451,7 +544,9 @@ impl Legend {
             w = w.max(root.estimate_text_size(h, &bold_style(LEGEND_SIZE, INK))?.0);
         }
         for e in &self.entries {
-            let tw = root.estimate_text_size(&e.text, &text_style(LEGEND_SIZE, INK))?.0;
+            let tw = root
+                .estimate_text_size(&e.text, &text_style(LEGEND_SIZE, INK))?
+                .0;
             w = w.max(tw + LEGEND_SWATCH_W.unsigned_abs() + 8);
         }
         let rows = self.entries.len() + usize::from(self.heading.is_some());
@@ -462,12 +557,13 @@ impl Legend {
 
     /// Picks the corner of `plot` where the box covers the fewest `obstacles` (pixel points),
     /// preferring earlier corners on ties, so the legend hides as little data as possible.
+    /// Returns the box and how many obstacles it still covers.
     fn place(
         size: (i32, i32),
         plot: &(std::ops::Range<i32>, std::ops::Range<i32>),
         corners: &[Corner],
         obstacles: &[(i32, i32)],
-    ) -> PxRect {
+    ) -> (PxRect, usize) {
         const INSET: i32 = 12;
         let (w, h) = size;
         let rect_at = |c: Corner| {
@@ -483,15 +579,23 @@ impl Legend {
         };
         let mut best = rect_at(corners.first().copied().unwrap_or(Corner::UpperLeft));
         let mut best_hits = usize::MAX;
+        // Data just outside the box still looks cramped: count a small clearance too.
+        const CLEARANCE: i32 = 6;
         for &c in corners {
             let r = rect_at(c);
-            let hits = obstacles.iter().filter(|&&p| r.contains(p)).count();
+            let grown = PxRect {
+                x0: r.x0 - CLEARANCE,
+                y0: r.y0 - CLEARANCE,
+                x1: r.x1 + CLEARANCE,
+                y1: r.y1 + CLEARANCE,
+            };
+            let hits = obstacles.iter().filter(|&&p| grown.contains(p)).count();
             if hits < best_hits {
                 best = r;
                 best_hits = hits;
             }
         }
-        best
+        (best, best_hits)
     }
 
     fn draw<DB: DrawingBackend>(
@@ -542,7 +646,12 @@ fn draw_triangle<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let half = r * 7 / 8;
     let apex = (x, y - r);
-    let ring = vec![apex, (x + half + 1, y + r * 2 / 3), (x - half - 1, y + r * 2 / 3), apex];
+    let ring = vec![
+        apex,
+        (x + half + 1, y + r * 2 / 3),
+        (x - half - 1, y + r * 2 / 3),
+        apex,
+    ];
     // White halo first: the marker then stands out even on dots of its own colour.
     root.draw(&PathElement::new(ring.clone(), WHITE.stroke_width(6)))?;
     root.draw(&Polygon::new(ring.clone(), fill.filled()))?;
@@ -776,7 +885,13 @@ mod tests {
         let sites: Vec<_> = (0..30)
             .map(|i| {
                 let i = f64::from(i);
-                site(&format!("site-{i}"), "DC", "City", -40.0 + i * 3.0, -170.0 + i * 11.0)
+                site(
+                    &format!("site-{i}"),
+                    "DC",
+                    "City",
+                    -40.0 + i * 3.0,
+                    -170.0 + i * 11.0,
+                )
             })
             .collect();
         let load: Vec<_> = sites
@@ -798,7 +913,10 @@ mod tests {
             cdfs: &[],
             load: &load,
         };
-        assert_eq!(write_charts(dir.path(), &set).map(|p| p.len()).ok(), Some(6));
+        assert_eq!(
+            write_charts(dir.path(), &set).map(|p| p.len()).ok(),
+            Some(6)
+        );
     }
 
     #[test]
@@ -817,6 +935,16 @@ mod tests {
         };
         let err = write_charts(&file.join("sub"), &set).expect_err("must fail");
         assert!(err.to_string().contains("a-file"), "{err}");
+    }
+
+    #[test]
+    fn bisection_finds_the_longest_fitting_prefix() {
+        let fits = |limit: usize| move |k: usize| Ok::<_, ()>(k <= limit);
+        assert_eq!(longest_prefix_fitting(10, fits(4)), Ok(Some(4)));
+        assert_eq!(longest_prefix_fitting(10, fits(0)), Ok(Some(0)));
+        assert_eq!(longest_prefix_fitting(10, fits(20)), Ok(Some(9)));
+        assert_eq!(longest_prefix_fitting(0, fits(3)), Ok(Some(0)));
+        assert_eq!(longest_prefix_fitting(10, |_| Ok::<_, ()>(false)), Ok(None));
     }
 
     #[test]

@@ -11,8 +11,8 @@
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend,
-    DrawingErrorKind, FontStyle,
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
+    FontStyle,
 };
 
 /// A pixel backend whose text is drawn with correct glyph placement; everything else is
