@@ -19,7 +19,9 @@ fn world(users: u64, rpu: u32) -> egress_sim::world::World {
         requests_per_user: Some(rpu),
         seed: None,
     };
-    scenario::load(&path, &o).expect("shipped scenario compiles").world
+    scenario::load(&path, &o)
+        .expect("shipped scenario compiles")
+        .world
 }
 
 fn generate(c: &mut Criterion) {
@@ -47,7 +49,10 @@ fn simulate(c: &mut Criterion) {
         let w = world(20_000, rpu);
         g.throughput(Throughput::Elements(w.users * rpu as u64));
         g.bench_with_input(BenchmarkId::new("rpu", rpu), &w, |b, w| {
-            let opts = SimOptions { threads: 1, per_user: false };
+            let opts = SimOptions {
+                threads: 1,
+                per_user: false,
+            };
             b.iter(|| engine::simulate(w, &opts, &|_| {}, &mut |_| Ok(())).expect("simulates"))
         });
     }

@@ -54,8 +54,10 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     let bar = (!opts.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(world.users);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} simulating {bar:40} {human_pos}/{human_len} users ({eta})")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} simulating {bar:40} {human_pos}/{human_len} users ({eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
@@ -106,7 +108,11 @@ pub fn check(path: &Path) -> Result<String> {
         s.push_str(warn);
         s.push('\n');
     }
-    let mut dcs: Vec<&str> = w.egress.iter().map(|e| w.datacenters[e.datacenter as usize].code.as_str()).collect();
+    let mut dcs: Vec<&str> = w
+        .egress
+        .iter()
+        .map(|e| w.datacenters[e.datacenter as usize].code.as_str())
+        .collect();
     dcs.dedup();
     s.push_str(&format!(
         "{}: OK\n  scenario `{}`: {} egress IPs ({}), {} populations ({} users × {} requests), {} resources, {} case{}\n",
@@ -122,7 +128,10 @@ pub fn check(path: &Path) -> Result<String> {
         if w.cases.len() == 1 { "" } else { "s" }
     ));
     for p in &w.populations {
-        s.push_str(&format!("  population `{}`: {} users, {}, access {}\n", p.name, p.users, p.placement.description, p.access_name));
+        s.push_str(&format!(
+            "  population `{}`: {} users, {}, access {}\n",
+            p.name, p.users, p.placement.description, p.access_name
+        ));
     }
     Ok(s)
 }
@@ -156,17 +165,26 @@ pub fn latency(opts: &LatencyOptions) -> Result<String> {
     };
     let resolve = |what: &str, text: &str| {
         place::resolve(text, &dcs, catalog).map_err(|e| {
-            Error::Input(InputError::new(format!("{what}: {}", e.message)).with_optional_help(e.help))
+            Error::Input(
+                InputError::new(format!("{what}: {}", e.message)).with_optional_help(e.help),
+            )
         })
     };
     let from = resolve("FROM", &opts.from)?;
     let to = resolve("TO", &opts.to)?;
     let access = access_preset(&opts.access).ok_or_else(|| {
         let names: Vec<&str> = ACCESS_PRESETS.iter().map(|p| p.0).collect();
-        Error::Input(InputError::new(format!("unknown access preset `{}`", opts.access)).with_help(format!("presets: {}", names.join(", "))))
+        Error::Input(
+            InputError::new(format!("unknown access preset `{}`", opts.access))
+                .with_help(format!("presets: {}", names.join(", "))),
+        )
     })?;
-    let index = crate::nearest::NearestIndex::new(&dcs.iter().map(|d| d.location).collect::<Vec<_>>());
-    let mut near = [Neighbor { index: 0, distance_km: 0.0 }; 1];
+    let index =
+        crate::nearest::NearestIndex::new(&dcs.iter().map(|d| d.location).collect::<Vec<_>>());
+    let mut near = [Neighbor {
+        index: 0,
+        distance_km: 0.0,
+    }; 1];
     if index.nearest(from.location, |_| true, &mut near) == 0 {
         return Err(Error::Internal("no data centers".into()));
     }
@@ -178,9 +196,11 @@ pub fn latency(opts: &LatencyOptions) -> Result<String> {
             match p.kind {
                 place::PlaceKind::DataCenter(i) => Some(&dcs[i]),
                 _ => {
-                    return Err(InputError::new(format!("--via: `{v}` is not a data center code"))
-                        .with_optional_help(place::suggest_datacenter(v, &dcs))
-                        .into())
+                    return Err(
+                        InputError::new(format!("--via: `{v}` is not a data center code"))
+                            .with_optional_help(place::suggest_datacenter(v, &dcs))
+                            .into(),
+                    )
                 }
             }
         }
@@ -190,7 +210,10 @@ pub fn latency(opts: &LatencyOptions) -> Result<String> {
     let spec = |access_ms| PathSpec {
         user: from.location,
         ingress: (&ingress_label, ingress.location),
-        egress: via.filter(|d| d.code != ingress.code).zip(via_label.as_deref()).map(|(d, l)| (l, d.location)),
+        egress: via
+            .filter(|d| d.code != ingress.code)
+            .zip(via_label.as_deref())
+            .map(|(d, l)| (l, d.location)),
         destination: (&to.label, to.location),
         access_ms,
         processing_ms: 0.0,
@@ -220,7 +243,11 @@ pub fn latency(opts: &LatencyOptions) -> Result<String> {
     let mut s = format!("round trip {} → {}\n", from.label, to.label);
     s.push_str(&format!("  {:<48} {:>10} {:>10}\n", "part", "km", "ms"));
     for p in &with.parts {
-        let km = if p.distance_km > 0.0 || p.name.contains('→') { format!("{:.0}", p.distance_km) } else { String::new() };
+        let km = if p.distance_km > 0.0 || p.name.contains('→') {
+            format!("{:.0}", p.distance_km)
+        } else {
+            String::new()
+        };
         s.push_str(&format!("  {:<48} {:>10} {:>10.2}\n", p.name, km, p.rtt_ms));
     }
     s.push_str(&format!(

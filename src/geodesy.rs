@@ -97,7 +97,11 @@ mod tests {
     #[test]
     fn distance_is_symmetric_and_zero_on_self() {
         assert_eq!(haversine_km(LONDON, LONDON), 0.0);
-        assert!(close(haversine_km(PARIS, SYDNEY), haversine_km(SYDNEY, PARIS), 1e-9));
+        assert!(close(
+            haversine_km(PARIS, SYDNEY),
+            haversine_km(SYDNEY, PARIS),
+            1e-9
+        ));
     }
 
     #[test]
@@ -111,7 +115,10 @@ mod tests {
     fn destination_round_trips_distance() {
         for bearing in [0.0, 45.0, 90.0, 180.0, 270.0] {
             let p = LONDON.destination(bearing, 250.0);
-            assert!(close(haversine_km(LONDON, p), 250.0, 1e-6), "bearing {bearing}");
+            assert!(
+                close(haversine_km(LONDON, p), 250.0, 1e-6),
+                "bearing {bearing}"
+            );
         }
         let across = LatLon::new(0.0, 179.9).destination(90.0, 50.0);
         assert!(across.lon < -179.0 && across.is_valid());

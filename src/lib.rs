@@ -6,6 +6,7 @@
 //! [`engine::Metrics`]; [`report`] turns metrics into CSV tables, charts and a terminal summary.
 
 pub mod catalog;
+pub mod commands;
 pub mod country_index;
 pub mod engine;
 pub mod error;
@@ -14,9 +15,8 @@ pub mod histogram;
 pub mod latency;
 pub mod nearest;
 pub mod place;
+pub mod report;
 pub mod scenario;
 pub mod suggest;
 pub mod users;
 pub mod world;
-pub mod report;
-pub mod commands;

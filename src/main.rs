@@ -25,9 +25,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a scenario and write tables and charts.
-    #[command(after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n\n\
+    #[command(
+        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n\n\
 Outputs (in output/<scenario-name>/ unless --out): summary.csv, egress_load.csv, populations.csv,\n\
-latency_histogram.csv, capacity.csv, users.csv (with --per-user), map/latency_cdf/egress_load .png and .svg.")]
+latency_histogram.csv, capacity.csv, users.csv (with --per-user), map/latency_cdf/egress_load .png and .svg."
+    )]
     Run {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -57,14 +59,18 @@ latency_histogram.csv, capacity.csv, users.csv (with --per-user), map/latency_cd
         quiet: bool,
     },
     /// Validate a scenario without simulating.
-    #[command(after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n\nExit code 0 when valid, 2 with located error messages when not.")]
+    #[command(
+        after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n\nExit code 0 when valid, 2 with located error messages when not."
+    )]
     Check {
         /// Scenario file (TOML).
         scenario: PathBuf,
     },
     /// Print the latency model's round-trip time between two places, part by part.
-    #[command(after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon.\n\n\
-Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json")]
+    #[command(
+        after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon.\n\n\
+Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json"
+    )]
     Latency {
         /// Where the user is.
         from: String,
@@ -88,21 +94,45 @@ Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, out, force, users, requests_per_user, seed, threads, per_user, quiet } => {
-            commands::run(&RunOptions {
-                scenario,
-                out,
-                force,
-                overrides: Overrides { users, requests_per_user, seed },
-                threads: threads.map_or(0, usize::from),
-                per_user,
-                quiet,
-            })
-        }
+        Command::Run {
+            scenario,
+            out,
+            force,
+            users,
+            requests_per_user,
+            seed,
+            threads,
+            per_user,
+            quiet,
+        } => commands::run(&RunOptions {
+            scenario,
+            out,
+            force,
+            overrides: Overrides {
+                users,
+                requests_per_user,
+                seed,
+            },
+            threads: threads.map_or(0, usize::from),
+            per_user,
+            quiet,
+        }),
         Command::Check { scenario } => commands::check(&scenario),
-        Command::Latency { from, to, via, access, scenario, json } => {
-            commands::latency(&LatencyOptions { from, to, via, access, scenario, json })
-        }
+        Command::Latency {
+            from,
+            to,
+            via,
+            access,
+            scenario,
+            json,
+        } => commands::latency(&LatencyOptions {
+            from,
+            to,
+            via,
+            access,
+            scenario,
+            json,
+        }),
     };
     match result {
         Ok(text) => {

@@ -39,7 +39,9 @@ fn chord_to_km(c: f64) -> f64 {
 }
 
 fn km_to_chord(km: f64) -> f64 {
-    2.0 * (km / (2.0 * EARTH_RADIUS_KM)).min(std::f64::consts::FRAC_PI_2).sin()
+    2.0 * (km / (2.0 * EARTH_RADIUS_KM))
+        .min(std::f64::consts::FRAC_PI_2)
+        .sin()
 }
 
 fn chord(a: &[f64; 3], b: &[f64; 3]) -> f64 {
@@ -92,7 +94,8 @@ impl NearestIndex {
                     } else {
                         scratch.clear();
                         scratch.extend_from_slice(&chords);
-                        let (_, kth, _) = scratch.select_nth_unstable_by(K - 1, |a, b| a.total_cmp(b));
+                        let (_, kth, _) =
+                            scratch.select_nth_unstable_by(K - 1, |a, b| a.total_cmp(b));
                         let radius_km = chord_to_km(*kth) + 2.0 * r_km;
                         let radius = km_to_chord(radius_km);
                         cands.extend(
@@ -143,7 +146,12 @@ impl NearestIndex {
 
     /// Fills `out` with the nearest points to `p` for which `available(index)` is true, nearest first,
     /// and returns how many were found (at most `out.len()`). Ties break by lower index. Does not allocate.
-    pub fn nearest(&self, p: LatLon, available: impl Fn(u32) -> bool, out: &mut [Neighbor]) -> usize {
+    pub fn nearest(
+        &self,
+        p: LatLon,
+        available: impl Fn(u32) -> bool,
+        out: &mut [Neighbor],
+    ) -> usize {
         self.nearest_unit(p, &p.to_unit_vector(), available, out)
     }
 
@@ -159,11 +167,20 @@ impl NearestIndex {
         let cell = cell_of(p);
         let list = &self.candidates[self.offsets[cell] as usize..self.offsets[cell + 1] as usize];
         let n = Self::scan(&self.points, list.iter().copied(), &u, &available, out);
-        let proven = n == out.len() && out.last().is_some_and(|w| w.distance_km <= self.proof_chord[cell]);
+        let proven = n == out.len()
+            && out
+                .last()
+                .is_some_and(|w| w.distance_km <= self.proof_chord[cell]);
         let n = if proven || self.proof_chord[cell].is_infinite() {
             n
         } else {
-            Self::scan(&self.points, 0..self.points.len() as u32, &u, &available, out)
+            Self::scan(
+                &self.points,
+                0..self.points.len() as u32,
+                &u,
+                &available,
+                out,
+            )
         };
         for w in &mut out[..n] {
             w.distance_km = chord_to_km(w.distance_km);
@@ -186,14 +203,20 @@ impl NearestIndex {
             }
             let d = chord(u, &points[i as usize]);
             let mut pos = n;
-            while pos > 0 && (out[pos - 1].distance_km > d || (out[pos - 1].distance_km == d && out[pos - 1].index > i)) {
+            while pos > 0
+                && (out[pos - 1].distance_km > d
+                    || (out[pos - 1].distance_km == d && out[pos - 1].index > i))
+            {
                 if pos < out.len() {
                     out[pos] = out[pos - 1];
                 }
                 pos -= 1;
             }
             if pos < out.len() {
-                out[pos] = Neighbor { index: i, distance_km: d };
+                out[pos] = Neighbor {
+                    index: i,
+                    distance_km: d,
+                };
                 n = (n + 1).min(out.len());
             }
         }
@@ -221,13 +244,24 @@ mod tests {
     fn matches_brute_force_with_and_without_exclusions() {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
         let pts: Vec<LatLon> = (0..300)
-            .map(|_| LatLon::new(rng.random_range(-60.0..70.0), rng.random_range(-180.0..180.0)))
+            .map(|_| {
+                LatLon::new(
+                    rng.random_range(-60.0..70.0),
+                    rng.random_range(-180.0..180.0),
+                )
+            })
             .collect();
         let idx = NearestIndex::new(&pts);
         let down = |i: u32| i % 7 != 3;
         for _ in 0..5000 {
-            let p = LatLon::new(rng.random_range(-90.0..90.0), rng.random_range(-180.0..180.0));
-            let mut out = [Neighbor { index: 0, distance_km: 0.0 }; 3];
+            let p = LatLon::new(
+                rng.random_range(-90.0..90.0),
+                rng.random_range(-180.0..180.0),
+            );
+            let mut out = [Neighbor {
+                index: 0,
+                distance_km: 0.0,
+            }; 3];
             let n = idx.nearest(p, |_| true, &mut out);
             let got: Vec<u32> = out[..n].iter().map(|w| w.index).collect();
             assert_eq!(got, brute(&pts, p, &|_| true, 3), "at {p:?}");
@@ -242,10 +276,16 @@ mod tests {
     fn few_points_and_empty() {
         let pts = [LatLon::new(51.47, -0.45), LatLon::new(52.31, 4.76)];
         let idx = NearestIndex::new(&pts);
-        let mut out = [Neighbor { index: 9, distance_km: 0.0 }; 3];
+        let mut out = [Neighbor {
+            index: 9,
+            distance_km: 0.0,
+        }; 3];
         assert_eq!(idx.nearest(LatLon::new(52.37, 4.89), |_| true, &mut out), 2);
         assert_eq!(out[0].index, 1);
-        assert_eq!(idx.nearest(LatLon::new(52.37, 4.89), |_| false, &mut out), 0);
+        assert_eq!(
+            idx.nearest(LatLon::new(52.37, 4.89), |_| false, &mut out),
+            0
+        );
         let empty = NearestIndex::new(&[]);
         assert_eq!(empty.nearest(LatLon::new(0.0, 0.0), |_| true, &mut out), 0);
     }

@@ -61,7 +61,11 @@ pub fn parse_coordinates(text: &str) -> Result<Option<LatLon>, PlaceError> {
 }
 
 /// Resolves a place string against the world's data centers and the catalog's cities.
-pub fn resolve(text: &str, datacenters: &[DataCenter], catalog: &Catalog) -> Result<Place, PlaceError> {
+pub fn resolve(
+    text: &str,
+    datacenters: &[DataCenter],
+    catalog: &Catalog,
+) -> Result<Place, PlaceError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(PlaceError {
@@ -97,7 +101,11 @@ pub fn resolve(text: &str, datacenters: &[DataCenter], catalog: &Catalog) -> Res
     }
     let looks_like_code = t.len() <= 5 && t.chars().all(|c| c.is_ascii_alphanumeric());
     let help = if looks_like_code {
-        suggest_datacenter(t, datacenters).or_else(|| catalog.suggest_city(t).map(|c| format!("did you mean the city `{c}`?")))
+        suggest_datacenter(t, datacenters).or_else(|| {
+            catalog
+                .suggest_city(t)
+                .map(|c| format!("did you mean the city `{c}`?"))
+        })
     } else {
         catalog
             .suggest_city(t)

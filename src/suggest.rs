@@ -60,19 +60,31 @@ fn max_distance(chars: usize) -> usize {
 }
 
 /// Levenshtein distance with a single reusable row.
+/// Edit distance counting an adjacent transposition as one edit (optimal string alignment), since
+/// swapped letters (`usres`) are the most common typo in keys and codes.
 fn levenshtein(a: &[char], b: &[char], row: &mut Vec<usize>) -> usize {
+    let w = b.len() + 1;
     row.clear();
-    row.extend(0..=b.len());
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
+    row.resize(3 * w, 0);
+    let (mut prev2, mut prev, mut cur) = (0, w, 2 * w);
+    for (j, cell) in row[prev..prev + w].iter_mut().enumerate() {
+        *cell = j;
     }
-    row[b.len()]
+    for i in 1..=a.len() {
+        row[cur] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (row[prev + j] + 1)
+                .min(row[cur + j - 1] + 1)
+                .min(row[prev + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(row[prev2 + j - 2] + 1);
+            }
+            row[cur + j] = d;
+        }
+        (prev2, prev, cur) = (prev, cur, prev2);
+    }
+    row[prev + b.len()]
 }
 
 /// Lower-case, accent-folded form of `text` for case- and accent-insensitive matching: "São Paulo" and
@@ -214,6 +226,8 @@ mod tests {
         assert_eq!(d("", "abc"), 3);
         assert_eq!(d("abc", ""), 3);
         assert_eq!(d("même", "meme"), 1);
+        assert_eq!(d("usres", "users"), 1);
+        assert_eq!(d("ca", "abc"), 3);
     }
 
     #[test]

@@ -129,7 +129,10 @@ fn offset(anchor: LatLon, spread: Spread, rng: &mut UserRng) -> LatLon {
     if d2 < FLAT_LIMIT_KM * FLAT_LIMIT_KM && anchor.lat.abs() < 80.0 {
         let lat = anchor.lat + north_km / KM_PER_DEG_LAT;
         let lon = anchor.lon + east_km / (KM_PER_DEG_LAT * anchor.lat.to_radians().cos());
-        return LatLon::new(lat.clamp(-90.0, 90.0), (lon + 540.0).rem_euclid(360.0) - 180.0);
+        return LatLon::new(
+            lat.clamp(-90.0, 90.0),
+            (lon + 540.0).rem_euclid(360.0) - 180.0,
+        );
     }
     // Half the circumference is as far as one can go; beyond it the offset wraps meaninglessly.
     let distance_km = d2.sqrt().min(20_000.0);
@@ -155,7 +158,11 @@ mod tests {
         let mut rng = user_rng(9, 9);
         let n = 20_000;
         let mean_sq: f64 = (0..n)
-            .map(|_| anchor.distance_km(offset(anchor, Spread::Normal { sigma_km: 30.0 }, &mut rng)).powi(2))
+            .map(|_| {
+                anchor
+                    .distance_km(offset(anchor, Spread::Normal { sigma_km: 30.0 }, &mut rng))
+                    .powi(2)
+            })
             .sum::<f64>()
             / n as f64;
         // For a 2-D normal, E[r²] = 2σ².
@@ -167,7 +174,16 @@ mod tests {
         let anchor = LatLon::new(40.0, -75.0);
         let mut rng = user_rng(3, 4);
         let mut d: Vec<f64> = (0..10_001)
-            .map(|_| anchor.distance_km(offset(anchor, Spread::LogNormal { median_km: 15.0, sigma: 0.7 }, &mut rng)))
+            .map(|_| {
+                anchor.distance_km(offset(
+                    anchor,
+                    Spread::LogNormal {
+                        median_km: 15.0,
+                        sigma: 0.7,
+                    },
+                    &mut rng,
+                ))
+            })
             .collect();
         d.sort_by(f64::total_cmp);
         assert!((d[5000] / 15.0 - 1.0).abs() < 0.05, "{}", d[5000]);

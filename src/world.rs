@@ -39,9 +39,11 @@ impl std::fmt::Display for Ipv6Prefix {
 impl std::str::FromStr for Ipv6Prefix {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (a, l) = s
-            .split_once('/')
-            .ok_or_else(|| format!("`{s}` is not an IPv6 prefix: expected `address/length`, e.g. `2001:db8:1::/48`"))?;
+        let (a, l) = s.split_once('/').ok_or_else(|| {
+            format!(
+                "`{s}` is not an IPv6 prefix: expected `address/length`, e.g. `2001:db8:1::/48`"
+            )
+        })?;
         let addr: Ipv6Addr = a
             .parse()
             .map_err(|_| format!("`{a}` is not a valid IPv6 address"))?;
@@ -50,7 +52,11 @@ impl std::str::FromStr for Ipv6Prefix {
             .ok()
             .filter(|l| *l <= 128)
             .ok_or_else(|| format!("prefix length `{l}` must be a number from 0 to 128"))?;
-        let mask = if len == 0 { 0 } else { u128::MAX << (128 - len as u32) };
+        let mask = if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len as u32)
+        };
         if u128::from(addr) & !mask != 0 {
             return Err(format!(
                 "`{s}` has host bits set; the network address is `{}/{len}`",

@@ -19,7 +19,15 @@ const FILES: &[&str] = &[
 ];
 
 fn run_three_sites(out: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["run", "scenarios/three-sites.toml", "--out", out.to_str().unwrap(), "--users", "6000", "--quiet"];
+    let mut args = vec![
+        "run",
+        "scenarios/three-sites.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--users",
+        "6000",
+        "--quiet",
+    ];
     args.extend_from_slice(extra);
     run(&args)
 }
@@ -32,23 +40,60 @@ fn writes_every_table_and_chart_with_documented_headers() {
     assert!(o.status.success(), "{}", stderr(&o));
     for f in FILES {
         let p = out.join(f);
-        assert!(p.is_file() && fs::metadata(&p).unwrap().len() > 0, "missing {f}");
+        assert!(
+            p.is_file() && fs::metadata(&p).unwrap().len() > 0,
+            "missing {f}"
+        );
     }
     let (h, _) = read_csv(&out.join("summary.csv"));
-    for c in ["case", "users", "requests", "rtt_mean_ms", "rtt_p50_ms", "rtt_p90_ms", "rtt_p95_ms", "rtt_p99_ms",
-              "apparent_country_mismatch_share", "apparent_distance_mean_km"] {
+    for c in [
+        "case",
+        "users",
+        "requests",
+        "rtt_mean_ms",
+        "rtt_p50_ms",
+        "rtt_p90_ms",
+        "rtt_p95_ms",
+        "rtt_p99_ms",
+        "apparent_country_mismatch_share",
+        "apparent_distance_mean_km",
+    ] {
         col(&h, c);
     }
     let (h, _) = read_csv(&out.join("egress_load.csv"));
-    for c in ["egress", "users", "requests", "request_share", "rtt_p95_ms", "connections_v4", "peak_origin_utilization"] {
+    for c in [
+        "egress",
+        "users",
+        "requests",
+        "request_share",
+        "rtt_p95_ms",
+        "connections_v4",
+        "peak_origin_utilization",
+    ] {
         col(&h, c);
     }
     let (h, _) = read_csv(&out.join("populations.csv"));
-    for c in ["case", "population", "egress", "users", "requests", "rtt_p50_ms"] {
+    for c in [
+        "case",
+        "population",
+        "egress",
+        "users",
+        "requests",
+        "rtt_p50_ms",
+    ] {
         col(&h, c);
     }
     let (h, rows) = read_csv(&out.join("latency_histogram.csv"));
-    assert_eq!(h, ["case", "population", "rtt_lower_ms", "rtt_upper_ms", "requests"]);
+    assert_eq!(
+        h,
+        [
+            "case",
+            "population",
+            "rtt_lower_ms",
+            "rtt_upper_ms",
+            "requests"
+        ]
+    );
     assert!(!rows.is_empty());
     let svg = fs::read_to_string(out.join("map.svg")).unwrap();
     assert!(svg.contains("three-sites"), "map title names the scenario");
@@ -69,23 +114,44 @@ fn requests_are_conserved_across_tables() {
     assert_eq!(total, 6000 * 7);
 
     let (h, rows) = read_csv(&out.join("egress_load.csv"));
-    let per_egress: u64 = rows.iter().map(|r| r[col(&h, "requests")].parse::<u64>().unwrap()).sum();
+    let per_egress: u64 = rows
+        .iter()
+        .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
+        .sum();
     assert_eq!(per_egress, total, "per-egress requests sum to the total");
-    let users: u64 = rows.iter().map(|r| r[col(&h, "users")].parse::<u64>().unwrap()).sum();
-    assert_eq!(users, 6000, "each user has exactly one egress without policies");
-    let shares: f64 = rows.iter().map(|r| r[col(&h, "request_share")].parse::<f64>().unwrap()).sum();
+    let users: u64 = rows
+        .iter()
+        .map(|r| r[col(&h, "users")].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(
+        users, 6000,
+        "each user has exactly one egress without policies"
+    );
+    let shares: f64 = rows
+        .iter()
+        .map(|r| r[col(&h, "request_share")].parse::<f64>().unwrap())
+        .sum();
     assert!((shares - 1.0).abs() < 1e-5);
 
     let (h, rows) = read_csv(&out.join("populations.csv"));
-    let per_pop: u64 = rows.iter().map(|r| r[col(&h, "requests")].parse::<u64>().unwrap()).sum();
+    let per_pop: u64 = rows
+        .iter()
+        .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
+        .sum();
     assert_eq!(per_pop, total);
 
     let (h, rows) = read_csv(&out.join("latency_histogram.csv"));
-    let hist: u64 = rows.iter().map(|r| r[col(&h, "requests")].parse::<u64>().unwrap()).sum();
+    let hist: u64 = rows
+        .iter()
+        .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
+        .sum();
     assert_eq!(hist, total, "every delivered request is in the histogram");
 
     let (h, rows) = read_csv(&out.join("capacity.csv"));
-    let cap: u64 = rows.iter().map(|r| r[col(&h, "requests")].parse::<u64>().unwrap()).sum();
+    let cap: u64 = rows
+        .iter()
+        .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
+        .sum();
     assert_eq!(cap, total);
 }
 
@@ -97,7 +163,10 @@ fn users_near_amsterdam_egress_via_amsterdam_and_us_east_via_washington() {
     assert!(o.status.success(), "{}", stderr(&o));
     let (h, rows) = read_csv(&out.join("populations.csv"));
     let egress_of = |pop: &str| -> Vec<String> {
-        rows.iter().filter(|r| r[col(&h, "population")] == pop).map(|r| r[col(&h, "egress")].clone()).collect()
+        rows.iter()
+            .filter(|r| r[col(&h, "population")] == pop)
+            .map(|r| r[col(&h, "egress")].clone())
+            .collect()
     };
     assert_eq!(egress_of("amsterdam-hq"), ["ams-1"]);
     assert_eq!(egress_of("london-office"), ["lhr-1"]);
@@ -107,7 +176,10 @@ fn users_near_amsterdam_egress_via_amsterdam_and_us_east_via_washington() {
     assert_eq!(rows.len(), 6000);
     let mut near_ams = 0;
     for r in &rows {
-        let (lat, lon): (f64, f64) = (r[col(&h, "lat")].parse().unwrap(), r[col(&h, "lon")].parse().unwrap());
+        let (lat, lon): (f64, f64) = (
+            r[col(&h, "lat")].parse().unwrap(),
+            r[col(&h, "lon")].parse().unwrap(),
+        );
         // Within ~50 km of Amsterdam.
         if (lat - 52.37).abs() < 0.4 && (lon - 4.89).abs() < 0.6 {
             near_ams += 1;
@@ -115,7 +187,10 @@ fn users_near_amsterdam_egress_via_amsterdam_and_us_east_via_washington() {
             assert_eq!(r[col(&h, "country")], "NL");
         }
     }
-    assert!(near_ams > 500, "the scenario puts many users around Amsterdam ({near_ams})");
+    assert!(
+        near_ams > 500,
+        "the scenario puts many users around Amsterdam ({near_ams})"
+    );
 }
 
 #[test]
@@ -125,19 +200,45 @@ fn identical_csv_bytes_for_any_thread_count() {
     let b = tmp.path().join("t2");
     // 20,000 users spans several simulation chunks, so thread scheduling really differs.
     for (dir, threads) in [(&a, "1"), (&b, "2")] {
-        let o = run(&["run", "scenarios/three-sites.toml", "--out", dir.to_str().unwrap(), "--users", "20000",
-                      "--requests-per-user", "5", "--threads", threads, "--per-user", "--quiet"]);
+        let o = run(&[
+            "run",
+            "scenarios/three-sites.toml",
+            "--out",
+            dir.to_str().unwrap(),
+            "--users",
+            "20000",
+            "--requests-per-user",
+            "5",
+            "--threads",
+            threads,
+            "--per-user",
+            "--quiet",
+        ]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    for f in ["summary.csv", "egress_load.csv", "populations.csv", "latency_histogram.csv", "capacity.csv", "users.csv"] {
-        assert_eq!(fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap(), "{f} differs between thread counts");
+    for f in [
+        "summary.csv",
+        "egress_load.csv",
+        "populations.csv",
+        "latency_histogram.csv",
+        "capacity.csv",
+        "users.csv",
+    ] {
+        assert_eq!(
+            fs::read(a.join(f)).unwrap(),
+            fs::read(b.join(f)).unwrap(),
+            "{f} differs between thread counts"
+        );
     }
 }
 
 #[test]
 fn seed_changes_results_and_same_seed_repeats_them() {
     let tmp = tempfile::tempdir().unwrap();
-    let dirs: Vec<_> = ["s1", "s1b", "s2"].iter().map(|d| tmp.path().join(d)).collect();
+    let dirs: Vec<_> = ["s1", "s1b", "s2"]
+        .iter()
+        .map(|d| tmp.path().join(d))
+        .collect();
     for (dir, seed) in dirs.iter().zip(["1", "1", "2"]) {
         let o = run_three_sites(dir, &["--seed", seed]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -151,7 +252,13 @@ fn seed_changes_results_and_same_seed_repeats_them() {
 fn default_output_folder_is_named_after_the_scenario_and_rerun_replaces_it() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = root().join("scenarios/three-sites.toml");
-    let args = ["run", scenario.to_str().unwrap(), "--users", "500", "--quiet"];
+    let args = [
+        "run",
+        scenario.to_str().unwrap(),
+        "--users",
+        "500",
+        "--quiet",
+    ];
     let o = run_in(tmp.path(), &args);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(tmp.path().join("output/three-sites/summary.csv").exists());
@@ -159,7 +266,10 @@ fn default_output_folder_is_named_after_the_scenario_and_rerun_replaces_it() {
     let o = run_in(tmp.path(), &args);
     assert!(o.status.success(), "{}", stderr(&o));
     // No temporary folders are left behind.
-    let leftovers: Vec<_> = fs::read_dir(tmp.path().join("output")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = fs::read_dir(tmp.path().join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
@@ -172,7 +282,10 @@ fn refuses_to_overwrite_a_foreign_folder_without_force() {
     let o = run_three_sites(&out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
-    assert_eq!(fs::read_to_string(out.join("notes.txt")).unwrap(), "precious");
+    assert_eq!(
+        fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "precious"
+    );
     let o = run_three_sites(&out, &["--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.join("summary.csv").exists() && !out.join("notes.txt").exists());
@@ -182,10 +295,24 @@ fn refuses_to_overwrite_a_foreign_folder_without_force() {
 fn terminal_summary_lists_each_egress() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("res");
-    let o = run(&["run", "scenarios/three-sites.toml", "--out", out.to_str().unwrap(), "--users", "3000"]);
+    let o = run(&[
+        "run",
+        "scenarios/three-sites.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--users",
+        "3000",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
-    for id in ["ams-1", "lhr-1", "iad-1", "case baseline", "p95 ms", "results:"] {
+    for id in [
+        "ams-1",
+        "lhr-1",
+        "iad-1",
+        "case baseline",
+        "p95 ms",
+        "results:",
+    ] {
         assert!(s.contains(id), "summary lacks {id}:\n{s}");
     }
     // Piped output: no progress bar escape codes.
@@ -207,10 +334,23 @@ fn latency_explains_parts_as_text_and_json() {
     let o = run(&["latency", "London", "Frankfurt", "--via", "AMS"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
-    for part in ["access (last mile)", "user → ingress LHR", "backbone", "destination", "total without last-mile access"] {
+    for part in [
+        "access (last mile)",
+        "user → ingress LHR",
+        "backbone",
+        "destination",
+        "total without last-mile access",
+    ] {
         assert!(s.contains(part), "missing `{part}`:\n{s}");
     }
-    let o = run(&["latency", "51.5,-0.12", "FRA", "--json", "--access", "fiber"]);
+    let o = run(&[
+        "latency",
+        "51.5,-0.12",
+        "FRA",
+        "--json",
+        "--access",
+        "fiber",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let without = v["rtt_ms"].as_f64().unwrap();

@@ -22,7 +22,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// All outcomes, in column order.
-    pub const ALL: [Outcome; 4] = [Outcome::Dedicated, Outcome::Fallback, Outcome::Default, Outcome::Dropped];
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Dedicated,
+        Outcome::Fallback,
+        Outcome::Default,
+        Outcome::Dropped,
+    ];
 
     /// Lower-case name used in CSV headers.
     pub fn name(self) -> &'static str {

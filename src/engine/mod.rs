@@ -16,9 +16,9 @@ use crate::country_index::CountryIndex;
 use crate::error::{Error, Result};
 use crate::geodesy::LatLon;
 use crate::users::{self, User};
-pub use route::UserGeo;
 use crate::world::{DcId, EgressId, World};
 pub use metrics::{Cell, Metrics, Outcome, SamplePoint};
+pub use route::UserGeo;
 pub use route::{Route, UserCase};
 
 /// Users per chunk: big enough to amortise set-up, small enough to balance two to many cores.
@@ -76,7 +76,9 @@ impl<'w> Prepared<'w> {
                     sites.push(Site {
                         dc: e.datacenter,
                         location: world.datacenters[e.datacenter as usize].location,
-                        unit: world.datacenters[e.datacenter as usize].location.to_unit_vector(),
+                        unit: world.datacenters[e.datacenter as usize]
+                            .location
+                            .to_unit_vector(),
                         egress: Vec::new(),
                     });
                     sites.len() - 1
@@ -99,7 +101,12 @@ impl<'w> Prepared<'w> {
             .collect();
         let site_up = egress_up
             .iter()
-            .map(|up| sites.iter().map(|s| s.egress.iter().any(|&e| up[e as usize])).collect())
+            .map(|up| {
+                sites
+                    .iter()
+                    .map(|s| s.egress.iter().any(|&e| up[e as usize]))
+                    .collect()
+            })
             .collect();
         Self {
             world,
@@ -123,7 +130,13 @@ impl<'w> Prepared<'w> {
     /// Generates user `index` (its population found by position).
     pub fn user(&self, index: u64) -> (User, users::UserRng) {
         let p = self.world.population_of(index);
-        users::generate(self.world.seed, index, p as u16, &self.world.populations[p], self.countries)
+        users::generate(
+            self.world.seed,
+            index,
+            p as u16,
+            &self.world.populations[p],
+            self.countries,
+        )
     }
 }
 
@@ -186,7 +199,13 @@ pub fn simulate(
                     let last = (first + CHUNK_USERS).min(world.users);
                     let mut m = Metrics::new(world);
                     let mut rows = Vec::new();
-                    run_chunk(&prepared, first..last, stride, &mut m, options.per_user.then_some(&mut rows));
+                    run_chunk(
+                        &prepared,
+                        first..last,
+                        stride,
+                        &mut m,
+                        options.per_user.then_some(&mut rows),
+                    );
                     (m, rows)
                 })
                 .collect()
@@ -234,7 +253,8 @@ fn run_chunk(
             *uc = route::user_case(p, &user, &geo, c);
             for r in 0..nres {
                 for v6 in [false, true] {
-                    routes[(c * nres + r) * 2 + v6 as usize] = route::decide(p, &user, &geo, uc, r, v6);
+                    routes[(c * nres + r) * 2 + v6 as usize] =
+                        route::decide(p, &user, &geo, uc, r, v6);
                 }
             }
         }
@@ -242,7 +262,12 @@ fn run_chunk(
         for c in 0..cases {
             for (r, res) in w.resources.iter().enumerate() {
                 let conns = pop.connections_per_user * res.weight / total_weight;
-                let v6_share = ipv6_share(user.ipv6_capable, res.ipv4.is_some(), res.ipv6.is_some(), pref);
+                let v6_share = ipv6_share(
+                    user.ipv6_capable,
+                    res.ipv4.is_some(),
+                    res.ipv6.is_some(),
+                    pref,
+                );
                 for (v6, share) in [(false, 1.0 - v6_share), (true, v6_share)] {
                     let route = &routes[(c * nres + r) * 2 + v6 as usize];
                     if share > 0.0 && (route.slot as usize) < w.egress.len() {
@@ -268,7 +293,12 @@ fn run_chunk(
                 (false, true) => true,
                 _ => false,
             };
-            let extra = user.access_ms + if jitter > 0.0 { (jitter * <Exp1 as Distribution<f64>>::sample(&Exp1, &mut rng)) as f32 } else { 0.0 };
+            let extra = user.access_ms
+                + if jitter > 0.0 {
+                    (jitter * <Exp1 as Distribution<f64>>::sample(&Exp1, &mut rng)) as f32
+                } else {
+                    0.0
+                };
             for c in 0..cases {
                 let route = &routes[(c * nres + r) * 2 + v6 as usize];
                 let slot = route.slot as usize;
@@ -328,7 +358,8 @@ fn run_chunk(
                     case: c as u16,
                     ingress: ucs[c].ingress,
                     slot: first_slot[c],
-                    rtt_mean_ms: (delivered[c] > 0).then(|| rtt_sum[c] as f64 / delivered[c] as f64 / 1000.0),
+                    rtt_mean_ms: (delivered[c] > 0)
+                        .then(|| rtt_sum[c] as f64 / delivered[c] as f64 / 1000.0),
                 });
             }
         }

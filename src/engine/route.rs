@@ -7,8 +7,8 @@
 use crate::catalog::CountryId;
 use crate::engine::metrics::Outcome;
 use crate::engine::Prepared;
-use crate::latency::Network;
 use crate::geodesy::unit_vector_distance_km;
+use crate::latency::Network;
 use crate::nearest::Neighbor;
 use crate::users::{user_hash, User};
 use crate::world::{DcId, EgressId};
@@ -77,13 +77,23 @@ pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserC
     let w = p.world;
     let down = &w.cases[case].dc_down;
     let rank = anycast_rank(p, user);
-    let mut near = [Neighbor { index: 0, distance_km: 0.0 }; 3];
-    let n = w.dc_index.nearest_unit(user.location, &geo.unit, |i| !down[i as usize], &mut near[..=rank]);
+    let mut near = [Neighbor {
+        index: 0,
+        distance_km: 0.0,
+    }; 3];
+    let n = w.dc_index.nearest_unit(
+        user.location,
+        &geo.unit,
+        |i| !down[i as usize],
+        &mut near[..=rank],
+    );
     let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
     UserCase {
         ingress: ingress.map(|x| x.index as DcId),
         ingress_km: ingress.map_or(0.0, |x| x.distance_km as f32),
-        ingress_ms: ingress.map_or(0.0, |x| w.latency.segment_rtt_ms(x.distance_km, Network::Internet) as f32),
+        ingress_ms: ingress.map_or(0.0, |x| {
+            w.latency.segment_rtt_ms(x.distance_km, Network::Internet) as f32
+        }),
         balanced: balanced_egress(p, user, geo, case),
     }
 }
@@ -138,7 +148,14 @@ pub fn balanced_egress(p: &Prepared, user: &User, geo: &UserGeo, case: usize) ->
 }
 
 /// Decides one (user, case, destination, IP version) for unmatched traffic: the balanced egress.
-pub fn decide(p: &Prepared, user: &User, geo: &UserGeo, uc: &UserCase, resource: usize, ipv6: bool) -> Route {
+pub fn decide(
+    p: &Prepared,
+    user: &User,
+    geo: &UserGeo,
+    uc: &UserCase,
+    resource: usize,
+    ipv6: bool,
+) -> Route {
     let Some(ingress) = uc.ingress else {
         return dropped(p);
     };
@@ -176,7 +193,9 @@ pub fn finish(
     // Only IPv4 to a destination outside Cloudflare crosses the backbone to the egress data center; every
     // other combination leaves from the ingress data center (GATEWAY-REFERENCE.md, "Where traffic egresses").
     let (physical, backbone_ms) = match egress {
-        Some(e) if !ipv6 && !r.proxied => (w.egress[e as usize].datacenter, w.backbone_ms(ingress, e)),
+        Some(e) if !ipv6 && !r.proxied => {
+            (w.egress[e as usize].datacenter, w.backbone_ms(ingress, e))
+        }
         _ => (ingress, 0.0),
     };
     let apparent_dc = match egress {
@@ -194,7 +213,10 @@ pub fn finish(
         (Some(_), None) => true,
     };
     Route {
-        base_ms: uc.ingress_ms + backbone_ms + w.resource_ms(physical, resource) + r.processing_ms as f32,
+        base_ms: uc.ingress_ms
+            + backbone_ms
+            + w.resource_ms(physical, resource)
+            + r.processing_ms as f32,
         apparent_m: (apparent_km * 1000.0).round() as u32,
         slot: egress.map_or(p.default_slot, |e| e as u8),
         outcome: outcome as u8,

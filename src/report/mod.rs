@@ -27,7 +27,8 @@ pub fn write_all(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>>
 /// Draws the baseline charts: the user map, the RTT CDF per population and the load per egress IP.
 pub fn write_charts(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>> {
     let catalog = Catalog::embedded();
-    let outlines: Vec<geo::MultiPolygon<f64>> = catalog.outlines.iter().map(|o| o.shape.clone()).collect();
+    let outlines: Vec<geo::MultiPolygon<f64>> =
+        catalog.outlines.iter().map(|o| o.shape.clone()).collect();
     let sites: Vec<charts::EgressSite> = world
         .egress
         .iter()
@@ -48,7 +49,11 @@ pub fn write_charts(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBu
         .map(|s| charts::MapPoint {
             lat: s.lat,
             lon: s.lon,
-            egress: if (s.slot as usize) < world.egress.len() { s.slot } else { charts::NO_EGRESS },
+            egress: if (s.slot as usize) < world.egress.len() {
+                s.slot
+            } else {
+                charts::NO_EGRESS
+            },
         })
         .collect();
     let case = 0;

@@ -24,9 +24,12 @@ impl OutputDir {
     pub fn create(target: &Path, force: bool) -> Result<Self> {
         if target.exists() {
             if !target.is_dir() {
-                return Err(InputError::new(format!("output path `{}` exists and is not a folder", target.display()))
-                    .with_help("choose another path with `--out DIR`")
-                    .into());
+                return Err(InputError::new(format!(
+                    "output path `{}` exists and is not a folder",
+                    target.display()
+                ))
+                .with_help("choose another path with `--out DIR`")
+                .into());
             }
             let non_empty = fs::read_dir(target)
                 .map_err(|e| Error::io(format!("cannot read `{}`", target.display()), e))?
@@ -37,7 +40,9 @@ impl OutputDir {
                     "output folder `{}` is not empty and was not created by egress-sim",
                     target.display()
                 ))
-                .with_help("pass `--force` to replace it, or choose another folder with `--out DIR`")
+                .with_help(
+                    "pass `--force` to replace it, or choose another folder with `--out DIR`",
+                )
                 .into());
             }
         }
@@ -45,7 +50,8 @@ impl OutputDir {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        fs::create_dir_all(&parent).map_err(|e| Error::io(format!("cannot create `{}`", parent.display()), e))?;
+        fs::create_dir_all(&parent)
+            .map_err(|e| Error::io(format!("cannot create `{}`", parent.display()), e))?;
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -54,7 +60,8 @@ impl OutputDir {
         if staging.exists() {
             let _ = fs::remove_dir_all(&staging);
         }
-        fs::create_dir(&staging).map_err(|e| Error::io(format!("cannot create `{}`", staging.display()), e))?;
+        fs::create_dir(&staging)
+            .map_err(|e| Error::io(format!("cannot create `{}`", staging.display()), e))?;
         Ok(Self {
             target: target.to_path_buf(),
             staging,
@@ -74,15 +81,26 @@ impl OutputDir {
 
     /// Marks the folder as ours and moves it into place, replacing an earlier result.
     pub fn commit(mut self) -> Result<PathBuf> {
-        fs::write(self.staging.join(MARKER), concat!("egress-sim ", env!("CARGO_PKG_VERSION"), "\n"))
-            .map_err(|e| Error::io("cannot write the output marker", e))?;
+        fs::write(
+            self.staging.join(MARKER),
+            concat!("egress-sim ", env!("CARGO_PKG_VERSION"), "\n"),
+        )
+        .map_err(|e| Error::io("cannot write the output marker", e))?;
         let old = self.staging.with_extension("old");
         if self.target.exists() {
-            fs::rename(&self.target, &old)
-                .map_err(|e| Error::io(format!("cannot move the previous `{}` aside", self.target.display()), e))?;
+            fs::rename(&self.target, &old).map_err(|e| {
+                Error::io(
+                    format!("cannot move the previous `{}` aside", self.target.display()),
+                    e,
+                )
+            })?;
         }
-        fs::rename(&self.staging, &self.target)
-            .map_err(|e| Error::io(format!("cannot move results into `{}`", self.target.display()), e))?;
+        fs::rename(&self.staging, &self.target).map_err(|e| {
+            Error::io(
+                format!("cannot move results into `{}`", self.target.display()),
+                e,
+            )
+        })?;
         self.committed = true;
         if old.exists() {
             let _ = fs::remove_dir_all(&old);

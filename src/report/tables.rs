@@ -13,17 +13,23 @@ use crate::world::World;
 type Csv = csv::Writer<BufWriter<File>>;
 
 fn open(path: &Path) -> Result<Csv> {
-    let f = File::create(path).map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+    let f = File::create(path)
+        .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
     Ok(csv::Writer::from_writer(BufWriter::new(f)))
 }
 
 fn row(w: &mut Csv, fields: &[String], path: &Path) -> Result<()> {
-    w.write_record(fields)
-        .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), std::io::Error::other(e)))
+    w.write_record(fields).map_err(|e| {
+        Error::io(
+            format!("cannot write `{}`", path.display()),
+            std::io::Error::other(e),
+        )
+    })
 }
 
 fn close(mut w: Csv, path: &Path) -> Result<()> {
-    w.flush().map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
+    w.flush()
+        .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -79,8 +85,17 @@ fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     let path = dir.join("summary.csv");
     let mut w = open(&path)?;
     let mut header = strings([
-        "case", "users", "requests", "rtt_mean_ms", "rtt_p50_ms", "rtt_p90_ms", "rtt_p95_ms", "rtt_p99_ms",
-        "apparent_country_mismatch_share", "apparent_continent_mismatch_share", "apparent_distance_mean_km",
+        "case",
+        "users",
+        "requests",
+        "rtt_mean_ms",
+        "rtt_p50_ms",
+        "rtt_p90_ms",
+        "rtt_p95_ms",
+        "rtt_p99_ms",
+        "apparent_country_mismatch_share",
+        "apparent_continent_mismatch_share",
+        "apparent_distance_mean_km",
     ]);
     header.extend(Outcome::ALL.iter().map(|o| format!("{}_share", o.name())));
     header.push("blocked_share".into());
@@ -88,12 +103,21 @@ fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     for (ci, case) in world.cases.iter().enumerate() {
         let t = m.total(ci, None, None);
         let delivered = t.delivered();
-        let mut r = vec![case.name.clone(), world.users.to_string(), t.requests.to_string(), ms(t.rtt_mean_ms())];
+        let mut r = vec![
+            case.name.clone(),
+            world.users.to_string(),
+            t.requests.to_string(),
+            ms(t.rtt_mean_ms()),
+        ];
         r.extend(percentiles(&t, &[0.5, 0.9, 0.95, 0.99]));
         r.push(share(t.country_mismatch, delivered));
         r.push(share(t.continent_mismatch, delivered));
         r.push(km_mean(t.apparent_distance_m, delivered));
-        r.extend(Outcome::ALL.iter().map(|o| share(t.outcomes[*o as usize], t.requests)));
+        r.extend(
+            Outcome::ALL
+                .iter()
+                .map(|o| share(t.outcomes[*o as usize], t.requests)),
+        );
         r.push(share(t.blocked, t.requests));
         row(&mut w, &r, &path)?;
     }
@@ -119,9 +143,24 @@ fn egress_load(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     row(
         &mut w,
         &strings([
-            "case", "egress", "datacenter", "city", "country", "ipv4", "users", "requests", "request_share",
-            "rtt_mean_ms", "rtt_p50_ms", "rtt_p95_ms", "rtt_p99_ms", "blocked_requests", "connections_v4",
-            "connections_v6", "connection_limit", "peak_origin_utilization",
+            "case",
+            "egress",
+            "datacenter",
+            "city",
+            "country",
+            "ipv4",
+            "users",
+            "requests",
+            "request_share",
+            "rtt_mean_ms",
+            "rtt_p50_ms",
+            "rtt_p95_ms",
+            "rtt_p99_ms",
+            "blocked_requests",
+            "connections_v4",
+            "connections_v6",
+            "connection_limit",
+            "peak_origin_utilization",
         ]),
         &path,
     )?;
@@ -132,11 +171,21 @@ fn egress_load(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             let mut r = vec![world.cases[ci].name.clone(), slot_name(world, s)];
             if let Some(e) = world.egress.get(s) {
                 let dc = &world.datacenters[e.datacenter as usize];
-                r.extend([dc.code.clone(), dc.city.clone(), catalog.country(dc.country).iso2.clone(), e.ipv4.to_string()]);
+                r.extend([
+                    dc.code.clone(),
+                    dc.city.clone(),
+                    catalog.country(dc.country).iso2.clone(),
+                    e.ipv4.to_string(),
+                ]);
             } else {
                 r.extend([String::new(), String::new(), String::new(), String::new()]);
             }
-            r.extend([t.users.to_string(), t.requests.to_string(), share(t.requests, all), ms(t.rtt_mean_ms())]);
+            r.extend([
+                t.users.to_string(),
+                t.requests.to_string(),
+                share(t.requests, all),
+                ms(t.rtt_mean_ms()),
+            ]);
             r.extend(percentiles(&t, &[0.5, 0.95, 0.99]));
             r.push(t.blocked.to_string());
             if let Some(e) = world.egress.get(s) {
@@ -169,8 +218,18 @@ fn populations(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     row(
         &mut w,
         &strings([
-            "case", "population", "egress", "users", "requests", "rtt_mean_ms", "rtt_p50_ms", "rtt_p90_ms",
-            "rtt_p95_ms", "rtt_p99_ms", "apparent_country_mismatch_share", "apparent_distance_mean_km",
+            "case",
+            "population",
+            "egress",
+            "users",
+            "requests",
+            "rtt_mean_ms",
+            "rtt_p50_ms",
+            "rtt_p90_ms",
+            "rtt_p95_ms",
+            "rtt_p99_ms",
+            "apparent_country_mismatch_share",
+            "apparent_distance_mean_km",
         ]),
         &path,
     )?;
@@ -203,14 +262,30 @@ fn populations(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
 fn latency_histogram(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     let path = dir.join("latency_histogram.csv");
     let mut w = open(&path)?;
-    row(&mut w, &strings(["case", "population", "rtt_lower_ms", "rtt_upper_ms", "requests"]), &path)?;
+    row(
+        &mut w,
+        &strings([
+            "case",
+            "population",
+            "rtt_lower_ms",
+            "rtt_upper_ms",
+            "requests",
+        ]),
+        &path,
+    )?;
     for ci in 0..m.cases {
         for (pi, p) in world.populations.iter().enumerate() {
             let t = m.total(ci, Some(pi), None);
             for (lo, hi, n) in t.rtt.buckets() {
                 row(
                     &mut w,
-                    &[world.cases[ci].name.clone(), p.name.clone(), format!("{lo:.3}"), format!("{hi:.3}"), n.to_string()],
+                    &[
+                        world.cases[ci].name.clone(),
+                        p.name.clone(),
+                        format!("{lo:.3}"),
+                        format!("{hi:.3}"),
+                        n.to_string(),
+                    ],
                     &path,
                 )?;
             }
@@ -225,7 +300,16 @@ fn capacity(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     let mut w = open(&path)?;
     row(
         &mut w,
-        &strings(["case", "egress", "resource", "requests", "connections_v4", "connections_v6", "connection_limit", "utilization"]),
+        &strings([
+            "case",
+            "egress",
+            "resource",
+            "requests",
+            "connections_v4",
+            "connections_v6",
+            "connection_limit",
+            "utilization",
+        ]),
         &path,
     )?;
     for ci in 0..m.cases {
@@ -268,7 +352,17 @@ impl<'w> UserWriter<'w> {
         let mut w = open(&path)?;
         row(
             &mut w,
-            &strings(["case", "user", "population", "lat", "lon", "country", "ingress", "egress", "rtt_mean_ms"]),
+            &strings([
+                "case",
+                "user",
+                "population",
+                "lat",
+                "lon",
+                "country",
+                "ingress",
+                "egress",
+                "rtt_mean_ms",
+            ]),
             &path,
         )?;
         Ok(Self { world, path, w })
@@ -285,7 +379,9 @@ impl<'w> UserWriter<'w> {
                 format!("{:.5}", r.lat),
                 format!("{:.5}", r.lon),
                 catalog.country(r.country).iso2.clone(),
-                r.ingress.map_or_else(String::new, |d| self.world.datacenters[d as usize].code.clone()),
+                r.ingress.map_or_else(String::new, |d| {
+                    self.world.datacenters[d as usize].code.clone()
+                }),
                 slot_name(self.world, r.slot as usize),
                 ms(r.rtt_mean_ms),
             ];

@@ -72,7 +72,10 @@ pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String
                         .unwrap_or(0);
                     (
                         world.datacenters[e.datacenter as usize].code.clone(),
-                        format!("{:.1}%", peak as f64 / 1e6 / e.connection_limit as f64 * 100.0),
+                        format!(
+                            "{:.1}%",
+                            peak as f64 / 1e6 / e.connection_limit as f64 * 100.0
+                        ),
                     )
                 }
                 None => ("-".into(), "-".into()),

@@ -64,7 +64,10 @@ impl Ctx<'_> {
             None => default,
             Some(s) if s.get_ref().is_finite() && *s.get_ref() > 0.0 => *s.get_ref(),
             Some(s) => {
-                self.err(s.span(), format!("`{key}` must be a positive number, found {}", s.get_ref()));
+                self.err(
+                    s.span(),
+                    format!("`{key}` must be a positive number, found {}", s.get_ref()),
+                );
                 default
             }
         }
@@ -75,7 +78,10 @@ impl Ctx<'_> {
             None => default,
             Some(s) if s.get_ref().is_finite() && *s.get_ref() >= 0.0 => *s.get_ref(),
             Some(s) => {
-                self.err(s.span(), format!("`{key}` must be zero or more, found {}", s.get_ref()));
+                self.err(
+                    s.span(),
+                    format!("`{key}` must be zero or more, found {}", s.get_ref()),
+                );
                 default
             }
         }
@@ -107,7 +113,10 @@ impl Ctx<'_> {
             self.err(v.span(), format!("`{key}` must be at least 1, found {x}"));
             None
         } else if x as u64 > max {
-            self.err(v.span(), format!("`{key}` = {x} is larger than the supported maximum {max}"));
+            self.err(
+                v.span(),
+                format!("`{key}` = {x} is larger than the supported maximum {max}"),
+            );
             None
         } else {
             Some(x as u64)
@@ -117,8 +126,8 @@ impl Ctx<'_> {
 
 /// Validates and compiles a scenario source. Collects every error it can before giving up.
 pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> {
-    let raw: RawScenario = toml::from_str(&source.text)
-        .map_err(|e| Error::Input(toml_error::convert(source, &e)))?;
+    let raw: RawScenario =
+        toml::from_str(&source.text).map_err(|e| Error::Input(toml_error::convert(source, &e)))?;
     let catalog = Catalog::embedded();
     let mut cx = Ctx {
         src: source,
@@ -131,7 +140,13 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         (Some(s), _) => *s,
         (None, Some(s)) if *s.get_ref() >= 0 => *s.get_ref() as u64,
         (None, Some(s)) => {
-            cx.err(s.span(), format!("`seed` must be zero or a positive integer, found {}", s.get_ref()));
+            cx.err(
+                s.span(),
+                format!(
+                    "`seed` must be zero or a positive integer, found {}",
+                    s.get_ref()
+                ),
+            );
             0
         }
         (None, None) => 1,
@@ -141,12 +156,19 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         None => IngressSettings::default(),
         Some(i) => {
             let s = IngressSettings {
-                second_nearest_share: cx.share(&i.second_nearest_share, "second_nearest_share", 0.0),
+                second_nearest_share: cx.share(
+                    &i.second_nearest_share,
+                    "second_nearest_share",
+                    0.0,
+                ),
                 third_nearest_share: cx.share(&i.third_nearest_share, "third_nearest_share", 0.0),
             };
             if s.second_nearest_share + s.third_nearest_share > 1.0 {
                 if let Some(v) = &i.second_nearest_share {
-                    cx.err(v.span(), "`second_nearest_share` + `third_nearest_share` must not exceed 1");
+                    cx.err(
+                        v.span(),
+                        "`second_nearest_share` + `third_nearest_share` must not exceed 1",
+                    );
                 }
             }
             s
@@ -166,9 +188,16 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
     let country_index = CountryIndex::embedded();
     let dc_index = NearestIndex::new(&datacenters.iter().map(|d| d.location).collect::<Vec<_>>());
 
-    let requests_per_user = match (&overrides.requests_per_user, raw.simulation.as_ref().and_then(|s| s.requests_per_user.as_ref())) {
+    let requests_per_user = match (
+        &overrides.requests_per_user,
+        raw.simulation
+            .as_ref()
+            .and_then(|s| s.requests_per_user.as_ref()),
+    ) {
         (Some(n), _) => *n,
-        (None, Some(v)) => cx.count(v, "requests_per_user", MAX_REQUESTS_PER_USER as u64).unwrap_or(1) as u32,
+        (None, Some(v)) => cx
+            .count(v, "requests_per_user", MAX_REQUESTS_PER_USER as u64)
+            .unwrap_or(1) as u32,
         (None, None) => 20,
     };
     let sim_users = raw
@@ -177,8 +206,24 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         .and_then(|s| s.users.as_ref())
         .and_then(|v| cx.count(v, "users", MAX_USERS));
 
-    let populations = populations(&mut cx, catalog, &datacenters, &dc_index, &mut groups, &raw.population, sim_users, overrides.users);
-    let resources = resources(&mut cx, catalog, country_index, &datacenters, &egress, &raw.resource);
+    let populations = populations(
+        &mut cx,
+        catalog,
+        &datacenters,
+        &dc_index,
+        &mut groups,
+        &raw.population,
+        sim_users,
+        overrides.users,
+    );
+    let resources = resources(
+        &mut cx,
+        catalog,
+        country_index,
+        &datacenters,
+        &egress,
+        &raw.resource,
+    );
 
     if raw.egress.is_empty() {
         cx.errors.push(InputError::in_file(source, "the scenario defines no dedicated egress IPs").with_help(
@@ -191,9 +236,11 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         ));
     }
     if raw.resource.is_empty() {
-        cx.errors.push(InputError::in_file(source, "the scenario defines no destinations").with_help(
-            "add at least one `[[resource]]` table with `name`, `ipv4` and `location`",
-        ));
+        cx.errors.push(
+            InputError::in_file(source, "the scenario defines no destinations").with_help(
+                "add at least one `[[resource]]` table with `name`, `ipv4` and `location`",
+            ),
+        );
     }
     if !cx.errors.is_empty() {
         return Err(if cx.errors.len() == 1 {
@@ -249,7 +296,8 @@ fn scenario_name(cx: &mut Ctx, raw: &RawScenario) -> String {
         Some(n) => {
             let s = n.get_ref().trim();
             let ok = !s.is_empty()
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
                 && !s.starts_with('.');
             if !ok {
                 cx.err_help(
@@ -276,12 +324,27 @@ fn latency_model(cx: &mut Ctx, raw: Option<&RawLatency>) -> LatencyModel {
     let Some(l) = raw else { return d };
     let m = LatencyModel {
         fiber_km_per_ms: cx.positive(&l.fiber_km_per_ms, "fiber_km_per_ms", d.fiber_km_per_ms),
-        internet_inflation: cx.positive(&l.internet_inflation, "internet_inflation", d.internet_inflation),
-        backbone_inflation: cx.positive(&l.backbone_inflation, "backbone_inflation", d.backbone_inflation),
-        segment_overhead_ms: cx.non_negative(&l.segment_overhead_ms, "segment_overhead_ms", d.segment_overhead_ms),
+        internet_inflation: cx.positive(
+            &l.internet_inflation,
+            "internet_inflation",
+            d.internet_inflation,
+        ),
+        backbone_inflation: cx.positive(
+            &l.backbone_inflation,
+            "backbone_inflation",
+            d.backbone_inflation,
+        ),
+        segment_overhead_ms: cx.non_negative(
+            &l.segment_overhead_ms,
+            "segment_overhead_ms",
+            d.segment_overhead_ms,
+        ),
         jitter_mean_ms: cx.non_negative(&l.jitter_mean_ms, "jitter_mean_ms", d.jitter_mean_ms),
     };
-    for (v, key) in [(&l.internet_inflation, "internet_inflation"), (&l.backbone_inflation, "backbone_inflation")] {
+    for (v, key) in [
+        (&l.internet_inflation, "internet_inflation"),
+        (&l.backbone_inflation, "backbone_inflation"),
+    ] {
         if let Some(s) = v {
             if *s.get_ref() < 1.0 && *s.get_ref() > 0.0 {
                 cx.err(s.span(), format!("`{key}` must be at least 1 (a path cannot be shorter than the great circle)"));
@@ -290,7 +353,10 @@ fn latency_model(cx: &mut Ctx, raw: Option<&RawLatency>) -> LatencyModel {
     }
     if let Some(s) = &l.fiber_km_per_ms {
         if *s.get_ref() > 300.0 {
-            cx.err(s.span(), "`fiber_km_per_ms` cannot exceed the speed of light (299.8 km/ms)");
+            cx.err(
+                s.span(),
+                "`fiber_km_per_ms` cannot exceed the speed of light (299.8 km/ms)",
+            );
         }
     }
     m
@@ -301,7 +367,11 @@ fn datacenters(cx: &mut Ctx, catalog: &Catalog, raw: &[RawDataCenter]) -> Vec<Da
     for d in raw {
         let code = d.code.get_ref().trim();
         if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            cx.err_help(d.code.span(), format!("data center code `{code}` is not valid"), Some("use letters, digits and `-`, e.g. `LHR2`".into()));
+            cx.err_help(
+                d.code.span(),
+                format!("data center code `{code}` is not valid"),
+                Some("use letters, digits and `-`, e.g. `LHR2`".into()),
+            );
             continue;
         }
         if all.iter().any(|x| x.code.eq_ignore_ascii_case(code)) {
@@ -315,18 +385,29 @@ fn datacenters(cx: &mut Ctx, catalog: &Catalog, raw: &[RawDataCenter]) -> Vec<Da
         let Some(country) = catalog.country_by_code(d.country.get_ref()) else {
             cx.err_help(
                 d.country.span(),
-                format!("unknown country `{}`: expected an ISO 3166-1 alpha-2 code", d.country.get_ref()),
-                catalog.suggest_country(d.country.get_ref()).map(|s| format!("did you mean {s}?")),
+                format!(
+                    "unknown country `{}`: expected an ISO 3166-1 alpha-2 code",
+                    d.country.get_ref()
+                ),
+                catalog
+                    .suggest_country(d.country.get_ref())
+                    .map(|s| format!("did you mean {s}?")),
             );
             continue;
         };
         let loc = LatLon::new(*d.lat.get_ref(), *d.lon.get_ref());
         if !(-90.0..=90.0).contains(&loc.lat) || !loc.lat.is_finite() {
-            cx.err(d.lat.span(), format!("latitude must be between -90 and 90, found {}", loc.lat));
+            cx.err(
+                d.lat.span(),
+                format!("latitude must be between -90 and 90, found {}", loc.lat),
+            );
             continue;
         }
         if !(-180.0..=180.0).contains(&loc.lon) || !loc.lon.is_finite() {
-            cx.err(d.lon.span(), format!("longitude must be between -180 and 180, found {}", loc.lon));
+            cx.err(
+                d.lon.span(),
+                format!("longitude must be between -180 and 180, found {}", loc.lon),
+            );
             continue;
         }
         all.push(DataCenter {
@@ -348,7 +429,12 @@ fn resolve_dc(cx: &mut Ctx, dcs: &[DataCenter], code: &Spanned<String>) -> Optio
     let help = dcs
         .iter()
         .find(|d| d.code.eq_ignore_ascii_case(c))
-        .map(|d| format!("data center codes are upper case: `{}` ({})", d.code, d.city))
+        .map(|d| {
+            format!(
+                "data center codes are upper case: `{}` ({})",
+                d.code, d.city
+            )
+        })
         .or_else(|| place::suggest_datacenter(c, dcs));
     cx.err_help(code.span(), format!("unknown data center `{c}`"), help);
     None
@@ -360,7 +446,10 @@ fn egress_ips(cx: &mut Ctx, dcs: &[DataCenter], raw: &[RawEgress]) -> Vec<Egress
     let mut v4s: HashMap<Ipv4Addr, String> = HashMap::new();
     let mut v6s: HashMap<Ipv6Prefix, String> = HashMap::new();
     if raw.len() > MAX_EGRESS {
-        cx.err(raw[MAX_EGRESS].id.span(), format!("at most {MAX_EGRESS} egress IPs are supported"));
+        cx.err(
+            raw[MAX_EGRESS].id.span(),
+            format!("at most {MAX_EGRESS} egress IPs are supported"),
+        );
     }
     for e in raw.iter().take(MAX_EGRESS) {
         let id = e.id.get_ref().trim().to_string();
@@ -368,7 +457,13 @@ fn egress_ips(cx: &mut Ctx, dcs: &[DataCenter], raw: &[RawEgress]) -> Vec<Egress
             cx.err(e.id.span(), "egress `id` must not be empty");
         } else if let Some(first) = ids.get(&id) {
             let (l, _) = cx.src.line_col(first.start);
-            cx.err_help(e.id.span(), format!("duplicate egress id `{id}`"), Some(format!("it is first defined on line {l}; ids must be unique")));
+            cx.err_help(
+                e.id.span(),
+                format!("duplicate egress id `{id}`"),
+                Some(format!(
+                    "it is first defined on line {l}; ids must be unique"
+                )),
+            );
         } else {
             ids.insert(id.clone(), e.id.span());
         }
@@ -390,22 +485,34 @@ fn egress_ips(cx: &mut Ctx, dcs: &[DataCenter], raw: &[RawEgress]) -> Vec<Egress
                 None
             }
         };
-        let ipv6 = e.ipv6.as_ref().and_then(|s| match s.get_ref().trim().parse::<Ipv6Prefix>() {
-            Ok(p) => {
-                if let Some(other) = v6s.get(&p) {
-                    cx.err(s.span(), format!("IPv6 range {p} is already used by egress `{other}`"));
+        let ipv6 = e
+            .ipv6
+            .as_ref()
+            .and_then(|s| match s.get_ref().trim().parse::<Ipv6Prefix>() {
+                Ok(p) => {
+                    if let Some(other) = v6s.get(&p) {
+                        cx.err(
+                            s.span(),
+                            format!("IPv6 range {p} is already used by egress `{other}`"),
+                        );
+                    }
+                    v6s.insert(p, id.clone());
+                    Some(p)
                 }
-                v6s.insert(p, id.clone());
-                Some(p)
-            }
-            Err(m) => {
-                cx.err_help(s.span(), format!("invalid IPv6 range: {m}"), Some("write a CIDR such as `2001:db8:10::/48`".into()));
-                None
-            }
-        });
+                Err(m) => {
+                    cx.err_help(
+                        s.span(),
+                        format!("invalid IPv6 range: {m}"),
+                        Some("write a CIDR such as `2001:db8:10::/48`".into()),
+                    );
+                    None
+                }
+            });
         let connection_limit = match &e.connection_limit {
             None => DEFAULT_CONNECTION_LIMIT,
-            Some(v) => cx.count(v, "connection_limit", u32::MAX as u64).unwrap_or(1) as u32,
+            Some(v) => cx
+                .count(v, "connection_limit", u32::MAX as u64)
+                .unwrap_or(1) as u32,
         };
         if let (Some(dc), Some(ipv4)) = (dc, ipv4) {
             out.push(Egress {
@@ -452,7 +559,10 @@ fn declared_groups(cx: &mut Ctx, raw: &[RawGroup]) -> Vec<Group> {
         }
         out.push(Group {
             id: g.id.clone().unwrap_or_else(|| format!("group-{name}")),
-            email: g.email.clone().unwrap_or_else(|| format!("{name}@groups.example.com")),
+            email: g
+                .email
+                .clone()
+                .unwrap_or_else(|| format!("{name}@groups.example.com")),
             name,
         });
     }
@@ -469,7 +579,11 @@ pub(crate) fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
     let mut counts: Vec<u64> = exact.iter().map(|x| x.floor() as u64).collect();
     let assigned: u64 = counts.iter().sum();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     for &i in order.iter().take(total.saturating_sub(assigned) as usize) {
         counts[i] += 1;
     }
@@ -495,28 +609,53 @@ fn populations(
     for p in raw {
         match (&p.users, &p.share) {
             (Some(u), Some(_)) => {
-                cx.err_help(u.span(), format!("population `{}` sets both `users` and `share`", p.name.get_ref()), Some("keep one: `users` is a count, `share` a fraction of `[simulation] users`".into()));
+                cx.err_help(
+                    u.span(),
+                    format!(
+                        "population `{}` sets both `users` and `share`",
+                        p.name.get_ref()
+                    ),
+                    Some(
+                        "keep one: `users` is a count, `share` a fraction of `[simulation] users`"
+                            .into(),
+                    ),
+                );
                 weights.push(0.0);
             }
             (Some(u), None) => weights.push(cx.count(u, "users", MAX_USERS).unwrap_or(0) as f64),
             (None, Some(s)) => {
                 let x = *s.get_ref();
                 if !(x.is_finite() && x > 0.0 && x <= 1.0) {
-                    cx.err_help(s.span(), format!("`share` must be greater than 0 and at most 1, found {x}"), (x > 1.0 && x <= 100.0).then(|| format!("for {x}% write {}", x / 100.0)));
+                    cx.err_help(
+                        s.span(),
+                        format!("`share` must be greater than 0 and at most 1, found {x}"),
+                        (x > 1.0 && x <= 100.0).then(|| format!("for {x}% write {}", x / 100.0)),
+                    );
                     weights.push(0.0);
                 } else {
                     weights.push(x);
                 }
             }
             (None, None) => {
-                cx.err_help(p.name.span(), format!("population `{}` needs a size", p.name.get_ref()), Some("add `users = 1000` (a count) or `share = 0.25` (of `[simulation] users`)".into()));
+                cx.err_help(
+                    p.name.span(),
+                    format!("population `{}` needs a size", p.name.get_ref()),
+                    Some(
+                        "add `users = 1000` (a count) or `share = 0.25` (of `[simulation] users`)"
+                            .into(),
+                    ),
+                );
                 weights.push(0.0);
             }
         }
     }
     let counts: Vec<u64> = if with_users > 0 && with_share > 0 {
         if let Some(p) = raw.iter().find(|p| p.share.is_some()) {
-            cx.err_help(p.name.span(), "some populations give `users` and others `share`", Some("use counts everywhere, or shares of `[simulation] users` everywhere".into()));
+            cx.err_help(
+                p.name.span(),
+                "some populations give `users` and others `share`",
+                Some("use counts everywhere, or shares of `[simulation] users` everywhere".into()),
+            );
         }
         vec![0; raw.len()]
     } else if with_share > 0 {
@@ -524,14 +663,26 @@ fn populations(
         let total = override_users.or(sim_users);
         if (sum - 1.0).abs() > 1e-6 {
             if let Some(s) = raw.iter().find_map(|p| p.share.as_ref()) {
-                cx.err_help(s.span(), format!("population shares add up to {sum}, not 1"), Some("make the shares sum to 1, or give each population a `users` count".into()));
+                cx.err_help(
+                    s.span(),
+                    format!("population shares add up to {sum}, not 1"),
+                    Some(
+                        "make the shares sum to 1, or give each population a `users` count".into(),
+                    ),
+                );
             }
         }
         match total {
             Some(t) => apportion(t, &weights),
             None => {
                 if let Some(p) = raw.first() {
-                    cx.err_help(p.name.span(), "populations give shares but the total is unknown", Some("add `[simulation]` with `users = 100000`, or pass `--users N`".into()));
+                    cx.err_help(
+                        p.name.span(),
+                        "populations give shares but the total is unknown",
+                        Some(
+                            "add `[simulation]` with `users = 100000`, or pass `--users N`".into(),
+                        ),
+                    );
                 }
                 vec![0; raw.len()]
             }
@@ -557,13 +708,20 @@ fn populations(
             continue;
         };
         let (access, access_name) = match &p.access {
-            None => (access_preset("cable").unwrap_or(AccessProfile { median_ms: 13.0, sigma: 0.4 }), "cable".to_string()),
-            Some(a) => match a.get_ref() {
-                RawAccess::Preset(n) => match access_preset(n) {
-                    Some(pr) => (pr, n.to_ascii_lowercase()),
-                    None => {
-                        let names: Vec<&str> = ACCESS_PRESETS.iter().map(|x| x.0).collect();
-                        cx.err_help(
+            None => (
+                access_preset("cable").unwrap_or(AccessProfile {
+                    median_ms: 13.0,
+                    sigma: 0.4,
+                }),
+                "cable".to_string(),
+            ),
+            Some(a) => {
+                match a.get_ref() {
+                    RawAccess::Preset(n) => match access_preset(n) {
+                        Some(pr) => (pr, n.to_ascii_lowercase()),
+                        None => {
+                            let names: Vec<&str> = ACCESS_PRESETS.iter().map(|x| x.0).collect();
+                            cx.err_help(
                             a.span(),
                             format!("unknown access preset `{n}`"),
                             Some(match suggest::closest(n, names.iter().copied()) {
@@ -571,17 +729,32 @@ fn populations(
                                 None => format!("presets: {}; or a table {{ median_ms = 12.0, sigma = 0.4 }}", names.join(", ")),
                             }),
                         );
-                        continue;
+                            continue;
+                        }
+                    },
+                    RawAccess::Custom(c) => {
+                        if !(c.median_ms.is_finite()
+                            && c.median_ms > 0.0
+                            && c.sigma.is_finite()
+                            && c.sigma >= 0.0
+                            && c.sigma <= 3.0)
+                        {
+                            cx.err(
+                                a.span(),
+                                "custom `access` needs `median_ms` > 0 and `sigma` between 0 and 3",
+                            );
+                            continue;
+                        }
+                        (
+                            AccessProfile {
+                                median_ms: c.median_ms,
+                                sigma: c.sigma,
+                            },
+                            "custom".to_string(),
+                        )
                     }
-                },
-                RawAccess::Custom(c) => {
-                    if !(c.median_ms.is_finite() && c.median_ms > 0.0 && c.sigma.is_finite() && c.sigma >= 0.0 && c.sigma <= 3.0) {
-                        cx.err(a.span(), "custom `access` needs `median_ms` > 0 and `sigma` between 0 and 3");
-                        continue;
-                    }
-                    (AccessProfile { median_ms: c.median_ms, sigma: c.sigma }, "custom".to_string())
                 }
-            },
+            }
         };
         let mut memberships = Vec::new();
         for (g, share) in &p.groups {
@@ -604,7 +777,8 @@ fn populations(
             memberships.push((gi as u16, s));
         }
         let ipv6_share = cx.share(&p.ipv6_share, "ipv6_share", 0.45);
-        let connections_per_user = cx.positive(&p.connections_per_user, "connections_per_user", 10.0);
+        let connections_per_user =
+            cx.positive(&p.connections_per_user, "connections_per_user", 10.0);
         out.push(Population {
             name,
             first_user,
@@ -615,7 +789,10 @@ fn populations(
             access_name,
             groups: memberships,
             connections_per_user,
-            email_domain: p.email_domain.clone().unwrap_or_else(|| "example.com".into()),
+            email_domain: p
+                .email_domain
+                .clone()
+                .unwrap_or_else(|| "example.com".into()),
         });
         first_user += users;
     }
@@ -630,10 +807,15 @@ fn placement(
     loc: &Spanned<RawLocation>,
 ) -> Option<Placement> {
     let l = loc.get_ref();
-    let given = [l.around.is_some(), l.country.is_some(), l.continent.is_some(), l.region.is_some()]
-        .iter()
-        .filter(|x| **x)
-        .count();
+    let given = [
+        l.around.is_some(),
+        l.country.is_some(),
+        l.continent.is_some(),
+        l.region.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
     if given != 1 {
         cx.err_help(
             loc.span(),
@@ -646,92 +828,146 @@ fn placement(
         None => Spread::Normal { sigma_km: 20.0 },
         Some(s) => spread(cx, s)?,
     };
-    let (anchors, weights, description): (Vec<LatLon>, Vec<f64>, String) = if let Some(around) = &l.around {
-        if around.is_empty() {
-            cx.err(loc.span(), "`around` must list at least one place");
-            return None;
-        }
-        let mut pts = Vec::new();
-        let mut labels = Vec::new();
-        for a in around {
-            match place::resolve(a.get_ref(), dcs, catalog) {
-                Ok(p) => {
-                    pts.push(p.location);
-                    labels.push(p.label);
-                }
-                Err(e) => cx.err_help(a.span(), e.message, e.help),
-            }
-        }
-        if pts.len() != around.len() {
-            return None;
-        }
-        let weights = match &l.weights {
-            None => vec![1.0; pts.len()],
-            Some(w) => {
-                if w.get_ref().len() != pts.len() {
-                    cx.err(w.span(), format!("`weights` has {} entries but `around` has {}", w.get_ref().len(), pts.len()));
-                    return None;
-                }
-                if w.get_ref().iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-                    cx.err(w.span(), "every weight must be a positive number");
-                    return None;
-                }
-                w.get_ref().clone()
-            }
-        };
-        (pts, weights, format!("around {}", labels.join("; ")))
-    } else {
-        let (ids, what): (Vec<u32>, String) = if let Some(c) = &l.country {
-            match catalog.country_by_code(c.get_ref()).or_else(|| catalog.country_by_name(c.get_ref())) {
-                Some(id) => (catalog.cities_in_country(id).to_vec(), format!("cities of {}", catalog.country(id).name)),
-                None => {
-                    cx.err_help(c.span(), format!("unknown country `{}`", c.get_ref()), catalog.suggest_country(c.get_ref()).map(|s| format!("did you mean {s}?")));
-                    return None;
-                }
-            }
-        } else if let Some(c) = &l.continent {
-            match Continent::from_code(c.get_ref()) {
-                Some(k) => (catalog.cities_in_continent(k).to_vec(), format!("cities of {}", k.name())),
-                None => {
-                    cx.err_help(c.span(), format!("unknown continent `{}`", c.get_ref()), Some("use a two-letter code: AF, AN, AS, EU, NA, OC, SA".into()));
-                    return None;
-                }
-            }
-        } else if let Some(r) = &l.region {
-            let region = r.get_ref().trim().to_ascii_uppercase();
-            let known: Vec<&str> = {
-                let mut v: Vec<&str> = catalog.datacenters.iter().map(|d| d.region.as_str()).filter(|s| !s.is_empty()).collect();
-                v.sort_unstable();
-                v.dedup();
-                v
-            };
-            if !known.contains(&region.as_str()) {
-                cx.err_help(r.span(), format!("unknown Cloudflare region `{}`", r.get_ref()), Some(format!("regions: {}", known.join(", "))));
+    let (anchors, weights, description): (Vec<LatLon>, Vec<f64>, String) =
+        if let Some(around) = &l.around {
+            if around.is_empty() {
+                cx.err(loc.span(), "`around` must list at least one place");
                 return None;
             }
-            // A city belongs to the region of its nearest catalog data center.
-            let catalog_dcs = catalog.datacenters.len() as u32;
-            let mut out = [Neighbor { index: 0, distance_km: 0.0 }; 1];
-            let ids = (0..catalog.cities.len() as u32)
-                .filter(|&i| {
-                    let n = dc_index.nearest(catalog.cities[i as usize].location, |d| d < catalog_dcs, &mut out);
-                    n == 1 && dcs[out[0].index as usize].region == region
-                })
-                .collect();
-            (ids, format!("cities nearest to {region} data centers"))
+            let mut pts = Vec::new();
+            let mut labels = Vec::new();
+            for a in around {
+                match place::resolve(a.get_ref(), dcs, catalog) {
+                    Ok(p) => {
+                        pts.push(p.location);
+                        labels.push(p.label);
+                    }
+                    Err(e) => cx.err_help(a.span(), e.message, e.help),
+                }
+            }
+            if pts.len() != around.len() {
+                return None;
+            }
+            let weights = match &l.weights {
+                None => vec![1.0; pts.len()],
+                Some(w) => {
+                    if w.get_ref().len() != pts.len() {
+                        cx.err(
+                            w.span(),
+                            format!(
+                                "`weights` has {} entries but `around` has {}",
+                                w.get_ref().len(),
+                                pts.len()
+                            ),
+                        );
+                        return None;
+                    }
+                    if w.get_ref().iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+                        cx.err(w.span(), "every weight must be a positive number");
+                        return None;
+                    }
+                    w.get_ref().clone()
+                }
+            };
+            (pts, weights, format!("around {}", labels.join("; ")))
         } else {
-            return None;
+            let (ids, what): (Vec<u32>, String) = if let Some(c) = &l.country {
+                match catalog
+                    .country_by_code(c.get_ref())
+                    .or_else(|| catalog.country_by_name(c.get_ref()))
+                {
+                    Some(id) => (
+                        catalog.cities_in_country(id).to_vec(),
+                        format!("cities of {}", catalog.country(id).name),
+                    ),
+                    None => {
+                        cx.err_help(
+                            c.span(),
+                            format!("unknown country `{}`", c.get_ref()),
+                            catalog
+                                .suggest_country(c.get_ref())
+                                .map(|s| format!("did you mean {s}?")),
+                        );
+                        return None;
+                    }
+                }
+            } else if let Some(c) = &l.continent {
+                match Continent::from_code(c.get_ref()) {
+                    Some(k) => (
+                        catalog.cities_in_continent(k).to_vec(),
+                        format!("cities of {}", k.name()),
+                    ),
+                    None => {
+                        cx.err_help(
+                            c.span(),
+                            format!("unknown continent `{}`", c.get_ref()),
+                            Some("use a two-letter code: AF, AN, AS, EU, NA, OC, SA".into()),
+                        );
+                        return None;
+                    }
+                }
+            } else if let Some(r) = &l.region {
+                let region = r.get_ref().trim().to_ascii_uppercase();
+                let known: Vec<&str> = {
+                    let mut v: Vec<&str> = catalog
+                        .datacenters
+                        .iter()
+                        .map(|d| d.region.as_str())
+                        .filter(|s| !s.is_empty())
+                        .collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                };
+                if !known.contains(&region.as_str()) {
+                    cx.err_help(
+                        r.span(),
+                        format!("unknown Cloudflare region `{}`", r.get_ref()),
+                        Some(format!("regions: {}", known.join(", "))),
+                    );
+                    return None;
+                }
+                // A city belongs to the region of its nearest catalog data center.
+                let catalog_dcs = catalog.datacenters.len() as u32;
+                let mut out = [Neighbor {
+                    index: 0,
+                    distance_km: 0.0,
+                }; 1];
+                let ids = (0..catalog.cities.len() as u32)
+                    .filter(|&i| {
+                        let n = dc_index.nearest(
+                            catalog.cities[i as usize].location,
+                            |d| d < catalog_dcs,
+                            &mut out,
+                        );
+                        n == 1 && dcs[out[0].index as usize].region == region
+                    })
+                    .collect();
+                (ids, format!("cities nearest to {region} data centers"))
+            } else {
+                return None;
+            };
+            if ids.is_empty() {
+                cx.err(loc.span(), format!("no catalog cities found for {what}"));
+                return None;
+            }
+            let pts = ids
+                .iter()
+                .map(|&i| catalog.cities[i as usize].location)
+                .collect();
+            let w = ids
+                .iter()
+                .map(|&i| catalog.cities[i as usize].population.max(1) as f64)
+                .collect();
+            (pts, w, format!("{what}, weighted by population"))
         };
-        if ids.is_empty() {
-            cx.err(loc.span(), format!("no catalog cities found for {what}"));
-            return None;
-        }
-        let pts = ids.iter().map(|&i| catalog.cities[i as usize].location).collect();
-        let w = ids.iter().map(|&i| catalog.cities[i as usize].population.max(1) as f64).collect();
-        (pts, w, format!("{what}, weighted by population"))
-    };
     match WeightedAliasIndex::new(weights) {
-        Ok(alias) => Some(Placement { anchors, alias, spread, description }),
+        Ok(alias) => Some(Placement {
+            anchors,
+            alias,
+            spread,
+            description,
+        }),
         Err(e) => {
             cx.err(loc.span(), format!("invalid weights: {e}"));
             None
@@ -744,7 +980,11 @@ fn spread(cx: &mut Ctx, s: &Spanned<RawSpread>) -> Option<Spread> {
     match r.distribution.get_ref().as_str() {
         "normal" => {
             if r.median_km.is_some() || r.sigma.is_some() {
-                cx.err_help(s.span(), "`normal` spread takes only `sigma_km`", Some("`median_km` and `sigma` belong to `lognormal`".into()));
+                cx.err_help(
+                    s.span(),
+                    "`normal` spread takes only `sigma_km`",
+                    Some("`median_km` and `sigma` belong to `lognormal`".into()),
+                );
                 return None;
             }
             let sigma_km = cx.non_negative(&r.sigma_km, "sigma_km", 20.0);
@@ -752,13 +992,20 @@ fn spread(cx: &mut Ctx, s: &Spanned<RawSpread>) -> Option<Spread> {
         }
         "lognormal" => {
             if r.sigma_km.is_some() {
-                cx.err_help(s.span(), "`lognormal` spread takes `median_km` and `sigma`", Some("`sigma_km` belongs to `normal`".into()));
+                cx.err_help(
+                    s.span(),
+                    "`lognormal` spread takes `median_km` and `sigma`",
+                    Some("`sigma_km` belongs to `normal`".into()),
+                );
                 return None;
             }
             let median_km = cx.positive(&r.median_km, "median_km", 10.0);
             let sigma = cx.non_negative(&r.sigma, "sigma", 0.8);
             if sigma > 3.0 {
-                cx.err(s.span(), "`sigma` above 3 puts users on the other side of the planet; use at most 3");
+                cx.err(
+                    s.span(),
+                    "`sigma` above 3 puts users on the other side of the planet; use at most 3",
+                );
                 return None;
             }
             Some(Spread::LogNormal { median_km, sigma })
@@ -769,7 +1016,10 @@ fn spread(cx: &mut Ctx, s: &Spanned<RawSpread>) -> Option<Spread> {
                 format!("unknown spread distribution `{other}`"),
                 Some(match suggest::closest(other, ["normal", "lognormal"]) {
                     Some(s) => format!("did you mean `{s}`? use `normal` or `lognormal`"),
-                    None => "use `normal` (with `sigma_km`) or `lognormal` (with `median_km`, `sigma`)".into(),
+                    None => {
+                        "use `normal` (with `sigma_km`) or `lognormal` (with `median_km`, `sigma`)"
+                            .into()
+                    }
                 }),
             );
             None
@@ -794,28 +1044,49 @@ fn resources(
         } else if names.insert(name.clone(), ()).is_some() {
             cx.err(r.name.span(), format!("duplicate resource `{name}`"));
         }
-        let ipv4 = r.ipv4.as_ref().and_then(|s| match s.get_ref().trim().parse::<Ipv4Addr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                cx.err_help(s.span(), format!("`{}` is not a valid IPv4 address", s.get_ref()), Some("write a dotted quad such as `198.51.100.20`".into()));
-                None
-            }
-        });
-        let ipv6 = r.ipv6.as_ref().and_then(|s| match s.get_ref().trim().parse::<Ipv6Addr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                cx.err_help(s.span(), format!("`{}` is not a valid IPv6 address", s.get_ref()), Some("write an address such as `2001:db8::20` (no prefix length)".into()));
-                None
-            }
-        });
+        let ipv4 = r
+            .ipv4
+            .as_ref()
+            .and_then(|s| match s.get_ref().trim().parse::<Ipv4Addr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    cx.err_help(
+                        s.span(),
+                        format!("`{}` is not a valid IPv4 address", s.get_ref()),
+                        Some("write a dotted quad such as `198.51.100.20`".into()),
+                    );
+                    None
+                }
+            });
+        let ipv6 = r
+            .ipv6
+            .as_ref()
+            .and_then(|s| match s.get_ref().trim().parse::<Ipv6Addr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    cx.err_help(
+                        s.span(),
+                        format!("`{}` is not a valid IPv6 address", s.get_ref()),
+                        Some("write an address such as `2001:db8::20` (no prefix length)".into()),
+                    );
+                    None
+                }
+            });
         if r.ipv4.is_none() && r.ipv6.is_none() {
-            cx.err_help(r.name.span(), format!("resource `{name}` has no address"), Some("add `ipv4 = \"...\"` and/or `ipv6 = \"...\"`".into()));
+            cx.err_help(
+                r.name.span(),
+                format!("resource `{name}` has no address"),
+                Some("add `ipv4 = \"...\"` and/or `ipv6 = \"...\"`".into()),
+            );
         }
         let port = match &r.port {
             None => 443,
             Some(p) if (1..=65535).contains(p.get_ref()) => *p.get_ref() as u16,
             Some(p) => {
-                cx.err(p.span(), format!("`port` must be 1..65535, found {}", p.get_ref()));
+                cx.err(
+                    p.span(),
+                    format!("`port` must be 1..65535, found {}", p.get_ref()),
+                );
                 443
             }
         };
@@ -824,7 +1095,11 @@ fn resources(
             Some(p) => {
                 let v = p.get_ref().to_ascii_lowercase();
                 if v != "tcp" && v != "udp" {
-                    cx.err_help(p.span(), format!("unknown protocol `{}`", p.get_ref()), Some("use `tcp` or `udp` (ICMP never uses dedicated egress IPs)".into()));
+                    cx.err_help(
+                        p.span(),
+                        format!("unknown protocol `{}`", p.get_ref()),
+                        Some("use `tcp` or `udp` (ICMP never uses dedicated egress IPs)".into()),
+                    );
                 }
                 v
             }
@@ -844,7 +1119,8 @@ fn resources(
                     None => cx.err_help(
                         id.span(),
                         format!("unknown egress id `{}` in allowlist", id.get_ref()),
-                        suggest::closest(id.get_ref(), egress.iter().map(|e| e.id.as_str())).map(|s| format!("did you mean `{s}`?")),
+                        suggest::closest(id.get_ref(), egress.iter().map(|e| e.id.as_str()))
+                            .map(|s| format!("did you mean `{s}`?")),
                     ),
                 }
             }
@@ -853,9 +1129,14 @@ fn resources(
         let weight = cx.positive(&r.weight, "weight", 1.0);
         let processing_ms = cx.non_negative(&r.processing_ms, "processing_ms", 0.0);
         let Some(location) = location else { continue };
-        let country = location.country.unwrap_or_else(|| countries.lookup(location.location));
+        let country = location
+            .country
+            .unwrap_or_else(|| countries.lookup(location.location));
         out.push(Resource {
-            host: r.host.as_ref().map_or_else(|| name.clone(), |h| h.get_ref().trim().to_ascii_lowercase()),
+            host: r
+                .host
+                .as_ref()
+                .map_or_else(|| name.clone(), |h| h.get_ref().trim().to_ascii_lowercase()),
             name,
             ipv4,
             ipv6,
@@ -873,19 +1154,28 @@ fn resources(
     out
 }
 
-fn tables(latency: &LatencyModel, dcs: &[DataCenter], egress: &[Egress], resources: &[Resource]) -> (Vec<f32>, Vec<f32>) {
+fn tables(
+    latency: &LatencyModel,
+    dcs: &[DataCenter],
+    egress: &[Egress],
+    resources: &[Resource],
+) -> (Vec<f32>, Vec<f32>) {
     let mut to_resource = Vec::with_capacity(dcs.len() * resources.len());
     let mut to_egress = Vec::with_capacity(dcs.len() * egress.len());
     for (di, d) in dcs.iter().enumerate() {
         for r in resources {
-            to_resource.push(latency.segment_rtt_ms(d.location.distance_km(r.location), Network::Internet) as f32);
+            to_resource.push(
+                latency.segment_rtt_ms(d.location.distance_km(r.location), Network::Internet)
+                    as f32,
+            );
         }
         for e in egress {
             let ed = &dcs[e.datacenter as usize];
             to_egress.push(if e.datacenter as usize == di {
                 0.0
             } else {
-                latency.segment_rtt_ms(d.location.distance_km(ed.location), Network::Backbone) as f32
+                latency.segment_rtt_ms(d.location.distance_km(ed.location), Network::Backbone)
+                    as f32
             });
         }
     }

@@ -25,22 +25,37 @@ fn explain(raw: &str) -> (String, Option<String>) {
                     (!expected.is_empty()).then(|| {
                         format!(
                             "allowed keys here: {}",
-                            expected.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                            expected
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )
                     })
                 });
             let hint = match field {
-                "policy" => Some("egress policies (`[[policy]]`) are not supported by this version yet".to_string()),
-                "failure" => Some("failure cases (`[[failure]]`) are not supported by this version yet".to_string()),
+                "policy" => Some(
+                    "egress policies (`[[policy]]`) are not supported by this version yet"
+                        .to_string(),
+                ),
+                "failure" => Some(
+                    "failure cases (`[[failure]]`) are not supported by this version yet"
+                        .to_string(),
+                ),
                 _ => help,
             };
             return (format!("unknown key `{field}`"), hint);
         }
     }
-    if let Some(field) = raw.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+    if let Some(field) = raw
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
         return (
             format!("missing required key `{field}`"),
-            Some(format!("add `{field} = ...` to this table (see the scenario reference in README.md)")),
+            Some(format!(
+                "add `{field} = ...` to this table (see the scenario reference in README.md)"
+            )),
         );
     }
     if raw.contains("untagged enum RawAccess") {
@@ -50,9 +65,30 @@ fn explain(raw: &str) -> (String, Option<String>) {
         );
     }
     if let Some(rest) = raw.strip_prefix("invalid type: ") {
-        return (format!("wrong type: found {rest}"), None);
+        return (format!("wrong type: found {}", plain_types(rest)), None);
+    }
+    if let Some(rest) = raw.strip_prefix("invalid value: ") {
+        return (format!("invalid value: {}", plain_types(rest)), None);
     }
     (raw.to_string(), None)
+}
+
+/// Replaces Rust type names in serde messages with words a scenario author knows.
+fn plain_types(s: &str) -> String {
+    let mut out = s.to_string();
+    for (rust, plain) in [
+        ("expected i64", "expected an integer"),
+        ("expected u64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected an array `[...]`"),
+        ("expected a map", "expected a table"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    if let Some(i) = out.find("expected struct Raw") {
+        out.replace_range(i.., "expected a table");
+    }
+    out
 }
 
 #[cfg(test)]
