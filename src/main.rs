@@ -89,6 +89,39 @@ Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New
         #[arg(long)]
         json: bool,
     },
+    /// Import or export Gateway egress rules (the API's JSON shape).
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Turn a Gateway rule listing (API JSON) into the scenario's `[[policy]]` tables.
+    #[command(after_help = "Reads `{\"result\": [...]}` (as the API returns it) or a bare array of rules. Keeps rules with\n\
+action \"egress\", preserves precedence and enabled state, maps addresses to the scenario's egress ids, and\n\
+reports every address it cannot map and every expression it cannot parse. Prints the new scenario, or\n\
+writes it with -o.\n\nExamples:\n  egress-sim rules import rules.json --scenario scenarios/finance-and-qa.toml -o imported.toml")]
+    Import {
+        /// Rule listing (JSON).
+        rules: PathBuf,
+        /// Scenario whose egress IPs the rules refer to.
+        #[arg(long, value_name = "FILE")]
+        scenario: PathBuf,
+        /// Write the new scenario here instead of standard output.
+        #[arg(short, long, value_name = "OUT.toml")]
+        out: Option<PathBuf>,
+    },
+    /// Write the scenario's policies as a Gateway rule listing (API JSON).
+    #[command(after_help = "Examples:\n  egress-sim rules export scenarios/finance-and-qa.toml > rules.json")]
+    Export {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// Write the JSON here instead of standard output.
+        #[arg(short, long, value_name = "OUT.json")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -133,6 +166,12 @@ fn main() -> ExitCode {
             scenario,
             json,
         }),
+        Command::Rules {
+            command: RulesCommand::Import { rules, scenario, out },
+        } => egress_sim::rules::import(&egress_sim::rules::ImportOptions { rules, scenario, out }),
+        Command::Rules {
+            command: RulesCommand::Export { scenario, out },
+        } => egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out }),
     };
     match result {
         Ok(text) => {

@@ -4,6 +4,8 @@
 //! same person whatever thread generates it, in whatever order: the root of byte-identical output for
 //! any thread count.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -55,6 +57,17 @@ pub struct User {
     pub access_ms: f32,
     /// Group memberships (bit i = group i).
     pub groups: [u64; 4],
+    /// Posture checks passed (bit i = check i).
+    pub posture: [u64; 4],
+    /// Selected virtual network.
+    pub vnet: Option<u16>,
+    /// Public source address of the device.
+    pub src_ip: IpAddr,
+    /// Address inside the customer's network.
+    pub src_internal_ip: IpAddr,
+    /// Source port of the user's connections (one ephemeral port per user, so decisions can be
+    /// computed per user rather than per request).
+    pub src_port: u16,
 }
 
 /// Generates user `index` of population `pop` (index `pop_index`), returning it and its random stream
@@ -79,6 +92,30 @@ pub fn generate(
             groups[(g / 64) as usize] |= 1 << (g % 64);
         }
     }
+    let mut posture = [0u64; 4];
+    for &(c, share) in &pop.posture {
+        if rng.random::<f64>() < share {
+            posture[(c / 64) as usize] |= 1 << (c % 64);
+        }
+    }
+    let vnet = if pop.vnets.is_empty() {
+        None
+    } else {
+        let mut u = rng.random::<f64>();
+        pop.vnets.iter().find_map(|&(v, share)| {
+            u -= share;
+            (u < 0.0).then_some(v)
+        })
+    };
+    // Addresses and port come from a hash of the user, not the random stream, so adding them never
+    // changes any other draw.
+    let h = user_hash(seed, index, 0x5ac1);
+    let (net, len) = pop.source_prefix;
+    let host_bits = 32 - len as u32;
+    let host = if host_bits == 0 { 0 } else { (h as u32) & (u32::MAX >> (32 - host_bits)) };
+    let src_ip = IpAddr::V4(Ipv4Addr::from(u32::from(net) | host));
+    let src_internal_ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (index as u32 & 0x00ff_ffff)));
+    let src_port = 49152 + ((h >> 32) % 16384) as u16;
     (
         User {
             index,
@@ -88,6 +125,11 @@ pub fn generate(
             ipv6_capable,
             access_ms,
             groups,
+            posture,
+            vnet,
+            src_ip,
+            src_internal_ip,
+            src_port,
         },
         rng,
     )

@@ -146,6 +146,12 @@ pub struct Population {
     pub connections_per_user: f64,
     /// Email domain of synthetic users.
     pub email_domain: String,
+    /// Posture checks users' devices pass: (check index, share of users).
+    pub posture: Vec<(u8, f64)>,
+    /// Virtual networks users have selected: (vnet index, share of users); the rest have none.
+    pub vnets: Vec<(u16, f64)>,
+    /// Public source addresses of the users' devices: an IPv4 network (address, prefix length).
+    pub source_prefix: (std::net::Ipv4Addr, u8),
 }
 
 /// A destination, compiled.
@@ -177,6 +183,10 @@ pub struct Resource {
     pub weight: f64,
     /// Origin processing time, ms.
     pub processing_ms: f64,
+    /// `net.fqdn.domains`: the host and each parent domain.
+    pub domains: Vec<String>,
+    /// `app.ids` of the destination.
+    pub app_ids: Vec<u32>,
 }
 
 /// One state of the world to evaluate.
@@ -236,6 +246,12 @@ pub struct World {
     pub egress: Vec<Egress>,
     /// Identity groups.
     pub groups: Vec<Group>,
+    /// Device posture check ids.
+    pub posture_checks: Vec<String>,
+    /// Virtual network ids.
+    pub vnets: Vec<String>,
+    /// Egress policies sorted by precedence (ties keep file order).
+    pub policies: Vec<crate::policy::Policy>,
     /// Populations, in user-index order.
     pub populations: Vec<Population>,
     /// Destinations.
@@ -276,6 +292,23 @@ impl World {
     #[inline]
     pub fn backbone_ms(&self, dc: DcId, e: EgressId) -> f32 {
         self.dc_to_egress_ms[dc as usize * self.egress.len() + e as usize]
+    }
+
+    /// The names policies may refer to (groups, posture checks, virtual networks).
+    pub fn universe(&self) -> crate::policy::expr::Universe {
+        crate::policy::expr::Universe {
+            groups: self
+                .groups
+                .iter()
+                .map(|g| crate::policy::expr::GroupDef {
+                    name: g.name.clone(),
+                    id: g.id.clone(),
+                    email: g.email.clone(),
+                })
+                .collect(),
+            posture_checks: self.posture_checks.clone(),
+            vnets: self.vnets.clone(),
+        }
     }
 
     /// Index of a population by name.

@@ -64,6 +64,22 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// Counts one request routed by `route` with round-trip time `us` (ignored when dropped).
+    #[inline]
+    pub fn record(&mut self, route: &crate::engine::Route, us: u64) {
+        self.requests += 1;
+        self.outcomes[route.outcome as usize] += 1;
+        if route.outcome == Outcome::Dropped as u8 {
+            return;
+        }
+        self.blocked += route.blocked as u64;
+        self.rtt_sum_us += us;
+        self.rtt.record_us(us);
+        self.country_mismatch += route.country_mismatch as u64;
+        self.continent_mismatch += route.continent_mismatch as u64;
+        self.apparent_distance_m += route.apparent_m as u64;
+    }
+
     /// Adds another cell's counts.
     pub fn merge(&mut self, o: &Cell) {
         self.users += o.users;
@@ -117,10 +133,12 @@ pub struct Metrics {
     pub resources: usize,
     /// Cells indexed `(case * populations + population) * slots + slot`.
     pub cells: Vec<Cell>,
-    /// Per (case, slot, resource): requests, `(case * slots + slot) * resources + resource`.
-    pub resource_requests: Vec<u64>,
-    /// Per (case, slot, resource): allowlist-blocked requests.
-    pub resource_blocked: Vec<u64>,
+    /// Number of policy slots: one per policy, then `unmatched`.
+    pub policy_slots: usize,
+    /// Per (case, policy slot): `case * policy_slots + policy`.
+    pub policy_cells: Vec<Cell>,
+    /// Per (case, egress slot, resource): `(case * slots + slot) * resources + resource`.
+    pub resource_cells: Vec<Cell>,
     /// Per (case, egress IP, resource): concurrent IPv4 connections × 10⁶.
     pub connections_v4_micro: Vec<u64>,
     /// Per (case, egress IP, resource): concurrent IPv6 connections × 10⁶.
@@ -136,14 +154,16 @@ impl Metrics {
         let populations = world.populations.len();
         let slots = world.egress.len() + 2;
         let resources = world.resources.len();
+        let policy_slots = world.policies.len() + 1;
         Self {
             cases,
             populations,
             slots,
             resources,
             cells: vec![Cell::default(); cases * populations * slots],
-            resource_requests: vec![0; cases * slots * resources],
-            resource_blocked: vec![0; cases * slots * resources],
+            policy_slots,
+            policy_cells: vec![Cell::default(); cases * policy_slots],
+            resource_cells: vec![Cell::default(); cases * slots * resources],
             connections_v4_micro: vec![0; cases * (slots - 2) * resources],
             connections_v6_micro: vec![0; cases * (slots - 2) * resources],
             samples: Vec::new(),
@@ -171,7 +191,13 @@ impl Metrics {
         &self.cells[self.cell_index(case, population, slot)]
     }
 
-    /// Index into the per-(case, slot, resource) tables.
+    /// Index into `policy_cells`.
+    #[inline]
+    pub fn policy_index(&self, case: usize, policy_slot: usize) -> usize {
+        case * self.policy_slots + policy_slot
+    }
+
+    /// Index into `resource_cells`.
     #[inline]
     pub fn resource_index(&self, case: usize, slot: usize, resource: usize) -> usize {
         (case * self.slots + slot) * self.resources + resource
@@ -188,9 +214,13 @@ impl Metrics {
         for (a, b) in self.cells.iter_mut().zip(&o.cells) {
             a.merge(b);
         }
+        for (a, b) in self.policy_cells.iter_mut().zip(&o.policy_cells) {
+            a.merge(b);
+        }
+        for (a, b) in self.resource_cells.iter_mut().zip(&o.resource_cells) {
+            a.merge(b);
+        }
         let add = |a: &mut Vec<u64>, b: &Vec<u64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += *y);
-        add(&mut self.resource_requests, &o.resource_requests);
-        add(&mut self.resource_blocked, &o.resource_blocked);
         add(&mut self.connections_v4_micro, &o.connections_v4_micro);
         add(&mut self.connections_v6_micro, &o.connections_v6_micro);
         self.samples.extend_from_slice(&o.samples);

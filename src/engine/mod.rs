@@ -15,6 +15,8 @@ use crate::catalog::{Catalog, Continent, CountryId};
 use crate::country_index::CountryIndex;
 use crate::error::{Error, Result};
 use crate::geodesy::LatLon;
+use crate::policy::facts::FactsBuilder;
+use crate::policy::matcher::{ClassCache, Matcher, UNMATCHED};
 use crate::users::{self, User};
 use crate::world::{DcId, EgressId, World};
 pub use metrics::{Cell, Metrics, Outcome, SamplePoint};
@@ -53,8 +55,13 @@ pub struct Prepared<'w> {
     pub site_of_egress: Vec<usize>,
     /// Per case, per site: at least one of its egress IPs is up and the data center is up.
     pub site_up: Vec<Vec<bool>>,
-    /// Per case, per egress IP: up.
+    /// Per case, per egress IP: up (its IPv4 address can be used).
     pub egress_up: Vec<Vec<bool>>,
+    /// Per case, per egress IP: its IPv6 range can be used (only an explicit egress failure stops it,
+    /// since IPv6 egresses from the ingress data center).
+    pub egress_v6_up: Vec<Vec<bool>>,
+    /// First-match policy evaluation.
+    pub matcher: Matcher,
     /// Continent of each catalog country.
     continents: Vec<Continent>,
     /// Slot of default egress.
@@ -108,8 +115,11 @@ impl<'w> Prepared<'w> {
                     .collect()
             })
             .collect();
+        let egress_v6_up = world.cases.iter().map(|c| c.egress_down.iter().map(|d| !d).collect()).collect();
         Self {
             world,
+            egress_v6_up,
+            matcher: Matcher::new(world),
             countries: CountryIndex::embedded(),
             sites,
             site_of_egress,
@@ -237,24 +247,33 @@ fn run_chunk(
     let mut ucs = vec![UserCase::default(); cases];
     // routes[(case * nres + resource) * 2 + ipv6]
     let mut routes = vec![Route::default(); cases * nres * 2];
+    let mut matches = vec![UNMATCHED; nres * 2];
+    let mut facts = FactsBuilder::new(w);
+    let mut class_cache = ClassCache::new();
     let mut slots_used = vec![0u64; cases];
+    let mut policies_used = vec![[0u64; 4]; cases];
     let mut rtt_sum = vec![0u64; cases];
     let mut delivered = vec![0u64; cases];
     let mut first_slot = vec![0u8; cases];
     let total_weight: f64 = w.resources.iter().map(|r| r.weight).sum();
     let pref = w.balancing.ipv6_preference;
     let jitter = w.latency.jitter_mean_ms;
+    let unmatched_slot = m.policy_slots - 1;
 
     for index in range {
         let (user, mut rng) = p.user(index);
         let pop = &w.populations[user.population as usize];
+        if !p.matcher.is_empty() {
+            facts.set_user(&user);
+        }
+        p.matcher.first_matches(w, &facts, &user, &mut class_cache, &mut matches);
         let geo = route::UserGeo::new(p, &user);
         for (c, uc) in ucs.iter_mut().enumerate() {
             *uc = route::user_case(p, &user, &geo, c);
             for r in 0..nres {
                 for v6 in [false, true] {
-                    routes[(c * nres + r) * 2 + v6 as usize] =
-                        route::decide(p, &user, &geo, uc, r, v6);
+                    let policy = matches[r * 2 + v6 as usize];
+                    routes[(c * nres + r) * 2 + v6 as usize] = route::decide(p, &user, &geo, uc, c, r, v6, policy);
                 }
             }
         }
@@ -262,12 +281,7 @@ fn run_chunk(
         for c in 0..cases {
             for (r, res) in w.resources.iter().enumerate() {
                 let conns = pop.connections_per_user * res.weight / total_weight;
-                let v6_share = ipv6_share(
-                    user.ipv6_capable,
-                    res.ipv4.is_some(),
-                    res.ipv6.is_some(),
-                    pref,
-                );
+                let v6_share = ipv6_share(user.ipv6_capable, res.ipv4.is_some(), res.ipv6.is_some(), pref);
                 for (v6, share) in [(false, 1.0 - v6_share), (true, v6_share)] {
                     let route = &routes[(c * nres + r) * 2 + v6 as usize];
                     if share > 0.0 && (route.slot as usize) < w.egress.len() {
@@ -283,6 +297,7 @@ fn run_chunk(
             }
         }
         slots_used.fill(0);
+        policies_used.fill([0; 4]);
         rtt_sum.fill(0);
         delivered.fill(0);
         for q in 0..w.requests_per_user {
@@ -306,38 +321,31 @@ fn run_chunk(
                     first_slot[c] = route.slot;
                 }
                 slots_used[c] |= 1 << slot;
-                let ri = m.resource_index(c, slot, r);
-                m.resource_requests[ri] += 1;
-                let ci = m.cell_index(c, user.population as usize, slot);
-                let cell = &mut m.cells[ci];
-                cell.requests += 1;
-                cell.outcomes[route.outcome as usize] += 1;
-                if route.outcome == Outcome::Dropped as u8 {
-                    continue;
-                }
-                if route.blocked {
-                    cell.blocked += 1;
-                    m.resource_blocked[ri] += 1;
-                }
+                let ps = if route.policy == UNMATCHED { unmatched_slot } else { route.policy as usize };
+                policies_used[c][ps / 64] |= 1 << (ps % 64);
                 // Truncating after adding 0.5 rounds (the sum is never negative) without a libm call.
                 let us = ((route.base_ms + extra) * 1000.0 + 0.5) as u64;
-                cell.rtt_sum_us += us;
-                cell.rtt.record_us(us);
-                cell.country_mismatch += route.country_mismatch as u64;
-                cell.continent_mismatch += route.continent_mismatch as u64;
-                cell.apparent_distance_m += route.apparent_m as u64;
-                rtt_sum[c] += us;
-                delivered[c] += 1;
+                let ci = m.cell_index(c, user.population as usize, slot);
+                m.cells[ci].record(route, us);
+                let pi = m.policy_index(c, ps);
+                m.policy_cells[pi].record(route, us);
+                let ri = m.resource_index(c, slot, r);
+                m.resource_cells[ri].record(route, us);
+                if route.outcome != Outcome::Dropped as u8 {
+                    rtt_sum[c] += us;
+                    delivered[c] += 1;
+                }
             }
         }
         for c in 0..cases {
-            let mut bits = slots_used[c];
-            while bits != 0 {
-                let s = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
+            for_each_bit(&[slots_used[c]], |s| {
                 let ci = m.cell_index(c, user.population as usize, s);
                 m.cells[ci].users += 1;
-            }
+            });
+            for_each_bit(&policies_used[c], |ps| {
+                let pi = m.policy_index(c, ps);
+                m.policy_cells[pi].users += 1;
+            });
         }
         if index % stride == 0 && w.requests_per_user > 0 {
             m.samples.push(SamplePoint {
@@ -362,6 +370,18 @@ fn run_chunk(
                         .then(|| rtt_sum[c] as f64 / delivered[c] as f64 / 1000.0),
                 });
             }
+        }
+    }
+}
+
+/// Calls `f` with the index of every set bit of a multi-word bit set.
+#[inline]
+fn for_each_bit(words: &[u64], mut f: impl FnMut(usize)) {
+    for (w, &word) in words.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            f(w * 64 + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
         }
     }
 }

@@ -7,6 +7,8 @@
 use crate::catalog::CountryId;
 use crate::engine::metrics::Outcome;
 use crate::engine::Prepared;
+use crate::policy::matcher::UNMATCHED;
+use crate::policy::{Action, Fallback};
 use crate::geodesy::unit_vector_distance_km;
 use crate::latency::Network;
 use crate::nearest::Neighbor;
@@ -49,6 +51,8 @@ pub struct Route {
     pub continent_mismatch: bool,
     /// Physical egress data center.
     pub physical: DcId,
+    /// Index of the policy that decided (into `World::policies`), or [`UNMATCHED`].
+    pub policy: u16,
 }
 
 /// Geometry of one user computed once and shared by every case and destination.
@@ -147,29 +151,64 @@ pub fn balanced_egress(p: &Prepared, user: &User, geo: &UserGeo, case: usize) ->
         .copied()
 }
 
-/// Decides one (user, case, destination, IP version) for unmatched traffic: the balanced egress.
+/// Decides one (user, case, destination, IP version) given the policy that matched (`policy` indexes
+/// `World::policies`, or is [`UNMATCHED`]).
+#[allow(clippy::too_many_arguments)]
 pub fn decide(
     p: &Prepared,
     user: &User,
     geo: &UserGeo,
     uc: &UserCase,
+    case: usize,
     resource: usize,
     ipv6: bool,
+    policy: u16,
 ) -> Route {
     let Some(ingress) = uc.ingress else {
-        return dropped(p);
+        return dropped(p, policy);
     };
-    let (outcome, egress) = match uc.balanced {
-        Some(e) => (Outcome::Dedicated, Some(e)),
-        // No dedicated location is up: unmatched traffic can only leave through default egress.
-        None => (Outcome::Default, None),
+    let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
+        None => match uc.balanced {
+            Some(e) => (Outcome::Dedicated, Some(e)),
+            // No dedicated location is up: unmatched traffic can only leave through default egress.
+            None => (Outcome::Default, None),
+        },
+        Some(Action::DefaultEgress) => (Outcome::Default, None),
+        Some(Action::Dedicated { ipv6: v6, .. }) if ipv6 => {
+            // IPv6 egresses from the ingress data center with the dedicated range, wherever that range
+            // is bound; it needs no secondary (GATEWAY-REFERENCE.md).
+            if p.world.egress[v6 as usize].ipv6.is_some() && p.egress_v6_up[case][v6 as usize] {
+                (Outcome::Dedicated, Some(v6))
+            } else if p.world.egress[v6 as usize].ipv6.is_none() {
+                (Outcome::Default, None)
+            } else {
+                (Outcome::Dropped, None)
+            }
+        }
+        Some(Action::Dedicated { ipv4, fallback, .. }) => {
+            if p.egress_up[case][ipv4 as usize] {
+                (Outcome::Dedicated, Some(ipv4))
+            } else {
+                match fallback {
+                    Fallback::Egress(f) if p.egress_up[case][f as usize] => (Outcome::Fallback, Some(f)),
+                    Fallback::DefaultEgress => (Outcome::Fallback, None),
+                    _ => (Outcome::Dropped, None),
+                }
+            }
+        }
     };
-    finish(p, user, geo, uc, ingress, resource, ipv6, outcome, egress)
+    if outcome == Outcome::Dropped {
+        return dropped(p, policy);
+    }
+    let mut route = finish(p, user, geo, uc, ingress, resource, ipv6, outcome, egress);
+    route.policy = policy;
+    route
 }
 
-fn dropped(p: &Prepared) -> Route {
+fn dropped(p: &Prepared, policy: u16) -> Route {
     Route {
         slot: p.dropped_slot,
+        policy,
         outcome: Outcome::Dropped as u8,
         ..Route::default()
     }
@@ -224,5 +263,6 @@ pub fn finish(
         country_mismatch: apparent_country != user.country,
         continent_mismatch: p.continent_of(apparent_country) != p.continent_of(user.country),
         physical,
+        policy: UNMATCHED,
     }
 }

@@ -206,12 +206,14 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         .and_then(|s| s.users.as_ref())
         .and_then(|v| cx.count(v, "users", MAX_USERS));
 
+    let mut registry = Registry::default();
     let populations = populations(
         &mut cx,
         catalog,
         &datacenters,
         &dc_index,
         &mut groups,
+        &mut registry,
         &raw.population,
         sim_users,
         overrides.users,
@@ -242,6 +244,18 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
             ),
         );
     }
+    let universe = crate::policy::expr::Universe {
+        groups: groups
+            .iter()
+            .map(|g| crate::policy::expr::GroupDef { name: g.name.clone(), id: g.id.clone(), email: g.email.clone() })
+            .collect(),
+        posture_checks: registry.posture_checks.clone(),
+        vnets: registry.vnets.clone(),
+    };
+    let policies = {
+        let mut sink = super::policies::Sink { src: source, errors: &mut cx.errors, warnings: &mut cx.warnings };
+        super::policies::policies(&mut sink, &raw.policy, &egress, &datacenters, &universe)
+    };
     if !cx.errors.is_empty() {
         return Err(if cx.errors.len() == 1 {
             Error::Input(cx.errors.remove(0))
@@ -274,6 +288,9 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         datacenters,
         egress,
         groups,
+        posture_checks: registry.posture_checks,
+        vnets: registry.vnets,
+        policies,
         populations,
         resources,
         resource_alias,
@@ -597,6 +614,7 @@ fn populations(
     dcs: &[DataCenter],
     dc_index: &NearestIndex,
     groups: &mut Vec<Group>,
+    registry: &mut Registry,
     raw: &[RawPopulation],
     sim_users: Option<u64>,
     override_users: Option<u64>,
@@ -777,6 +795,38 @@ fn populations(
             memberships.push((gi as u16, s));
         }
         let ipv6_share = cx.share(&p.ipv6_share, "ipv6_share", 0.45);
+        let mut posture = Vec::new();
+        for (check, share) in &p.posture {
+            let s = cx.share_value(share, &format!("posture.{check}"));
+            let i = registry.posture(check);
+            if i >= 256 {
+                cx.err(share.span(), "at most 256 distinct posture checks are supported");
+                continue;
+            }
+            posture.push((i as u8, s));
+        }
+        let mut vnets = Vec::new();
+        let mut vnet_total = 0.0;
+        for (vnet, share) in &p.vnets {
+            let s = cx.share_value(share, &format!("vnets.{vnet}"));
+            vnet_total += s;
+            vnets.push((registry.vnet(vnet) as u16, s));
+        }
+        if vnet_total > 1.0 + 1e-9 {
+            if let Some((_, s)) = p.vnets.iter().next() {
+                cx.err_help(s.span(), format!("virtual network shares add up to {vnet_total}, more than 1"), Some("each user selects at most one virtual network".into()));
+            }
+        }
+        let source_prefix = match &p.source_ips {
+            None => (Ipv4Addr::new(198, 18, 0, 0), 15),
+            Some(v) => match parse_ipv4_net(v.get_ref()) {
+                Ok(n) => n,
+                Err(m) => {
+                    cx.err_help(v.span(), format!("invalid `source_ips`: {m}"), Some("write an IPv4 network such as `192.0.2.0/24`".into()));
+                    (Ipv4Addr::UNSPECIFIED, 32)
+                }
+            },
+        };
         let connections_per_user =
             cx.positive(&p.connections_per_user, "connections_per_user", 10.0);
         out.push(Population {
@@ -793,6 +843,9 @@ fn populations(
                 .email_domain
                 .clone()
                 .unwrap_or_else(|| "example.com".into()),
+            posture,
+            vnets,
+            source_prefix,
         });
         first_user += users;
     }
@@ -1149,7 +1202,62 @@ fn resources(
             allowlist,
             weight,
             processing_ms,
+            domains: Vec::new(),
+            app_ids: r.app_ids.clone(),
         });
+        if let Some(last) = out.last_mut() {
+            last.domains = domains_of(&last.host);
+        }
+    }
+    out
+}
+
+/// Names referenced by populations: posture checks and virtual networks, in first-use order.
+#[derive(Debug, Default)]
+struct Registry {
+    posture_checks: Vec<String>,
+    vnets: Vec<String>,
+}
+
+impl Registry {
+    fn posture(&mut self, name: &str) -> usize {
+        intern(&mut self.posture_checks, name)
+    }
+    fn vnet(&mut self, name: &str) -> usize {
+        intern(&mut self.vnets, name)
+    }
+}
+
+fn intern(list: &mut Vec<String>, name: &str) -> usize {
+    match list.iter().position(|x| x == name) {
+        Some(i) => i,
+        None => {
+            list.push(name.to_string());
+            list.len() - 1
+        }
+    }
+}
+
+/// Parses an IPv4 network `a.b.c.d/len` (host bits must be zero).
+fn parse_ipv4_net(s: &str) -> Result<(Ipv4Addr, u8), String> {
+    let (a, l) = s.trim().split_once('/').ok_or_else(|| format!("`{s}` has no prefix length"))?;
+    let addr: Ipv4Addr = a.parse().map_err(|_| format!("`{a}` is not an IPv4 address"))?;
+    let len: u8 = l.parse().ok().filter(|l| *l <= 32).ok_or_else(|| format!("prefix length `{l}` must be 0..32"))?;
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len as u32) };
+    if u32::from(addr) & !mask != 0 {
+        return Err(format!("`{s}` has host bits set; the network is `{}/{len}`", Ipv4Addr::from(u32::from(addr) & mask)));
+    }
+    Ok((addr, len))
+}
+
+/// `net.fqdn.domains` of a host: the host and each parent domain.
+fn domains_of(host: &str) -> Vec<String> {
+    let host = host.trim_end_matches('.');
+    let mut out = vec![host.to_string()];
+    let mut rest = host;
+    while let Some((_, parent)) = rest.split_once('.') {
+        out.push(parent.to_string());
+        rest = parent;
     }
     out
 }

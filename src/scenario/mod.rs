@@ -4,6 +4,7 @@
 //! errors it can find in one pass so a user fixes a file in one go rather than one error per run.
 
 mod compile;
+mod policies;
 pub mod raw;
 mod toml_error;
 
@@ -13,6 +14,7 @@ use crate::error::{Error, Source};
 use crate::world::World;
 
 pub use compile::{compile, Overrides};
+pub use policies::{derived_id, MAX_POLICIES};
 
 /// A compiled scenario and the warnings found while compiling it.
 #[derive(Debug)]

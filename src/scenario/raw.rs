@@ -39,6 +39,9 @@ pub struct RawScenario {
     /// Destinations.
     #[serde(default)]
     pub resource: Vec<RawResource>,
+    /// Egress policies.
+    #[serde(default)]
+    pub policy: Vec<RawPolicy>,
 }
 
 /// `[simulation]`
@@ -156,6 +159,14 @@ pub struct RawPopulation {
     pub connections_per_user: Option<Spanned<f64>>,
     /// Email domain for synthetic users (default `example.com`).
     pub email_domain: Option<String>,
+    /// Device posture check id → share of users whose device passes it.
+    #[serde(default)]
+    pub posture: std::collections::BTreeMap<String, Spanned<f64>>,
+    /// Virtual network id → share of users who selected it (shares add up to at most 1).
+    #[serde(default)]
+    pub vnets: std::collections::BTreeMap<String, Spanned<f64>>,
+    /// IPv4 network the devices' public addresses come from (default `198.18.0.0/15`).
+    pub source_ips: Option<Spanned<String>>,
 }
 
 /// `[population.location]`
@@ -237,4 +248,55 @@ pub struct RawResource {
     pub weight: Option<Spanned<f64>>,
     /// Time the origin takes to answer, ms (default 0).
     pub processing_ms: Option<Spanned<f64>>,
+    /// Gateway application ids of the destination (`app.ids`).
+    #[serde(default)]
+    pub app_ids: Vec<u32>,
+}
+
+/// `[[policy]]`: an egress policy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    /// Name shown in reports.
+    pub name: Spanned<String>,
+    /// Rule id (kept through import and export).
+    pub id: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Evaluation order, ascending (default: file order after any explicit ones).
+    pub precedence: Option<Spanned<i64>>,
+    /// Disabled policies are skipped (default true).
+    pub enabled: Option<bool>,
+    /// Traffic filter expression.
+    pub traffic: Option<Spanned<String>>,
+    /// Identity filter expression.
+    pub identity: Option<Spanned<String>>,
+    /// Device posture filter expression.
+    pub device_posture: Option<Spanned<String>>,
+    /// Structured (dashboard) form of the conditions.
+    pub conditions: Option<Vec<Spanned<RawConditionRow>>>,
+    /// How structured conditions combine: `and` (default) or `or`.
+    pub join: Option<Spanned<String>>,
+    /// `default` or `dedicated` (default: `dedicated` when `ipv4` is set).
+    pub egress: Option<Spanned<String>>,
+    /// Primary IPv4: an egress id or its IPv4 address.
+    pub ipv4: Option<Spanned<String>>,
+    /// Secondary IPv4: an egress id, its address, or `0.0.0.0` / `default` for default egress.
+    pub ipv4_fallback: Option<Spanned<String>>,
+    /// IPv6: an egress id or its IPv6 range (default: the primary's range).
+    pub ipv6: Option<Spanned<String>>,
+}
+
+/// One dashboard-style condition row.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConditionRow {
+    /// Selector: an API field name (`net.dst.port`) or dashboard label (`Destination Port`).
+    pub selector: String,
+    /// Operator: `is`, `is not`, `in`, `not in`, `matches regex`, `greater than`, ...
+    pub operator: String,
+    /// One value.
+    pub value: Option<toml::Value>,
+    /// Several values (for `in` / `not in`).
+    pub values: Option<Vec<toml::Value>>,
 }
