@@ -10,6 +10,7 @@ pub mod commands;
 pub mod country_index;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod geodesy;
 pub mod histogram;
 pub mod latency;

@@ -89,6 +89,28 @@ Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New
         #[arg(long)]
         json: bool,
     },
+    /// Show how one user's traffic is decided: attributes, ingress, each policy, path and RTT.
+    #[command(after_help = "Examples:\n  egress-sim explain scenarios/finance-and-qa.toml --user 0\n  egress-sim explain scenarios/finance-and-qa.toml --user 4123 --resource bank-api\n\n\
+Users are numbered from 0 in population order; pass the same --users/--seed as the run to see the same user.")]
+    Explain {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+        /// User index (0-based).
+        #[arg(long, value_name = "N")]
+        user: u64,
+        /// Only this destination.
+        #[arg(long, value_name = "NAME")]
+        resource: Option<String>,
+        /// Case to explain [default: baseline].
+        #[arg(long, value_name = "NAME")]
+        case: Option<String>,
+        /// Total users, as passed to `run --users`.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        users: Option<u64>,
+        /// Random seed, as passed to `run --seed`.
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+    },
     /// Import or export Gateway egress rules (the API's JSON shape).
     Rules {
         #[command(subcommand)]
@@ -166,6 +188,15 @@ fn main() -> ExitCode {
             scenario,
             json,
         }),
+        Command::Explain { scenario, user, resource, case, users, seed } => {
+            egress_sim::explain::explain(&egress_sim::explain::ExplainOptions {
+                scenario,
+                user,
+                resource,
+                case,
+                overrides: Overrides { users, seed, requests_per_user: None },
+            })
+        }
         Command::Rules {
             command: RulesCommand::Import { rules, scenario, out },
         } => egress_sim::rules::import(&egress_sim::rules::ImportOptions { rules, scenario, out }),
