@@ -3,29 +3,73 @@
 //! - `generate_users`: user generation including the country lookup (users/s).
 //! - `simulate/rpu=N`: the whole engine for 20,000 users with N requests each, one thread. The
 //!   difference between N = 40 and N = 20 isolates the per-request decision loop (see BENCHMARKS.md).
+//! - `policies/...`: the same run with no policies, with 50 policies whose conditions test groups,
+//!   hosts, ports and addresses (the usual kind), and with 50 policies where some test the user's email
+//!   (which defeats the per-class cache, the worst case).
 //!
 //! Run with `cargo bench --bench engine`.
 
+use std::fmt::Write;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use egress_sim::engine::{self, Prepared, SimOptions};
+use egress_sim::error::Source;
 use egress_sim::scenario::{self, Overrides};
+use egress_sim::world::World;
 
-fn world(users: u64, rpu: u32) -> egress_sim::world::World {
+fn three_sites() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/three-sites.toml");
+    std::fs::read_to_string(path).expect("shipped scenario is readable")
+}
+
+fn world_from(text: &str, users: u64, rpu: u32) -> World {
     let o = Overrides {
         users: Some(users),
         requests_per_user: Some(rpu),
         seed: None,
     };
-    scenario::load(&path, &o)
-        .expect("shipped scenario compiles")
-        .world
+    match scenario::compile(&Source::new("bench.toml", text), &o) {
+        Ok(l) => l.world,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Appends 49 policies of the usual kinds plus a catch-all; `per_user` makes every third one test the
+/// user's email instead of a group.
+pub fn with_policies(base: &str, per_user: bool) -> String {
+    let mut s = base.to_string();
+    let egress = ["ams-1", "lhr-1", "iad-1"];
+    for i in 0..49 {
+        let _ = writeln!(s, "\n[[policy]]\nname = \"p{i}\"\nprecedence = {}", (i + 1) * 10);
+        match i % 3 {
+            0 => {
+                let _ = writeln!(
+                    s,
+                    "identity = 'any(identity.groups.name[*] in {{\"team-{i}\" \"engineering\"}})'\ntraffic = 'net.fqdn.host == \"host-{i}.example\"'"
+                );
+            }
+            1 => {
+                let _ = writeln!(s, "traffic = 'net.dst.port in {{8000..8100}} and net.dst.ip in {{10.{i}.0.0/16}}'");
+            }
+            _ if per_user => {
+                let _ = writeln!(s, "identity = 'identity.email matches \"^u{i}[0-9]*@corp\\\\.example$\"'");
+            }
+            _ => {
+                let _ = writeln!(
+                    s,
+                    "identity = 'any(identity.groups.name[*] == \"finance\")'\ntraffic = 'any(net.fqdn.domains[*] == \"bank-{i}.example\") or net.dst.geo.country == \"JP\"'"
+                );
+            }
+        }
+        let _ = writeln!(s, "ipv4 = \"{}\"\nipv4_fallback = \"{}\"", egress[i % 3], egress[(i + 1) % 3]);
+    }
+    let _ = writeln!(s, "\n[[policy]]\nname = \"catch-all\"\nprecedence = 10000\ntraffic = 'not net.fqdn.host in {{\"api.bank.example\"}}'\negress = \"default\"");
+    s
 }
 
 fn generate(c: &mut Criterion) {
-    let w = world(100_000, 1);
+    let w = world_from(&three_sites(), 100_000, 1);
     let p = Prepared::new(&w);
     let mut g = c.benchmark_group("generate_users");
     g.sample_size(10);
@@ -42,22 +86,41 @@ fn generate(c: &mut Criterion) {
     g.finish();
 }
 
+fn run(w: &World) -> engine::Metrics {
+    let opts = SimOptions {
+        threads: 1,
+        per_user: false,
+    };
+    engine::simulate(w, &opts, &|_| {}, &mut |_| Ok(())).expect("simulates")
+}
+
 fn simulate(c: &mut Criterion) {
+    let base = three_sites();
     let mut g = c.benchmark_group("simulate");
     g.sample_size(10);
     for rpu in [20u32, 40] {
-        let w = world(20_000, rpu);
+        let w = world_from(&base, 20_000, rpu);
         g.throughput(Throughput::Elements(w.users * rpu as u64));
-        g.bench_with_input(BenchmarkId::new("rpu", rpu), &w, |b, w| {
-            let opts = SimOptions {
-                threads: 1,
-                per_user: false,
-            };
-            b.iter(|| engine::simulate(w, &opts, &|_| {}, &mut |_| Ok(())).expect("simulates"))
-        });
+        g.bench_with_input(BenchmarkId::new("rpu", rpu), &w, |b, w| b.iter(|| run(w)));
     }
     g.finish();
 }
 
-criterion_group!(benches, generate, simulate);
+fn policies(c: &mut Criterion) {
+    let base = three_sites();
+    let mut g = c.benchmark_group("policies");
+    g.sample_size(10);
+    for (name, text) in [
+        ("none", base.clone()),
+        ("50", with_policies(&base, false)),
+        ("50-per-user-fields", with_policies(&base, true)),
+    ] {
+        let w = world_from(&text, 20_000, 20);
+        g.throughput(Throughput::Elements(w.users * 20));
+        g.bench_with_input(BenchmarkId::from_parameter(name), &w, |b, w| b.iter(|| run(w)));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, generate, simulate, policies);
 criterion_main!(benches);

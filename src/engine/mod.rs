@@ -394,3 +394,6 @@ pub fn ipv6_share(user_v6: bool, has_v4: bool, has_v6: bool, preference: f64) ->
         _ => 0.0,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -828,7 +828,7 @@ fn populations(
             },
         };
         let connections_per_user =
-            cx.positive(&p.connections_per_user, "connections_per_user", 10.0);
+            cx.positive(&p.connections_per_user, "connections_per_user", 4.0);
         out.push(Population {
             name,
             first_user,
