@@ -41,7 +41,11 @@ pub fn with_policies(base: &str, per_user: bool) -> String {
     let mut s = base.to_string();
     let egress = ["ams-1", "lhr-1", "iad-1"];
     for i in 0..49 {
-        let _ = writeln!(s, "\n[[policy]]\nname = \"p{i}\"\nprecedence = {}", (i + 1) * 10);
+        let _ = writeln!(
+            s,
+            "\n[[policy]]\nname = \"p{i}\"\nprecedence = {}",
+            (i + 1) * 10
+        );
         match i % 3 {
             0 => {
                 let _ = writeln!(
@@ -53,7 +57,10 @@ pub fn with_policies(base: &str, per_user: bool) -> String {
                 let _ = writeln!(s, "traffic = 'net.dst.port in {{8000..8100}} and net.dst.ip in {{10.{i}.0.0/16}}'");
             }
             _ if per_user => {
-                let _ = writeln!(s, "identity = 'identity.email matches \"^u{i}[0-9]*@corp\\\\.example$\"'");
+                let _ = writeln!(
+                    s,
+                    "identity = 'identity.email matches \"^u{i}[0-9]*@corp\\\\.example$\"'"
+                );
             }
             _ => {
                 let _ = writeln!(
@@ -62,7 +69,12 @@ pub fn with_policies(base: &str, per_user: bool) -> String {
                 );
             }
         }
-        let _ = writeln!(s, "ipv4 = \"{}\"\nipv4_fallback = \"{}\"", egress[i % 3], egress[(i + 1) % 3]);
+        let _ = writeln!(
+            s,
+            "ipv4 = \"{}\"\nipv4_fallback = \"{}\"",
+            egress[i % 3],
+            egress[(i + 1) % 3]
+        );
     }
     let _ = writeln!(s, "\n[[policy]]\nname = \"catch-all\"\nprecedence = 10000\ntraffic = 'not net.fqdn.host in {{\"api.bank.example\"}}'\negress = \"default\"");
     s
@@ -117,7 +129,9 @@ fn policies(c: &mut Criterion) {
     ] {
         let w = world_from(&text, 20_000, 20);
         g.throughput(Throughput::Elements(w.users * 20));
-        g.bench_with_input(BenchmarkId::from_parameter(name), &w, |b, w| b.iter(|| run(w)));
+        g.bench_with_input(BenchmarkId::from_parameter(name), &w, |b, w| {
+            b.iter(|| run(w))
+        });
     }
     g.finish();
 }

@@ -55,7 +55,9 @@ pub fn verdict(policy: &Policy, facts: &expr::Facts<'_>, universe: &Universe) ->
         return Verdict::Disabled;
     }
     for kind in FilterKind::ALL {
-        let Some(cond) = policy.filter(kind) else { continue };
+        let Some(cond) = policy.filter(kind) else {
+            continue;
+        };
         if !cond.compiled.eval(facts) {
             return Verdict::NoMatch {
                 filter: kind,
@@ -101,29 +103,64 @@ pub fn explain(opts: &ExplainOptions) -> Result<String> {
     let loaded = scenario::load(&opts.scenario, &opts.overrides)?;
     let w = &loaded.world;
     if opts.user >= w.users {
-        return Err(InputError::new(format!("user {} does not exist: the scenario has {} users (0..{})", opts.user, w.users, w.users - 1))
-            .with_help("pick an index below the total, or pass the same --users as the run")
-            .into());
+        return Err(InputError::new(format!(
+            "user {} does not exist: the scenario has {} users (0..{})",
+            opts.user,
+            w.users,
+            w.users - 1
+        ))
+        .with_help("pick an index below the total, or pass the same --users as the run")
+        .into());
     }
     let case = match &opts.case {
         None => 0,
-        Some(name) => w.cases.iter().position(|c| &c.name == name).ok_or_else(|| {
-            Error::Input(InputError::new(format!("unknown case `{name}`")).with_help(
-                suggest::closest(name, w.cases.iter().map(|c| c.name.as_str()))
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("cases: {}", w.cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))),
-            ))
-        })?,
+        Some(name) => w
+            .cases
+            .iter()
+            .position(|c| &c.name == name)
+            .ok_or_else(|| {
+                Error::Input(
+                    InputError::new(format!("unknown case `{name}`")).with_help(
+                        suggest::closest(name, w.cases.iter().map(|c| c.name.as_str()))
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "cases: {}",
+                                    w.cases
+                                        .iter()
+                                        .map(|c| c.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            }),
+                    ),
+                )
+            })?,
     };
     let resources: Vec<usize> = match &opts.resource {
         None => (0..w.resources.len()).collect(),
-        Some(name) => vec![w.resources.iter().position(|r| &r.name == name).ok_or_else(|| {
-            Error::Input(InputError::new(format!("unknown resource `{name}`")).with_help(
-                suggest::closest(name, w.resources.iter().map(|r| r.name.as_str()))
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| format!("resources: {}", w.resources.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "))),
-            ))
-        })?],
+        Some(name) => vec![w
+            .resources
+            .iter()
+            .position(|r| &r.name == name)
+            .ok_or_else(|| {
+                Error::Input(
+                    InputError::new(format!("unknown resource `{name}`")).with_help(
+                        suggest::closest(name, w.resources.iter().map(|r| r.name.as_str()))
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "resources: {}",
+                                    w.resources
+                                        .iter()
+                                        .map(|r| r.name.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )
+                            }),
+                    ),
+                )
+            })?],
     };
     let p = Prepared::new(w);
     let (user, _) = p.user(opts.user);
@@ -136,10 +173,21 @@ pub fn explain(opts: &ExplainOptions) -> Result<String> {
     match uc.ingress {
         Some(i) => {
             let d = &w.datacenters[i as usize];
-            let _ = writeln!(out, "  ingress          {} ({}, {}), {:.0} km away, {:.1} ms round trip", d.code, d.city, catalog.country(d.country).iso2, uc.ingress_km, uc.ingress_ms);
+            let _ = writeln!(
+                out,
+                "  ingress          {} ({}, {}), {:.0} km away, {:.1} ms round trip",
+                d.code,
+                d.city,
+                catalog.country(d.country).iso2,
+                uc.ingress_km,
+                uc.ingress_ms
+            );
         }
         None => {
-            let _ = writeln!(out, "  ingress          none: every data center is down in this case");
+            let _ = writeln!(
+                out,
+                "  ingress          none: every data center is down in this case"
+            );
         }
     }
     match uc.balanced {
@@ -164,15 +212,67 @@ fn attributes(out: &mut String, w: &World, u: &User) {
     let catalog = Catalog::embedded();
     let pop = &w.populations[u.population as usize];
     let c = catalog.country(u.country);
-    let _ = writeln!(out, "user {} of population `{}` (scenario `{}`, seed {})", u.index, pop.name, w.name, w.seed);
-    let _ = writeln!(out, "  location         {:.4}, {:.4} in {} ({}, {})", u.location.lat, u.location.lon, c.name, c.iso2, c.continent.code());
-    let _ = writeln!(out, "  identity         u{}@{} (User {})", u.index, pop.email_domain, u.index);
-    let _ = writeln!(out, "  groups           {}", group_names(w, &u.groups, &|i| w.groups.get(i).map_or_else(|| i.to_string(), |g| g.name.clone())));
-    let _ = writeln!(out, "  posture passed   {}", group_names(w, &u.posture, &|i| w.posture_checks.get(i).cloned().unwrap_or_default()));
-    let _ = writeln!(out, "  virtual network  {}", u.vnet.map_or("(none)".to_string(), |v| w.vnets[v as usize].clone()));
-    let _ = writeln!(out, "  source           {} (internal {}, port {})", u.src_ip, u.src_internal_ip, u.src_port);
-    let _ = writeln!(out, "  IPv6             {}", if u.ipv6_capable { "capable" } else { "not capable" });
-    let _ = writeln!(out, "  access           {} profile, {:.1} ms last mile", pop.access_name, u.access_ms);
+    let _ = writeln!(
+        out,
+        "user {} of population `{}` (scenario `{}`, seed {})",
+        u.index, pop.name, w.name, w.seed
+    );
+    let _ = writeln!(
+        out,
+        "  location         {:.4}, {:.4} in {} ({}, {})",
+        u.location.lat,
+        u.location.lon,
+        c.name,
+        c.iso2,
+        c.continent.code()
+    );
+    let _ = writeln!(
+        out,
+        "  identity         u{}@{} (User {})",
+        u.index, pop.email_domain, u.index
+    );
+    let _ = writeln!(
+        out,
+        "  groups           {}",
+        group_names(w, &u.groups, &|i| w
+            .groups
+            .get(i)
+            .map_or_else(|| i.to_string(), |g| g.name.clone()))
+    );
+    let _ = writeln!(
+        out,
+        "  posture passed   {}",
+        group_names(w, &u.posture, &|i| w
+            .posture_checks
+            .get(i)
+            .cloned()
+            .unwrap_or_default())
+    );
+    let _ = writeln!(
+        out,
+        "  virtual network  {}",
+        u.vnet
+            .map_or("(none)".to_string(), |v| w.vnets[v as usize].clone())
+    );
+    let _ = writeln!(
+        out,
+        "  source           {} (internal {}, port {})",
+        u.src_ip, u.src_internal_ip, u.src_port
+    );
+    let _ = writeln!(
+        out,
+        "  IPv6             {}",
+        if u.ipv6_capable {
+            "capable"
+        } else {
+            "not capable"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "  access           {} profile, {:.1} ms last mile",
+        pop.access_name, u.access_ms
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -193,7 +293,13 @@ fn resource(
         None => "accepts any source".to_string(),
         Some(a) => format!(
             "allowlist: {}",
-            w.egress.iter().zip(a).filter(|(_, ok)| **ok).map(|(e, _)| e.id.as_str()).collect::<Vec<_>>().join(", ")
+            w.egress
+                .iter()
+                .zip(a)
+                .filter(|(_, ok)| **ok)
+                .map(|(e, _)| e.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let _ = writeln!(
@@ -204,19 +310,38 @@ fn resource(
         res.port,
         res.protocol,
         res.location_label,
-        if res.proxied { "proxied by Cloudflare" } else { "not proxied" },
+        if res.proxied {
+            "proxied by Cloudflare"
+        } else {
+            "not proxied"
+        },
         allow
     );
     let pref = w.balancing.ipv6_preference;
-    let share_v6 = crate::engine::ipv6_share(user.ipv6_capable, res.ipv4.is_some(), res.ipv6.is_some(), pref);
+    let share_v6 = crate::engine::ipv6_share(
+        user.ipv6_capable,
+        res.ipv4.is_some(),
+        res.ipv6.is_some(),
+        pref,
+    );
     for v6 in [false, true] {
         let share = if v6 { share_v6 } else { 1.0 - share_v6 };
         if share <= 0.0 {
             continue;
         }
-        let _ = writeln!(out, "  over {} ({:.0}% of this user's requests to it)", if v6 { "IPv6" } else { "IPv4" }, share * 100.0);
+        let _ = writeln!(
+            out,
+            "  over {} ({:.0}% of this user's requests to it)",
+            if v6 { "IPv6" } else { "IPv4" },
+            share * 100.0
+        );
         let f = facts.facts(r, v6);
-        let width = w.policies.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);
+        let width = w
+            .policies
+            .iter()
+            .map(|p| p.name.chars().count())
+            .max()
+            .unwrap_or(0);
         let mut matched = None;
         for (i, pol) in w.policies.iter().enumerate() {
             let text = if matched.is_some() {
@@ -228,22 +353,46 @@ fn resource(
                         "MATCH".to_string()
                     }
                     Verdict::Disabled => "skipped (disabled)".to_string(),
-                    Verdict::NoMatch { filter, condition } => format!("no match: {} `{condition}` is false", filter.name()),
+                    Verdict::NoMatch { filter, condition } => {
+                        format!("no match: {} `{condition}` is false", filter.name())
+                    }
                 }
             };
-            let _ = writeln!(out, "    {:>6}  {:<width$}  {text}", pol.precedence, pol.name);
+            let _ = writeln!(
+                out,
+                "    {:>6}  {:<width$}  {text}",
+                pol.precedence, pol.name
+            );
         }
         if w.policies.is_empty() {
             let _ = writeln!(out, "    (no egress policies)");
         }
         let policy = matched.map_or(crate::policy::matcher::UNMATCHED, |i| i as u16);
         let route = route::decide(p, user, geo, uc, case, r, v6, policy);
-        decision(out, p, user, uc, r, v6, &route, matched.map(|i| &w.policies[i]));
+        decision(
+            out,
+            p,
+            user,
+            uc,
+            r,
+            v6,
+            &route,
+            matched.map(|i| &w.policies[i]),
+        );
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn decision(out: &mut String, p: &Prepared, user: &User, uc: &route::UserCase, r: usize, v6: bool, route: &route::Route, policy: Option<&Policy>) {
+fn decision(
+    out: &mut String,
+    p: &Prepared,
+    user: &User,
+    uc: &route::UserCase,
+    r: usize,
+    v6: bool,
+    route: &route::Route,
+    policy: Option<&Policy>,
+) {
     let w = p.world;
     let catalog = Catalog::embedded();
     let res = &w.resources[r];
@@ -255,13 +404,26 @@ fn decision(out: &mut String, p: &Prepared, user: &User, uc: &route::UserCase, r
     let egress = w.egress.get(route.slot as usize);
     let what = match (outcome, egress) {
         (Outcome::Dropped, _) => "DROPPED (no usable egress)".to_string(),
-        (_, Some(e)) => format!("{} via {} ({} {})", outcome.name(), e.id, if v6 { "IPv6 range" } else { "IPv4" }, if v6 { e.ipv6.map_or(String::new(), |x| x.to_string()) } else { e.ipv4.to_string() }),
+        (_, Some(e)) => format!(
+            "{} via {} ({} {})",
+            outcome.name(),
+            e.id,
+            if v6 { "IPv6 range" } else { "IPv4" },
+            if v6 {
+                e.ipv6.map_or(String::new(), |x| x.to_string())
+            } else {
+                e.ipv4.to_string()
+            }
+        ),
         (_, None) => format!("{} (Cloudflare's shared default egress)", outcome.name()),
     };
     let _ = writeln!(out, "    decision: {what}, decided by {by}");
     if let Some(Action::Dedicated { .. }) = policy.map(|x| x.action) {
         if outcome == Outcome::Fallback {
-            let _ = writeln!(out, "    the primary egress IP is unavailable in this case; its fallback took over");
+            let _ = writeln!(
+                out,
+                "    the primary egress IP is unavailable in this case; its fallback took over"
+            );
         }
     }
     let Some(ingress) = uc.ingress else { return };
@@ -271,7 +433,12 @@ fn decision(out: &mut String, p: &Prepared, user: &User, uc: &route::UserCase, r
     let ing = &w.datacenters[ingress as usize];
     let phys = &w.datacenters[route.physical as usize];
     let apparent = match egress {
-        Some(e) => w.egress_dc(w.egress.iter().position(|x| x.id == e.id).map_or(0, |i| i as u16)),
+        Some(e) => w.egress_dc(
+            w.egress
+                .iter()
+                .position(|x| x.id == e.id)
+                .map_or(0, |i| i as u16),
+        ),
         None => ing,
     };
     let _ = writeln!(
@@ -280,7 +447,11 @@ fn decision(out: &mut String, p: &Prepared, user: &User, uc: &route::UserCase, r
         phys.code,
         phys.city,
         if route.physical == ingress {
-            if egress.is_some() { " = ingress (IPv6 or proxied destination: leaves where the user entered)" } else { " = ingress" }
+            if egress.is_some() {
+                " = ingress (IPv6 or proxied destination: leaves where the user entered)"
+            } else {
+                " = ingress"
+            }
         } else {
             " (IPv4 to a non-proxied destination crosses the backbone to the egress data center)"
         }
@@ -291,9 +462,21 @@ fn decision(out: &mut String, p: &Prepared, user: &User, uc: &route::UserCase, r
         apparent.city,
         catalog.country(apparent.country).iso2,
         route.apparent_m as f64 / 1000.0,
-        if route.country_mismatch { ", in another country" } else { "" }
+        if route.country_mismatch {
+            ", in another country"
+        } else {
+            ""
+        }
     );
-    let _ = writeln!(out, "    destination {}", if route.blocked { "REFUSES the request (source not on its allowlist)" } else { "accepts the request" });
+    let _ = writeln!(
+        out,
+        "    destination {}",
+        if route.blocked {
+            "REFUSES the request (source not on its allowlist)"
+        } else {
+            "accepts the request"
+        }
+    );
     let ing_label = format!("{} ({})", ing.code, ing.city);
     let phys_label = format!("{} ({})", phys.code, phys.city);
     let spec = PathSpec {
@@ -307,8 +490,22 @@ fn decision(out: &mut String, p: &Prepared, user: &User, uc: &route::UserCase, r
     let b = w.latency.breakdown(&spec);
     let _ = writeln!(out, "    round trip:");
     for part in &b.parts {
-        let km = if part.name.contains('→') { format!("{:>7.0} km", part.distance_km) } else { String::new() };
-        let _ = writeln!(out, "      {:<46} {km:>10} {:>8.2} ms", part.name, part.rtt_ms);
+        let km = if part.name.contains('→') {
+            format!("{:>7.0} km", part.distance_km)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "      {:<46} {km:>10} {:>8.2} ms",
+            part.name, part.rtt_ms
+        );
     }
-    let _ = writeln!(out, "      {:<46} {:>10} {:>8.2} ms", "total (jitter at its mean)", "", b.total_ms());
+    let _ = writeln!(
+        out,
+        "      {:<46} {:>10} {:>8.2} ms",
+        "total (jitter at its mean)",
+        "",
+        b.total_ms()
+    );
 }

@@ -90,8 +90,10 @@ Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New
         json: bool,
     },
     /// Show how one user's traffic is decided: attributes, ingress, each policy, path and RTT.
-    #[command(after_help = "Examples:\n  egress-sim explain scenarios/finance-and-qa.toml --user 0\n  egress-sim explain scenarios/finance-and-qa.toml --user 4123 --resource bank-api\n\n\
-Users are numbered from 0 in population order; pass the same --users/--seed as the run to see the same user.")]
+    #[command(
+        after_help = "Examples:\n  egress-sim explain scenarios/finance-and-qa.toml --user 0\n  egress-sim explain scenarios/finance-and-qa.toml --user 4123 --resource bank-api\n\n\
+Users are numbered from 0 in population order; pass the same --users/--seed as the run to see the same user."
+    )]
     Explain {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -121,10 +123,14 @@ Users are numbered from 0 in population order; pass the same --users/--seed as t
 #[derive(Subcommand)]
 enum RulesCommand {
     /// Turn a Gateway rule listing (API JSON) into the scenario's `[[policy]]` tables.
-    #[command(after_help = "Reads `{\"result\": [...]}` (as the API returns it) or a bare array of rules. Keeps rules with\n\
+    #[command(
+        after_help = "Reads `{\"result\": [...]}` (as the API returns it) or a bare array of rules. Keeps rules with\n\
 action \"egress\", preserves precedence and enabled state, maps addresses to the scenario's egress ids, and\n\
 reports every address it cannot map and every expression it cannot parse. Prints the new scenario, or\n\
-writes it with -o.\n\nExamples:\n  egress-sim rules import rules.json --scenario scenarios/finance-and-qa.toml -o imported.toml")]
+writes it with -o.\n\nExit code 0 when at least one egress rule was imported (rules left out are reported on standard\n\
+error, with a summary) or the listing has no egress rules; 2 when a file cannot be read or understood,\n\
+or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rules.json --scenario scenarios/finance-and-qa.toml -o imported.toml"
+    )]
     Import {
         /// Rule listing (JSON).
         rules: PathBuf,
@@ -136,7 +142,9 @@ writes it with -o.\n\nExamples:\n  egress-sim rules import rules.json --scenario
         out: Option<PathBuf>,
     },
     /// Write the scenario's policies as a Gateway rule listing (API JSON).
-    #[command(after_help = "Examples:\n  egress-sim rules export scenarios/finance-and-qa.toml > rules.json")]
+    #[command(
+        after_help = "Examples:\n  egress-sim rules export scenarios/finance-and-qa.toml > rules.json"
+    )]
     Export {
         /// Scenario file (TOML).
         scenario: PathBuf,
@@ -188,18 +196,36 @@ fn main() -> ExitCode {
             scenario,
             json,
         }),
-        Command::Explain { scenario, user, resource, case, users, seed } => {
-            egress_sim::explain::explain(&egress_sim::explain::ExplainOptions {
-                scenario,
-                user,
-                resource,
-                case,
-                overrides: Overrides { users, seed, requests_per_user: None },
-            })
-        }
+        Command::Explain {
+            scenario,
+            user,
+            resource,
+            case,
+            users,
+            seed,
+        } => egress_sim::explain::explain(&egress_sim::explain::ExplainOptions {
+            scenario,
+            user,
+            resource,
+            case,
+            overrides: Overrides {
+                users,
+                seed,
+                requests_per_user: None,
+            },
+        }),
         Command::Rules {
-            command: RulesCommand::Import { rules, scenario, out },
-        } => egress_sim::rules::import(&egress_sim::rules::ImportOptions { rules, scenario, out }),
+            command:
+                RulesCommand::Import {
+                    rules,
+                    scenario,
+                    out,
+                },
+        } => egress_sim::rules::import(&egress_sim::rules::ImportOptions {
+            rules,
+            scenario,
+            out,
+        }),
         Command::Rules {
             command: RulesCommand::Export { scenario, out },
         } => egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out }),

@@ -112,7 +112,11 @@ pub fn generate(
     let h = user_hash(seed, index, 0x5ac1);
     let (net, len) = pop.source_prefix;
     let host_bits = 32 - len as u32;
-    let host = if host_bits == 0 { 0 } else { (h as u32) & (u32::MAX >> (32 - host_bits)) };
+    let host = if host_bits == 0 {
+        0
+    } else {
+        (h as u32) & (u32::MAX >> (32 - host_bits))
+    };
     let src_ip = IpAddr::V4(Ipv4Addr::from(u32::from(net) | host));
     let src_internal_ip = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (index as u32 & 0x00ff_ffff)));
     let src_port = 49152 + ((h >> 32) % 16384) as u16;

@@ -8,34 +8,62 @@ use std::fs;
 fn finance_and_qa_outcomes_follow_the_policies() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("fq");
-    let o = run(&["run", "scenarios/finance-and-qa.toml", "--out", out.to_str().unwrap(), "--users", "8000", "--quiet"]);
+    let o = run(&[
+        "run",
+        "scenarios/finance-and-qa.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--users",
+        "8000",
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in ["policies.csv", "resources.csv"] {
         assert!(out.join(f).exists(), "{f}");
     }
     let (h, rows) = read_csv(&out.join("policies.csv"));
     let get = |name: &str, column: &str| -> String {
-        rows.iter().find(|r| r[col(&h, "policy")] == name).unwrap_or_else(|| panic!("no row {name}"))[col(&h, column)].clone()
+        rows.iter()
+            .find(|r| r[col(&h, "policy")] == name)
+            .unwrap_or_else(|| panic!("no row {name}"))[col(&h, column)]
+        .clone()
     };
     let n = |name: &str, column: &str| get(name, column).parse::<u64>().unwrap();
     // Finance's bank traffic is dedicated through London and never blocked.
     assert!(n("Finance to the bank via London", "requests") > 0);
-    assert_eq!(n("Finance to the bank via London", "dedicated_requests"), n("Finance to the bank via London", "requests"));
+    assert_eq!(
+        n("Finance to the bank via London", "dedicated_requests"),
+        n("Finance to the bank via London", "requests")
+    );
     assert_eq!(n("Finance to the bank via London", "blocked_requests"), 0);
     // The disabled policy never decides anything.
-    assert_eq!(n("Legacy: all finance traffic via Washington", "requests"), 0);
-    assert_eq!(get("Legacy: all finance traffic via Washington", "enabled"), "false");
+    assert_eq!(
+        n("Legacy: all finance traffic via Washington", "requests"),
+        0
+    );
+    assert_eq!(
+        get("Legacy: all finance traffic via Washington", "enabled"),
+        "false"
+    );
     // The catch-all sends its traffic to default egress.
     let c = "Everything else: default egress";
     assert_eq!(n(c, "default_requests"), n(c, "requests"));
     // Conservation over policies.
-    let total: u64 = rows.iter().map(|r| r[col(&h, "requests")].parse::<u64>().unwrap()).sum();
+    let total: u64 = rows
+        .iter()
+        .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
+        .sum();
     assert_eq!(total, 8000 * 20);
     let (h2, s) = read_csv(&out.join("summary.csv"));
-    let shares: f64 = ["dedicated_share", "fallback_share", "default_share", "dropped_share"]
-        .iter()
-        .map(|c| s[0][col(&h2, c)].parse::<f64>().unwrap())
-        .sum();
+    let shares: f64 = [
+        "dedicated_share",
+        "fallback_share",
+        "default_share",
+        "dropped_share",
+    ]
+    .iter()
+    .map(|c| s[0][col(&h2, c)].parse::<f64>().unwrap())
+    .sum();
     assert!((shares - 1.0).abs() < 1e-5);
 
     // resources.csv: the bank refuses Washington, accepts London.
@@ -52,14 +80,24 @@ fn finance_and_qa_outcomes_follow_the_policies() {
         }
         if res == "web" {
             // Only the QA team's policies (no traffic filter) take web traffic elsewhere.
-            assert!(["default", "lhr-2", "iad-1"].contains(&egress.as_str()), "web via {egress}");
+            assert!(
+                ["default", "lhr-2", "iad-1"].contains(&egress.as_str()),
+                "web via {egress}"
+            );
         }
     }
 }
 
 #[test]
 fn explain_walks_through_policies_for_a_finance_user() {
-    let o = run(&["explain", "scenarios/finance-and-qa.toml", "--user", "5", "--resource", "bank-api"]);
+    let o = run(&[
+        "explain",
+        "scenarios/finance-and-qa.toml",
+        "--user",
+        "5",
+        "--resource",
+        "bank-api",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     for want in [
@@ -80,27 +118,67 @@ fn explain_walks_through_policies_for_a_finance_user() {
 #[test]
 fn explain_names_the_first_failing_condition() {
     // User 6000 is in europe-staff (after 4,000 london-finance users).
-    let o = run(&["explain", "scenarios/finance-and-qa.toml", "--user", "6000", "--resource", "web"]);
+    let o = run(&[
+        "explain",
+        "scenarios/finance-and-qa.toml",
+        "--user",
+        "6000",
+        "--resource",
+        "web",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("population `europe-staff`"), "{s}");
-    assert!(s.contains("no match: traffic `net.fqdn.host == \"api.bank.example\"` is false")
-        || s.contains("no match: identity"), "{s}");
+    assert!(
+        s.contains("no match: traffic `net.fqdn.host == \"api.bank.example\"` is false")
+            || s.contains("no match: identity"),
+        "{s}"
+    );
     assert!(s.contains("skipped (disabled)"), "{s}");
-    assert!(s.contains("decided by policy `Everything else: default egress`"), "{s}");
+    assert!(
+        s.contains("decided by policy `Everything else: default egress`"),
+        "{s}"
+    );
 }
 
 #[test]
 fn explain_rejects_unknown_user_resource_and_case() {
-    let o = run(&["explain", "scenarios/finance-and-qa.toml", "--user", "99999999"]);
+    let o = run(&[
+        "explain",
+        "scenarios/finance-and-qa.toml",
+        "--user",
+        "99999999",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
-    let o = run(&["explain", "scenarios/finance-and-qa.toml", "--user", "1", "--resource", "bank-ap"]);
+    let o = run(&[
+        "explain",
+        "scenarios/finance-and-qa.toml",
+        "--user",
+        "1",
+        "--resource",
+        "bank-ap",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `bank-api`?"), "{}", stderr(&o));
-    let o = run(&["explain", "scenarios/finance-and-qa.toml", "--user", "1", "--case", "baselin"]);
+    assert!(
+        stderr(&o).contains("did you mean `bank-api`?"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "explain",
+        "scenarios/finance-and-qa.toml",
+        "--user",
+        "1",
+        "--case",
+        "baselin",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `baseline`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `baseline`?"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 const BASE: &str = r#"name = "p"
@@ -134,7 +212,9 @@ fn check(extra: &str) -> std::process::Output {
 
 #[test]
 fn a_bad_expression_points_at_its_column() {
-    let o = check("[[policy]]\nname = \"x\"\ntraffic = 'net.dst.port in {443 8000..}'\nipv4 = \"lhr-1\"\n");
+    let o = check(
+        "[[policy]]\nname = \"x\"\ntraffic = 'net.dst.port in {443 8000..}'\nipv4 = \"lhr-1\"\n",
+    );
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     // Line 23 of the file; the expression starts at column 12 and the bad range 21 characters further.
@@ -145,7 +225,8 @@ fn a_bad_expression_points_at_its_column() {
 
 #[test]
 fn type_errors_and_unknown_fields_are_load_errors() {
-    let o = check("[[policy]]\nname = \"x\"\ntraffic = 'net.dst.port == \"443\"'\nipv4 = \"lhr-1\"\n");
+    let o =
+        check("[[policy]]\nname = \"x\"\ntraffic = 'net.dst.port == \"443\"'\nipv4 = \"lhr-1\"\n");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let o = check("[[policy]]\nname = \"x\"\ntraffic = 'net.dst.prot == 443'\nipv4 = \"lhr-1\"\n");
     assert_eq!(o.status.code(), Some(2));
@@ -156,7 +237,11 @@ fn type_errors_and_unknown_fields_are_load_errors() {
 fn actions_are_validated() {
     let o = check("[[policy]]\nname = \"x\"\nipv4 = \"lhr-2\"\n");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `lhr-1`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `lhr-1`?"),
+        "{}",
+        stderr(&o)
+    );
     let o = check("[[policy]]\nname = \"x\"\n");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("has no action"), "{}", stderr(&o));
@@ -166,5 +251,9 @@ fn actions_are_validated() {
     assert!(stdout(&o).contains("same data center"), "{}", stdout(&o));
     let o = check("[[policy]]\nname = \"a\"\nprecedence = 5\nipv4 = \"lhr-1\"\n[[policy]]\nname = \"b\"\nipv4 = \"ams-1\"\n");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("give every policy a `precedence`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("give every policy a `precedence`"),
+        "{}",
+        stderr(&o)
+    );
 }

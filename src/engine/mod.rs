@@ -16,7 +16,7 @@ use crate::country_index::CountryIndex;
 use crate::error::{Error, Result};
 use crate::geodesy::LatLon;
 use crate::policy::facts::FactsBuilder;
-use crate::policy::matcher::{ClassCache, Matcher, UNMATCHED};
+use crate::policy::matcher::{Matcher, Scratch, UNMATCHED};
 use crate::users::{self, User};
 use crate::world::{DcId, EgressId, World};
 pub use metrics::{Cell, Metrics, Outcome, SamplePoint};
@@ -115,7 +115,11 @@ impl<'w> Prepared<'w> {
                     .collect()
             })
             .collect();
-        let egress_v6_up = world.cases.iter().map(|c| c.egress_down.iter().map(|d| !d).collect()).collect();
+        let egress_v6_up = world
+            .cases
+            .iter()
+            .map(|c| c.egress_down.iter().map(|d| !d).collect())
+            .collect();
         Self {
             world,
             egress_v6_up,
@@ -249,7 +253,7 @@ fn run_chunk(
     let mut routes = vec![Route::default(); cases * nres * 2];
     let mut matches = vec![UNMATCHED; nres * 2];
     let mut facts = FactsBuilder::new(w);
-    let mut class_cache = ClassCache::new();
+    let mut class_cache = Scratch::default();
     let mut slots_used = vec![0u64; cases];
     let mut policies_used = vec![[0u64; 4]; cases];
     let mut rtt_sum = vec![0u64; cases];
@@ -266,14 +270,16 @@ fn run_chunk(
         if !p.matcher.is_empty() {
             facts.set_user(&user);
         }
-        p.matcher.first_matches(w, &facts, &user, &mut class_cache, &mut matches);
+        p.matcher
+            .first_matches(w, &facts, &user, &mut class_cache, &mut matches);
         let geo = route::UserGeo::new(p, &user);
         for (c, uc) in ucs.iter_mut().enumerate() {
             *uc = route::user_case(p, &user, &geo, c);
             for r in 0..nres {
                 for v6 in [false, true] {
                     let policy = matches[r * 2 + v6 as usize];
-                    routes[(c * nres + r) * 2 + v6 as usize] = route::decide(p, &user, &geo, uc, c, r, v6, policy);
+                    routes[(c * nres + r) * 2 + v6 as usize] =
+                        route::decide(p, &user, &geo, uc, c, r, v6, policy);
                 }
             }
         }
@@ -281,7 +287,12 @@ fn run_chunk(
         for c in 0..cases {
             for (r, res) in w.resources.iter().enumerate() {
                 let conns = pop.connections_per_user * res.weight / total_weight;
-                let v6_share = ipv6_share(user.ipv6_capable, res.ipv4.is_some(), res.ipv6.is_some(), pref);
+                let v6_share = ipv6_share(
+                    user.ipv6_capable,
+                    res.ipv4.is_some(),
+                    res.ipv6.is_some(),
+                    pref,
+                );
                 for (v6, share) in [(false, 1.0 - v6_share), (true, v6_share)] {
                     let route = &routes[(c * nres + r) * 2 + v6 as usize];
                     if share > 0.0 && (route.slot as usize) < w.egress.len() {
@@ -321,7 +332,11 @@ fn run_chunk(
                     first_slot[c] = route.slot;
                 }
                 slots_used[c] |= 1 << slot;
-                let ps = if route.policy == UNMATCHED { unmatched_slot } else { route.policy as usize };
+                let ps = if route.policy == UNMATCHED {
+                    unmatched_slot
+                } else {
+                    route.policy as usize
+                };
                 policies_used[c][ps / 64] |= 1 << (ps % 64);
                 // Truncating after adding 0.5 rounds (the sum is never negative) without a libm call.
                 let us = ((route.base_ms + extra) * 1000.0 + 0.5) as u64;

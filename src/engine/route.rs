@@ -7,11 +7,11 @@
 use crate::catalog::CountryId;
 use crate::engine::metrics::Outcome;
 use crate::engine::Prepared;
-use crate::policy::matcher::UNMATCHED;
-use crate::policy::{Action, Fallback};
 use crate::geodesy::unit_vector_distance_km;
 use crate::latency::Network;
 use crate::nearest::Neighbor;
+use crate::policy::matcher::UNMATCHED;
+use crate::policy::{Action, Fallback};
 use crate::users::{user_hash, User};
 use crate::world::{DcId, EgressId};
 
@@ -190,7 +190,9 @@ pub fn decide(
                 (Outcome::Dedicated, Some(ipv4))
             } else {
                 match fallback {
-                    Fallback::Egress(f) if p.egress_up[case][f as usize] => (Outcome::Fallback, Some(f)),
+                    Fallback::Egress(f) if p.egress_up[case][f as usize] => {
+                        (Outcome::Fallback, Some(f))
+                    }
                     Fallback::DefaultEgress => (Outcome::Fallback, None),
                     _ => (Outcome::Dropped, None),
                 }

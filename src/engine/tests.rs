@@ -131,9 +131,15 @@ fn physical_path_follows_ip_version_and_proxying() {
         let plain_v4 = route::decide(&p, &u, &g, &uc, 0, 0, false, UNMATCHED);
         let plain_v6 = route::decide(&p, &u, &g, &uc, 0, 0, true, UNMATCHED);
         let proxied_v4 = route::decide(&p, &u, &g, &uc, 0, 1, false, UNMATCHED);
-        assert_eq!(plain_v4.physical, egress_dc, "IPv4, not proxied: the egress IP's data center");
+        assert_eq!(
+            plain_v4.physical, egress_dc,
+            "IPv4, not proxied: the egress IP's data center"
+        );
         assert_eq!(plain_v6.physical, ingress, "IPv6: the ingress data center");
-        assert_eq!(proxied_v4.physical, ingress, "proxied: the ingress data center");
+        assert_eq!(
+            proxied_v4.physical, ingress,
+            "proxied: the ingress data center"
+        );
         // All three carry the dedicated address and geolocate to its city.
         for r in [&plain_v4, &plain_v6, &proxied_v4] {
             assert_eq!(r.outcome, Outcome::Dedicated as u8);
@@ -216,33 +222,49 @@ fn first_match_by_precedence_then_fallbacks() {
     }
     let p = Prepared::new(&w);
     let mut facts = crate::policy::facts::FactsBuilder::new(&w);
-    let mut cache = crate::policy::matcher::ClassCache::new();
+    let mut cache = crate::policy::matcher::Scratch::default();
     let mut matches = vec![0u16; 4];
     let (mut finance, mut others) = (0, 0);
     for i in 0..w.users {
         let (u, _) = p.user(i);
         facts.set_user(&u);
-        p.matcher.first_matches(&w, &facts, &u, &mut cache, &mut matches);
+        p.matcher
+            .first_matches(&w, &facts, &u, &mut cache, &mut matches);
         let g = UserGeo::new(&p, &u);
         let is_finance = u.groups[0] & 1 == 1;
         // bank over IPv4 / IPv6, web over IPv4.
         let bank_policy = matches[0];
-        assert_eq!(matches[1], bank_policy, "IP version does not change which policy matches here");
-        assert_eq!(matches[2], 2, "web matches the port-443 default-egress policy");
+        assert_eq!(
+            matches[1], bank_policy,
+            "IP version does not change which policy matches here"
+        );
+        assert_eq!(
+            matches[2], 2,
+            "web matches the port-443 default-egress policy"
+        );
         let d = |case: usize, r: usize, v6: bool| {
             let uc = route::user_case(&p, &u, &g, case);
             route::decide(&p, &u, &g, &uc, case, r, v6, matches[r * 2 + v6 as usize])
         };
         let web = d(0, 1, false);
-        assert_eq!((web.outcome, web.slot as usize), (Outcome::Default as u8, w.egress.len()));
+        assert_eq!(
+            (web.outcome, web.slot as usize),
+            (Outcome::Default as u8, w.egress.len())
+        );
         if is_finance {
             finance += 1;
             assert_eq!(bank_policy, 0);
             let r = d(0, 0, false);
-            assert_eq!((r.outcome, r.slot, r.blocked), (Outcome::Dedicated as u8, 0, false));
+            assert_eq!(
+                (r.outcome, r.slot, r.blocked),
+                (Outcome::Dedicated as u8, 0, false)
+            );
             // London down: Amsterdam fallback, still allowlisted.
             let r = d(1, 0, false);
-            assert_eq!((r.outcome, r.slot, r.blocked), (Outcome::Fallback as u8, 1, false));
+            assert_eq!(
+                (r.outcome, r.slot, r.blocked),
+                (Outcome::Fallback as u8, 1, false)
+            );
             // IPv6 keeps using the London range from the ingress data center while only the IP is up.
             let r = d(0, 0, true);
             assert_eq!((r.outcome, r.slot), (Outcome::Dedicated as u8, 0));
@@ -251,10 +273,17 @@ fn first_match_by_precedence_then_fallbacks() {
             others += 1;
             assert_eq!(bank_policy, 1);
             let r = d(0, 0, false);
-            assert_eq!((r.outcome, r.slot, r.blocked), (Outcome::Dedicated as u8, 2, true), "iad-1 is not on the bank's allowlist");
+            assert_eq!(
+                (r.outcome, r.slot, r.blocked),
+                (Outcome::Dedicated as u8, 2, true),
+                "iad-1 is not on the bank's allowlist"
+            );
             // Washington down: `0.0.0.0` fallback is default egress, which the bank refuses.
             let r = d(2, 0, false);
-            assert_eq!((r.outcome, r.slot as usize, r.blocked), (Outcome::Fallback as u8, w.egress.len(), true));
+            assert_eq!(
+                (r.outcome, r.slot as usize, r.blocked),
+                (Outcome::Fallback as u8, w.egress.len(), true)
+            );
             // iad-1 has no IPv6 range: IPv6 uses default egress.
             let r = d(0, 0, true);
             assert_eq!(r.outcome, Outcome::Default as u8);
@@ -265,24 +294,53 @@ fn first_match_by_precedence_then_fallbacks() {
 
 #[test]
 fn dedicated_policy_without_fallback_drops_when_primary_is_down() {
-    let text = POLICIES.replace("ipv4_fallback = \"ams-1\"\n", "").replace("ipv6_share = 1.0", "ipv6_share = 0.5");
+    let text = POLICIES
+        .replace("ipv4_fallback = \"ams-1\"\n", "")
+        .replace("ipv6_share = 1.0", "ipv6_share = 0.5");
     let mut w = world(&text);
     let mut c = w.cases[0].clone();
     c.name = "lhr-down".into();
     c.dc_down[w.egress[0].datacenter as usize] = true;
     w.cases.push(c);
-    let m = simulate(&w, &SimOptions { threads: 1, per_user: false }, &|_| {}, &mut |_| Ok(())).unwrap();
+    let m = simulate(
+        &w,
+        &SimOptions {
+            threads: 1,
+            per_user: false,
+        },
+        &|_| {},
+        &mut |_| Ok(()),
+    )
+    .unwrap();
     let finance = m.policy_cells[m.policy_index(1, 0)].clone();
     assert!(finance.requests > 0);
-    assert_eq!(finance.outcomes[Outcome::Dropped as usize] + finance.outcomes[Outcome::Dedicated as usize], finance.requests);
-    assert!(finance.outcomes[Outcome::Dropped as usize] > 0, "IPv4 requests are dropped");
-    assert!(finance.outcomes[Outcome::Dedicated as usize] > 0, "IPv6 requests still egress locally");
+    assert_eq!(
+        finance.outcomes[Outcome::Dropped as usize] + finance.outcomes[Outcome::Dedicated as usize],
+        finance.requests
+    );
+    assert!(
+        finance.outcomes[Outcome::Dropped as usize] > 0,
+        "IPv4 requests are dropped"
+    );
+    assert!(
+        finance.outcomes[Outcome::Dedicated as usize] > 0,
+        "IPv6 requests still egress locally"
+    );
     // Dropped requests have no RTT.
     assert_eq!(finance.rtt.total(), finance.delivered());
 }
 
 fn run(w: &World, threads: usize) -> Metrics {
-    simulate(w, &SimOptions { threads, per_user: false }, &|_| {}, &mut |_| Ok(())).unwrap()
+    simulate(
+        w,
+        &SimOptions {
+            threads,
+            per_user: false,
+        },
+        &|_| {},
+        &mut |_| Ok(()),
+    )
+    .unwrap()
 }
 
 fn scenario(users: u64, rpu: u32, seed: u64, inflation: f64) -> World {

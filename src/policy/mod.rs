@@ -24,7 +24,11 @@ pub enum FilterKind {
 
 impl FilterKind {
     /// All three, in the order Gateway lists them.
-    pub const ALL: [FilterKind; 3] = [FilterKind::Traffic, FilterKind::Identity, FilterKind::DevicePosture];
+    pub const ALL: [FilterKind; 3] = [
+        FilterKind::Traffic,
+        FilterKind::Identity,
+        FilterKind::DevicePosture,
+    ];
 
     /// The API field name.
     pub fn name(self) -> &'static str {
@@ -102,6 +106,11 @@ impl Policy {
     /// True when every present filter matches.
     #[inline]
     pub fn matches(&self, facts: &expr::eval::Facts<'_>) -> bool {
-        self.enabled && self.filters.iter().flatten().all(|c| c.compiled.eval(facts))
+        self.enabled
+            && self
+                .filters
+                .iter()
+                .flatten()
+                .all(|c| c.compiled.eval(facts))
     }
 }

@@ -88,7 +88,11 @@ pub fn action_text(world: &World, a: &crate::policy::Action) -> String {
     use crate::policy::{Action, Fallback};
     match a {
         Action::DefaultEgress => "default egress".into(),
-        Action::Dedicated { ipv4, fallback, ipv6 } => {
+        Action::Dedicated {
+            ipv4,
+            fallback,
+            ipv6,
+        } => {
             let id = |e: &u16| world.egress[*e as usize].id.as_str();
             let mut s = format!("dedicated ipv4={}", id(ipv4));
             match fallback {
@@ -107,8 +111,21 @@ pub fn action_text(world: &World, a: &crate::policy::Action) -> String {
 fn policies(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     let path = dir.join("policies.csv");
     let mut w = open(&path)?;
-    let mut header = strings(["case", "policy", "precedence", "enabled", "action", "users", "requests", "request_share"]);
-    header.extend(Outcome::ALL.iter().map(|o| format!("{}_requests", o.name())));
+    let mut header = strings([
+        "case",
+        "policy",
+        "precedence",
+        "enabled",
+        "action",
+        "users",
+        "requests",
+        "request_share",
+    ]);
+    header.extend(
+        Outcome::ALL
+            .iter()
+            .map(|o| format!("{}_requests", o.name())),
+    );
     header.extend(strings(["blocked_requests", "rtt_p50_ms", "rtt_p95_ms"]));
     row(&mut w, &header, &path)?;
     for ci in 0..m.cases {
@@ -117,11 +134,29 @@ fn policies(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             let c = &m.policy_cells[m.policy_index(ci, ps)];
             let mut r = vec![world.cases[ci].name.clone()];
             match world.policies.get(ps) {
-                Some(p) => r.extend([p.name.clone(), p.precedence.to_string(), p.enabled.to_string(), action_text(world, &p.action)]),
-                None => r.extend(["unmatched".into(), String::new(), String::new(), "nearest dedicated location".into()]),
+                Some(p) => r.extend([
+                    p.name.clone(),
+                    p.precedence.to_string(),
+                    p.enabled.to_string(),
+                    action_text(world, &p.action),
+                ]),
+                None => r.extend([
+                    "unmatched".into(),
+                    String::new(),
+                    String::new(),
+                    "nearest dedicated location".into(),
+                ]),
             }
-            r.extend([c.users.to_string(), c.requests.to_string(), share(c.requests, all)]);
-            r.extend(Outcome::ALL.iter().map(|o| c.outcomes[*o as usize].to_string()));
+            r.extend([
+                c.users.to_string(),
+                c.requests.to_string(),
+                share(c.requests, all),
+            ]);
+            r.extend(
+                Outcome::ALL
+                    .iter()
+                    .map(|o| c.outcomes[*o as usize].to_string()),
+            );
             r.push(c.blocked.to_string());
             r.extend(percentiles(c, &[0.5, 0.95]));
             row(&mut w, &r, &path)?;
@@ -136,7 +171,16 @@ fn resources(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     let mut w = open(&path)?;
     row(
         &mut w,
-        &strings(["case", "resource", "egress", "requests", "allowed_requests", "blocked_requests", "rtt_p50_ms", "rtt_p95_ms"]),
+        &strings([
+            "case",
+            "resource",
+            "egress",
+            "requests",
+            "allowed_requests",
+            "blocked_requests",
+            "rtt_p50_ms",
+            "rtt_p95_ms",
+        ]),
         &path,
     )?;
     for ci in 0..m.cases {
@@ -405,7 +449,9 @@ fn capacity(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
                         world.cases[ci].name.clone(),
                         eg.id.clone(),
                         res.name.clone(),
-                        m.resource_cells[m.resource_index(ci, e, ri)].requests.to_string(),
+                        m.resource_cells[m.resource_index(ci, e, ri)]
+                            .requests
+                            .to_string(),
                         format!("{v4:.1}"),
                         format!("{:.1}", m.connections_v6_micro[i] as f64 / 1e6),
                         eg.connection_limit.to_string(),

@@ -206,10 +206,14 @@ pub fn import(opts: &ImportOptions) -> Result<String> {
         }
         return Err(InputError::in_file(
             &rules_src,
-            format!(
-                "none of the {} in `{rules_name}` could be imported",
-                count(report.egress_rules, "egress rule")
-            ),
+            if report.egress_rules == 1 {
+                format!("the only egress rule in `{rules_name}` could not be imported")
+            } else {
+                format!(
+                    "none of the {} egress rules in `{rules_name}` could be imported",
+                    report.egress_rules
+                )
+            },
         )
         .with_help("the reasons are listed above; fix the addresses or expressions, or the scenario's `[[egress]]` tables")
         .into());
@@ -225,18 +229,23 @@ pub fn import(opts: &ImportOptions) -> Result<String> {
         .into());
     }
 
-    let text = render(&scenario_src.text, &policies, &base.world.egress, &rules_name)
-        .map_err(|e| Error::Internal(format!("cannot edit the scenario text: {e}")))?;
+    let text = render(
+        &scenario_src.text,
+        &policies,
+        &base.world.egress,
+        &rules_name,
+    )
+    .map_err(|e| Error::Internal(format!("cannot edit the scenario text: {e}")))?;
     let out_name = opts
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("<standard output>"));
     let compiled = scenario::compile(&Source::new(out_name, text.clone()), &Overrides::default())
         .map_err(|e| {
-            Error::Internal(format!(
-                "the imported scenario does not compile (a bug in `rules import`):\n{e}"
-            ))
-        })?;
+        Error::Internal(format!(
+            "the imported scenario does not compile (a bug in `rules import`):\n{e}"
+        ))
+    })?;
     report.warnings = new_warnings(&base.warnings, &compiled.warnings);
 
     for l in report.lines(policies.len(), &rules_name) {
@@ -256,8 +265,10 @@ pub fn import(opts: &ImportOptions) -> Result<String> {
 }
 
 fn display_name(p: &Path) -> String {
-    p.file_name()
-        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Compiles the scenario whose egress IPs the addresses map to. Its current policies are about to be
@@ -303,6 +314,16 @@ fn new_warnings(before: &[String], after: &[String]) -> Vec<String> {
 /// Parses the listing: the API envelope or a bare array. Syntax and type errors point at the JSON
 /// line and column; anything that is not a list of rule objects is an input error.
 fn read_listing(src: &Source) -> Result<Vec<ApiRule>> {
+    // Editors on Windows save JSON with a byte-order mark, which serde_json rejects; positions in
+    // messages are then counted from after it, as the user sees the text.
+    let stripped;
+    let src = match src.text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            stripped = Source::new(src.path.clone(), rest);
+            &stripped
+        }
+        None => src,
+    };
     let value: serde_json::Value =
         serde_json::from_str(&src.text).map_err(|e| json_error(src, &e))?;
     let not_a_listing = |found: &str| {
@@ -374,11 +395,13 @@ fn api_errors(errors: Option<&serde_json::Value>) -> String {
         return "no error details".into();
     }
     list.iter()
-        .map(|e| match (e.get("code"), e.get("message").and_then(|m| m.as_str())) {
-            (Some(c), Some(m)) => format!("{c}: {m}"),
-            (None, Some(m)) => m.to_string(),
-            _ => e.to_string(),
-        })
+        .map(
+            |e| match (e.get("code"), e.get("message").and_then(|m| m.as_str())) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (None, Some(m)) => m.to_string(),
+                _ => e.to_string(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -389,7 +412,10 @@ fn json_error(src: &Source, e: &serde_json::Error) -> Error {
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let full = e.to_string();
     let message = full.strip_suffix(&suffix).unwrap_or(&full);
-    let message = format!("`{}` is not a valid rule listing: {message}", src.path.display());
+    let message = format!(
+        "`{}` is not a valid rule listing: {message}",
+        src.path.display()
+    );
     let line_start = src
         .text
         .split_inclusive('\n')
@@ -454,22 +480,22 @@ fn plan(rules: &[ApiRule], world: &World) -> (Vec<Imported>, Report) {
             if action.eq_ignore_ascii_case("egress") {
                 return true;
             }
-            let shown = if action.is_empty() { "no action" } else { action };
-            report
-                .skipped
-                .push((rule_label(r, *i), shown.to_string()));
+            let shown = if action.is_empty() {
+                "no action"
+            } else {
+                action
+            };
+            report.skipped.push((rule_label(r, *i), shown.to_string()));
             false
         })
         .collect();
     report.egress_rules = egress_rules.len();
 
-    let given: Vec<Option<i64>> = egress_rules.iter().map(|(_, r)| r.precedence).collect();
-    let (precedences, note) = assign_precedence(&given);
-    report.notes.extend(note);
-
     let mut names: HashSet<String> = HashSet::new();
-    let mut out: Vec<(i64, usize, Imported)> = Vec::new();
-    for (k, (i, rule)) in egress_rules.iter().enumerate() {
+    // In listing order, with the precedence as given; explicit ones are assigned below, over the
+    // rules actually imported, so left-out rules do not leave gaps or notes.
+    let mut out: Vec<(Option<i64>, Imported)> = Vec::new();
+    for (i, rule) in &egress_rules {
         let label = rule_label(rule, *i);
         let mut problems = Vec::new();
         let name = rule.name.as_deref().unwrap_or("").trim().to_string();
@@ -507,22 +533,33 @@ fn plan(rules: &[ApiRule], world: &World) -> (Vec<Imported>, Report) {
         };
         let name = unique_name(&mut names, name, &mut report.notes);
         out.push((
-            precedences[k],
-            k,
+            rule.precedence,
             Imported {
-                id: rule.id.clone().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+                id: rule
+                    .id
+                    .clone()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
                 name,
                 description: rule.description.clone().unwrap_or_default(),
-                precedence: precedences[k],
+                precedence: 0,
                 enabled: rule.enabled.unwrap_or(true),
                 filters,
                 target,
             },
         ));
     }
-    // Listing order breaks precedence ties, as in Gateway and in the scenario compiler.
-    out.sort_by_key(|(p, k, _)| (*p, *k));
-    (out.into_iter().map(|(_, _, p)| p).collect(), report)
+    let given: Vec<Option<i64>> = out.iter().map(|(p, _)| *p).collect();
+    let (precedences, note) = assign_precedence(&given);
+    report.notes.extend(note);
+    let mut policies: Vec<Imported> = out
+        .into_iter()
+        .zip(precedences)
+        .map(|((_, p), precedence)| Imported { precedence, ..p })
+        .collect();
+    // Stable sort: listing order breaks precedence ties, as in Gateway and the scenario compiler.
+    policies.sort_by_key(|p| p.precedence);
+    (policies, report)
 }
 
 /// Scenario policy names must be unique; Gateway's need not be. A suffix keeps every rule (and so the
@@ -590,8 +627,8 @@ fn canonical_filter(text: &str, universe: &Universe) -> Result<Option<String>, S
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let tree = expr::parse(text)
-        .map_err(|e| format!("does not parse:\n{}", indent(&e.render(text))))?;
+    let tree =
+        expr::parse(text).map_err(|e| format!("does not parse:\n{}", indent(&e.render(text))))?;
     expr::compile(&tree, universe)
         .map_err(|e| format!("is not valid:\n{}", indent(&e.render(text))))?;
     Ok(Some(tree.to_string()))
@@ -714,9 +751,9 @@ fn map_fallback(egress: &[Egress], text: &str) -> Result<FallbackTarget, String>
 fn parse_v6(text: &str) -> Result<(u128, u8), String> {
     let t = text.trim();
     let (a, l) = t.split_once('/').unwrap_or((t, "128"));
-    let addr: Ipv6Addr = a
-        .parse()
-        .map_err(|_| format!("`{t}` is not an IPv6 range (expected `address/length`, e.g. `2001:db8:1::/48`)"))?;
+    let addr: Ipv6Addr = a.parse().map_err(|_| {
+        format!("`{t}` is not an IPv6 range (expected `address/length`, e.g. `2001:db8:1::/48`)")
+    })?;
     let len: u8 = l
         .parse()
         .ok()
@@ -738,10 +775,10 @@ fn mask(len: u8) -> u128 {
 /// because the API may list a sub-range of the dedicated range.
 fn map_ipv6(egress: &[Egress], text: &str) -> Result<(usize, Option<String>), String> {
     let (net, len) = parse_v6(text)?;
-    if let Some(i) = egress
-        .iter()
-        .position(|e| e.ipv6.is_some_and(|p| u128::from(p.addr) == net && p.len == len))
-    {
+    if let Some(i) = egress.iter().position(|e| {
+        e.ipv6
+            .is_some_and(|p| u128::from(p.addr) == net && p.len == len)
+    }) {
         return Ok((i, None));
     }
     let inside: Vec<usize> = egress
@@ -784,7 +821,12 @@ fn toml_string(s: &str) -> Value {
             return v;
         }
     }
-    Value::from(s)
+    // JSON's string escapes are all valid TOML basic-string escapes; this keeps the value on one line
+    // (`"a \"b\""`), where toml_edit's own choice would be a multi-line string.
+    serde_json::to_string(s)
+        .ok()
+        .and_then(|json| json.parse::<Value>().ok())
+        .unwrap_or_else(|| Value::from(s))
 }
 
 /// An egress id with its address as a trailing comment, so the scenario stays auditable against the
@@ -837,8 +879,11 @@ fn render(
     for (i, p) in policies.iter().enumerate() {
         let mut t = policy_table(p, egress);
         t.set_position(position);
-        t.decor_mut()
-            .set_prefix(if i == 0 { format!("{heading}{marker}") } else { "\n".into() });
+        t.decor_mut().set_prefix(if i == 0 {
+            format!("{heading}{marker}")
+        } else {
+            "\n".into()
+        });
         tables.push(t);
     }
     doc.insert("policy", Item::ArrayOfTables(tables));
@@ -869,7 +914,10 @@ fn policy_table(p: &Imported, egress: &[Egress]) -> Table {
         t.insert("id", Item::Value(Value::from(id.as_str())));
     }
     if !p.description.is_empty() {
-        t.insert("description", Item::Value(Value::from(p.description.as_str())));
+        t.insert(
+            "description",
+            Item::Value(Value::from(p.description.as_str())),
+        );
     }
     t.insert("precedence", Item::Value(Value::from(p.precedence)));
     if !p.enabled {
@@ -961,7 +1009,10 @@ mod tests {
         assert_eq!(map_ipv4(&egress(), "203.0.113.10"), Ok(1));
         assert_eq!(map_ipv4(&egress(), " 203.0.113.30 "), Ok(2));
         let e = map_ipv4(&egress(), "203.0.113.99").unwrap_err();
-        assert!(e.contains("203.0.113.99") && e.contains("lhr-1 203.0.113.20"), "{e}");
+        assert!(
+            e.contains("203.0.113.99") && e.contains("lhr-1 203.0.113.20"),
+            "{e}"
+        );
         let e = map_ipv4(&egress(), "lhr-1").unwrap_err();
         assert!(e.contains("not an IPv4 address"), "{e}");
     }
@@ -976,15 +1027,23 @@ mod tests {
         assert!(note.unwrap().contains("lies inside lhr-1"));
         // A wider range is not inside any egress range.
         assert!(map_ipv6(&egress(), "2001:db8::/32").is_err());
-        assert!(map_ipv6(&egress(), "2001:db8:ff::/48").unwrap_err().contains("lhr-1 2001:db8:b::/48"));
+        assert!(map_ipv6(&egress(), "2001:db8:ff::/48")
+            .unwrap_err()
+            .contains("lhr-1 2001:db8:b::/48"));
         assert!(map_ipv6(&egress(), "2001:db8:a::/129").is_err());
         assert!(map_ipv6(&egress(), "203.0.113.10").is_err());
     }
 
     #[test]
     fn fallback_zero_is_default_egress() {
-        assert_eq!(map_fallback(&egress(), "0.0.0.0"), Ok(FallbackTarget::DefaultEgress));
-        assert_eq!(map_fallback(&egress(), "203.0.113.20"), Ok(FallbackTarget::Egress(0)));
+        assert_eq!(
+            map_fallback(&egress(), "0.0.0.0"),
+            Ok(FallbackTarget::DefaultEgress)
+        );
+        assert_eq!(
+            map_fallback(&egress(), "203.0.113.20"),
+            Ok(FallbackTarget::Egress(0))
+        );
         assert!(map_fallback(&egress(), "198.51.100.1").is_err());
     }
 
@@ -1044,7 +1103,10 @@ mod tests {
             Ok(Some("net.dst.port in {443 8443}".into()))
         );
         let e = canonical_filter("net.dst.port in {443", &u).unwrap_err();
-        assert!(e.starts_with("does not parse:\n    net.dst.port in {443\n"), "{e}");
+        assert!(
+            e.starts_with("does not parse:\n    net.dst.port in {443\n"),
+            "{e}"
+        );
         assert!(e.contains('^'), "{e}");
         let e = canonical_filter("net.dst.port == \"https\"", &u).unwrap_err();
         assert!(e.starts_with("is not valid:"), "{e}");
@@ -1058,7 +1120,7 @@ mod tests {
         );
         let v = toml_string(r#"identity.name == "O'Brien""#);
         assert_eq!(v.as_str(), Some(r#"identity.name == "O'Brien""#));
-        assert!(!v.to_string().trim_start().starts_with('\''));
+        assert_eq!(v.to_string().trim(), r#""identity.name == \"O'Brien\"""#);
     }
 
     #[test]
@@ -1074,14 +1136,30 @@ mod tests {
     #[test]
     fn listing_shapes() {
         let src = |t: &str| Source::new("r.json", t);
-        let rules = read_listing(&src(r#"{"result": [{"name": "a", "action": "egress", "x": {"y": 1}}], "result_info": {}}"#)).unwrap();
+        let rules = read_listing(&src(
+            r#"{"result": [{"name": "a", "action": "egress", "x": {"y": 1}}], "result_info": {}}"#,
+        ))
+        .unwrap();
         assert_eq!(rules.len(), 1);
-        assert_eq!(read_listing(&src(r#"[{"name": "a", "rule_settings": null}]"#)).unwrap().len(), 1);
-        for bad in [r#"{"rules": []}"#, r#""x""#, r#"{"result": null}"#, r#"{"success": false, "errors": [{"code": 10000, "message": "Authentication error"}], "result": null}"#] {
+        assert_eq!(
+            read_listing(&src(r#"[{"name": "a", "rule_settings": null}]"#))
+                .unwrap()
+                .len(),
+            1
+        );
+        for bad in [
+            r#"{"rules": []}"#,
+            r#""x""#,
+            r#"{"result": null}"#,
+            r#"{"success": false, "errors": [{"code": 10000, "message": "Authentication error"}], "result": null}"#,
+        ] {
             let e = read_listing(&src(bad)).unwrap_err();
             assert_eq!(e.exit_code(), 2, "{bad}");
         }
-        let e = read_listing(&src(r#"{"success": false, "errors": [{"code": 10000, "message": "Authentication error"}]}"#)).unwrap_err();
+        let e = read_listing(&src(
+            r#"{"success": false, "errors": [{"code": 10000, "message": "Authentication error"}]}"#,
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("10000: Authentication error"), "{e}");
     }
 
@@ -1094,6 +1172,12 @@ mod tests {
         let e = read_listing(&src).unwrap_err().to_string();
         assert!(e.contains("r.json:2:"), "{e}");
         assert!(!e.contains("at line"), "{e}");
+        assert_eq!(
+            read_listing(&Source::new("r.json", "\u{feff}[]"))
+                .unwrap()
+                .len(),
+            0
+        );
         let e = read_listing(&Source::new("r.json", "")).unwrap_err();
         assert_eq!(e.exit_code(), 2);
     }
@@ -1118,14 +1202,20 @@ mod tests {
         assert!(out.starts_with("# top\n"), "{out}");
         assert!(out.contains("id = \"lhr-1\" # keep me"), "{out}");
         assert!(out.contains("# --- policies ---"), "{out}");
-        assert!(!out.contains("old") && !out.contains("about old2") && !out.contains("selector"), "{out}");
+        assert!(
+            !out.contains("old") && !out.contains("about old2") && !out.contains("selector"),
+            "{out}"
+        );
         assert!(out.contains("traffic = 'net.fqdn.host == \"a\"'"), "{out}");
         assert!(out.contains("ipv4 = \"lhr-1\"  # 203.0.113.20"), "{out}");
         assert!(out.contains("ipv6 = \"ams-1\"  # 2001:db8:a::/48"), "{out}");
         assert!(out.contains("ipv4_fallback = \"0.0.0.0\""), "{out}");
         assert!(out.contains("enabled = false"), "{out}");
         // The new policy sits where the old ones were, before `[[resource]]`.
-        let (pol, res) = (out.find("[[policy]]").unwrap(), out.find("[[resource]]").unwrap());
+        let (pol, res) = (
+            out.find("[[policy]]").unwrap(),
+            out.find("[[resource]]").unwrap(),
+        );
         assert!(pol < res, "{out}");
         // Re-rendering does not pile up markers.
         let again = render(&out, &[], &egress(), "r.json").unwrap();

@@ -247,13 +247,21 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
     let universe = crate::policy::expr::Universe {
         groups: groups
             .iter()
-            .map(|g| crate::policy::expr::GroupDef { name: g.name.clone(), id: g.id.clone(), email: g.email.clone() })
+            .map(|g| crate::policy::expr::GroupDef {
+                name: g.name.clone(),
+                id: g.id.clone(),
+                email: g.email.clone(),
+            })
             .collect(),
         posture_checks: registry.posture_checks.clone(),
         vnets: registry.vnets.clone(),
     };
     let policies = {
-        let mut sink = super::policies::Sink { src: source, errors: &mut cx.errors, warnings: &mut cx.warnings };
+        let mut sink = super::policies::Sink {
+            src: source,
+            errors: &mut cx.errors,
+            warnings: &mut cx.warnings,
+        };
         super::policies::policies(&mut sink, &raw.policy, &egress, &datacenters, &universe)
     };
     if !cx.errors.is_empty() {
@@ -800,7 +808,10 @@ fn populations(
             let s = cx.share_value(share, &format!("posture.{check}"));
             let i = registry.posture(check);
             if i >= 256 {
-                cx.err(share.span(), "at most 256 distinct posture checks are supported");
+                cx.err(
+                    share.span(),
+                    "at most 256 distinct posture checks are supported",
+                );
                 continue;
             }
             posture.push((i as u8, s));
@@ -814,7 +825,11 @@ fn populations(
         }
         if vnet_total > 1.0 + 1e-9 {
             if let Some((_, s)) = p.vnets.iter().next() {
-                cx.err_help(s.span(), format!("virtual network shares add up to {vnet_total}, more than 1"), Some("each user selects at most one virtual network".into()));
+                cx.err_help(
+                    s.span(),
+                    format!("virtual network shares add up to {vnet_total}, more than 1"),
+                    Some("each user selects at most one virtual network".into()),
+                );
             }
         }
         let source_prefix = match &p.source_ips {
@@ -822,7 +837,11 @@ fn populations(
             Some(v) => match parse_ipv4_net(v.get_ref()) {
                 Ok(n) => n,
                 Err(m) => {
-                    cx.err_help(v.span(), format!("invalid `source_ips`: {m}"), Some("write an IPv4 network such as `192.0.2.0/24`".into()));
+                    cx.err_help(
+                        v.span(),
+                        format!("invalid `source_ips`: {m}"),
+                        Some("write an IPv4 network such as `192.0.2.0/24`".into()),
+                    );
                     (Ipv4Addr::UNSPECIFIED, 32)
                 }
             },
@@ -1240,12 +1259,28 @@ fn intern(list: &mut Vec<String>, name: &str) -> usize {
 
 /// Parses an IPv4 network `a.b.c.d/len` (host bits must be zero).
 fn parse_ipv4_net(s: &str) -> Result<(Ipv4Addr, u8), String> {
-    let (a, l) = s.trim().split_once('/').ok_or_else(|| format!("`{s}` has no prefix length"))?;
-    let addr: Ipv4Addr = a.parse().map_err(|_| format!("`{a}` is not an IPv4 address"))?;
-    let len: u8 = l.parse().ok().filter(|l| *l <= 32).ok_or_else(|| format!("prefix length `{l}` must be 0..32"))?;
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len as u32) };
+    let (a, l) = s
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` has no prefix length"))?;
+    let addr: Ipv4Addr = a
+        .parse()
+        .map_err(|_| format!("`{a}` is not an IPv4 address"))?;
+    let len: u8 = l
+        .parse()
+        .ok()
+        .filter(|l| *l <= 32)
+        .ok_or_else(|| format!("prefix length `{l}` must be 0..32"))?;
+    let mask = if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - len as u32)
+    };
     if u32::from(addr) & !mask != 0 {
-        return Err(format!("`{s}` has host bits set; the network is `{}/{len}`", Ipv4Addr::from(u32::from(addr) & mask)));
+        return Err(format!(
+            "`{s}` has host bits set; the network is `{}/{len}`",
+            Ipv4Addr::from(u32::from(addr) & mask)
+        ));
     }
     Ok((addr, len))
 }

@@ -24,11 +24,16 @@ pub(super) struct Sink<'a> {
 
 impl Sink<'_> {
     fn err(&mut self, span: std::ops::Range<usize>, msg: impl Into<String>, help: Option<String>) {
-        self.errors.push(InputError::at(self.src, span, msg).with_optional_help(help));
+        self.errors
+            .push(InputError::at(self.src, span, msg).with_optional_help(help));
     }
     fn warn(&mut self, span: std::ops::Range<usize>, msg: impl Into<String>) {
         let (l, c) = self.src.line_col(span.start);
-        self.warnings.push(format!("warning: {} ({}:{l}:{c})", msg.into(), self.src.path.display()));
+        self.warnings.push(format!(
+            "warning: {} ({}:{l}:{c})",
+            msg.into(),
+            self.src.path.display()
+        ));
     }
 }
 
@@ -36,7 +41,11 @@ impl Sink<'_> {
 /// written without escapes (the usual case for expressions); otherwise the start of the value.
 fn offset_in_file(src: &Source, span: &std::ops::Range<usize>, offset: usize) -> usize {
     let raw = &src.text[span.clone()];
-    let delim = if raw.starts_with("\"\"\"") || raw.starts_with("'''") { 3 } else { 1 };
+    let delim = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        3
+    } else {
+        1
+    };
     let mut start = span.start + delim;
     if delim == 3 {
         if src.text[start..].starts_with("\r\n") {
@@ -54,7 +63,11 @@ fn offset_in_file(src: &Source, span: &std::ops::Range<usize>, offset: usize) ->
 
 fn expr_error(sink: &mut Sink, value: &Spanned<String>, policy: &str, kind: &str, e: &ExprError) {
     let at = offset_in_file(sink.src, &value.span(), e.offset);
-    let mut err = InputError::at(sink.src, at..at + e.len.max(1), format!("in `{kind}` of policy `{policy}`: {}", e.message));
+    let mut err = InputError::at(
+        sink.src,
+        at..at + e.len.max(1),
+        format!("in `{kind}` of policy `{policy}`: {}", e.message),
+    );
     err.help = e.hint.clone();
     sink.errors.push(err);
 }
@@ -85,18 +98,27 @@ fn row_values(row: &RawConditionRow) -> Result<Vec<String>, String> {
     let one = |v: &toml::Value| match v {
         toml::Value::String(s) => Ok(s.clone()),
         toml::Value::Integer(i) => Ok(i.to_string()),
-        other => Err(format!("condition values must be strings or integers, found {}", other.type_str())),
+        other => Err(format!(
+            "condition values must be strings or integers, found {}",
+            other.type_str()
+        )),
     };
     match (&row.value, &row.values) {
         (Some(v), None) => Ok(vec![one(v)?]),
         (None, Some(vs)) => vs.iter().map(one).collect(),
         (Some(_), Some(_)) => Err("give either `value` or `values`, not both".into()),
-        (None, None) => Err("a condition needs `value = ...` (or `values = [...]` for `in`)".into()),
+        (None, None) => {
+            Err("a condition needs `value = ...` (or `values = [...]` for `in`)".into())
+        }
     }
 }
 
 /// Compiles the structured rows into one expression per filter kind.
-fn structured(sink: &mut Sink, p: &RawPolicy, rows: &[Spanned<RawConditionRow>]) -> [Option<(Expr, std::ops::Range<usize>)>; 3] {
+fn structured(
+    sink: &mut Sink,
+    p: &RawPolicy,
+    rows: &[Spanned<RawConditionRow>],
+) -> [Option<(Expr, std::ops::Range<usize>)>; 3] {
     let mut out: [Option<(Expr, std::ops::Range<usize>)>; 3] = [None, None, None];
     let join = match p.join.as_ref().map(|j| j.get_ref().to_ascii_lowercase()) {
         None => Join::And,
@@ -104,7 +126,11 @@ fn structured(sink: &mut Sink, p: &RawPolicy, rows: &[Spanned<RawConditionRow>])
         Some(j) if j == "or" => Join::Or,
         Some(j) => {
             if let Some(s) = &p.join {
-                sink.err(s.span(), format!("unknown `join` `{j}`"), Some("use `and` or `or`".into()));
+                sink.err(
+                    s.span(),
+                    format!("unknown `join` `{j}`"),
+                    Some("use `and` or `or`".into()),
+                );
             }
             return out;
         }
@@ -116,22 +142,37 @@ fn structured(sink: &mut Sink, p: &RawPolicy, rows: &[Spanned<RawConditionRow>])
         let values = match row_values(r) {
             Ok(v) => v,
             Err(m) => {
-                sink.err(row.span(), format!("condition {} of policy `{}`: {m}", i + 1, p.name.get_ref()), None);
+                sink.err(
+                    row.span(),
+                    format!("condition {} of policy `{}`: {m}", i + 1, p.name.get_ref()),
+                    None,
+                );
                 continue;
             }
         };
-        let cr = ConditionRow { selector: r.selector.clone(), operator: r.operator.clone(), values };
+        let cr = ConditionRow {
+            selector: r.selector.clone(),
+            operator: r.operator.clone(),
+            values,
+        };
         match expr::rows_to_expr(std::slice::from_ref(&cr), Join::And) {
             Ok(e) => {
                 let mut fields = Vec::new();
                 fields_of(&e, &mut fields);
-                let kind = fields.first().map_or(FilterKind::Traffic, |f| kind_of_field(*f));
+                let kind = fields
+                    .first()
+                    .map_or(FilterKind::Traffic, |f| kind_of_field(*f));
                 by_kind[kind as usize].push(cr);
                 spans[kind as usize].get_or_insert(row.span());
             }
             Err(e) => sink.err(
                 row.span(),
-                format!("condition {} of policy `{}`: {}", i + 1, p.name.get_ref(), e.message),
+                format!(
+                    "condition {} of policy `{}`: {}",
+                    i + 1,
+                    p.name.get_ref(),
+                    e.message
+                ),
                 e.hint.clone(),
             ),
         }
@@ -156,7 +197,11 @@ fn structured(sink: &mut Sink, p: &RawPolicy, rows: &[Spanned<RawConditionRow>])
             Ok(e) => out[kind as usize] = spans[kind as usize].clone().map(|s| (e, s)),
             Err(e) => {
                 if let Some(s) = spans[kind as usize].clone() {
-                    sink.err(s, format!("conditions of policy `{}`: {}", p.name.get_ref(), e.message), e.hint.clone());
+                    sink.err(
+                        s,
+                        format!("conditions of policy `{}`: {}", p.name.get_ref(), e.message),
+                        e.hint.clone(),
+                    );
                 }
             }
         }
@@ -170,20 +215,41 @@ fn resolve_egress(egress: &[Egress], text: &str) -> Option<EgressId> {
     egress
         .iter()
         .position(|e| {
-            e.id == t || e.ipv4.to_string() == t || e.ipv6.is_some_and(|p| p.to_string() == t || t.parse::<crate::world::Ipv6Prefix>() == Ok(p))
+            e.id == t
+                || e.ipv4.to_string() == t
+                || e.ipv6.is_some_and(|p| {
+                    p.to_string() == t || t.parse::<crate::world::Ipv6Prefix>() == Ok(p)
+                })
         })
         .map(|i| i as EgressId)
 }
 
-fn egress_ref(sink: &mut Sink, egress: &[Egress], v: &Spanned<String>, key: &str) -> Option<EgressId> {
+fn egress_ref(
+    sink: &mut Sink,
+    egress: &[Egress],
+    v: &Spanned<String>,
+    key: &str,
+) -> Option<EgressId> {
     let found = resolve_egress(egress, v.get_ref());
     if found.is_none() {
         sink.err(
             v.span(),
-            format!("`{key}` = `{}` is not an egress id or one of their addresses", v.get_ref()),
+            format!(
+                "`{key}` = `{}` is not an egress id or one of their addresses",
+                v.get_ref()
+            ),
             suggest::closest(v.get_ref(), egress.iter().map(|e| e.id.as_str()))
                 .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some(format!("egress ids: {}", egress.iter().map(|e| e.id.as_str()).collect::<Vec<_>>().join(", ")))),
+                .or_else(|| {
+                    Some(format!(
+                        "egress ids: {}",
+                        egress
+                            .iter()
+                            .map(|e| e.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }),
         );
     }
     found
@@ -194,9 +260,17 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
     let mode = p.egress.as_ref().map(|e| e.get_ref().to_ascii_lowercase());
     match mode.as_deref() {
         Some("default") => {
-            for (v, key) in [(&p.ipv4, "ipv4"), (&p.ipv4_fallback, "ipv4_fallback"), (&p.ipv6, "ipv6")] {
+            for (v, key) in [
+                (&p.ipv4, "ipv4"),
+                (&p.ipv4_fallback, "ipv4_fallback"),
+                (&p.ipv6, "ipv6"),
+            ] {
                 if let Some(v) = v {
-                    sink.err(v.span(), format!("policy `{name}` uses default egress, so `{key}` has no effect"), Some("remove it, or set `egress = \"dedicated\"`".into()));
+                    sink.err(
+                        v.span(),
+                        format!("policy `{name}` uses default egress, so `{key}` has no effect"),
+                        Some("remove it, or set `egress = \"dedicated\"`".into()),
+                    );
                 }
             }
             return Some(Action::DefaultEgress);
@@ -204,7 +278,11 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
         Some("dedicated") | None => {}
         Some(other) => {
             if let Some(e) = &p.egress {
-                sink.err(e.span(), format!("unknown egress method `{other}`"), Some("use `dedicated` (with `ipv4`) or `default`".into()));
+                sink.err(
+                    e.span(),
+                    format!("unknown egress method `{other}`"),
+                    Some("use `dedicated` (with `ipv4`) or `default`".into()),
+                );
             }
             return None;
         }
@@ -213,7 +291,10 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
         sink.err(
             p.name.span(),
             format!("policy `{name}` has no action"),
-            Some("add `ipv4 = \"<egress id>\"` for dedicated egress, or `egress = \"default\"`".into()),
+            Some(
+                "add `ipv4 = \"<egress id>\"` for dedicated egress, or `egress = \"default\"`"
+                    .into(),
+            ),
         );
         return None;
     };
@@ -223,7 +304,10 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
         Some(f) if matches!(f.get_ref().trim(), "0.0.0.0" | "default") => Fallback::DefaultEgress,
         Some(f) => {
             let fb = egress_ref(sink, egress, f, "ipv4_fallback")?;
-            let (a, b) = (egress[ipv4 as usize].datacenter, egress[fb as usize].datacenter);
+            let (a, b) = (
+                egress[ipv4 as usize].datacenter,
+                egress[fb as usize].datacenter,
+            );
             if a == b {
                 sink.warn(
                     f.span(),
@@ -249,13 +333,27 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
             ),
         );
     }
-    Some(Action::Dedicated { ipv4, fallback, ipv6 })
+    Some(Action::Dedicated {
+        ipv4,
+        fallback,
+        ipv6,
+    })
 }
 
 /// Compiles every `[[policy]]`, sorted by precedence.
-pub(super) fn policies(sink: &mut Sink, raw: &[RawPolicy], egress: &[Egress], dcs: &[DataCenter], universe: &Universe) -> Vec<Policy> {
+pub(super) fn policies(
+    sink: &mut Sink,
+    raw: &[RawPolicy],
+    egress: &[Egress],
+    dcs: &[DataCenter],
+    universe: &Universe,
+) -> Vec<Policy> {
     if raw.len() > MAX_POLICIES {
-        sink.err(raw[MAX_POLICIES].name.span(), format!("at most {MAX_POLICIES} policies are supported"), None);
+        sink.err(
+            raw[MAX_POLICIES].name.span(),
+            format!("at most {MAX_POLICIES} policies are supported"),
+            None,
+        );
         return Vec::new();
     }
     let explicit = raw.iter().filter(|p| p.precedence.is_some()).count();
@@ -263,7 +361,10 @@ pub(super) fn policies(sink: &mut Sink, raw: &[RawPolicy], egress: &[Egress], dc
         if let Some(p) = raw.iter().find(|p| p.precedence.is_none()) {
             sink.err(
                 p.name.span(),
-                format!("policy `{}` has no `precedence` but others do", p.name.get_ref()),
+                format!(
+                    "policy `{}` has no `precedence` but others do",
+                    p.name.get_ref()
+                ),
                 Some("give every policy a `precedence`, or none (then file order decides)".into()),
             );
         }
@@ -276,12 +377,22 @@ pub(super) fn policies(sink: &mut Sink, raw: &[RawPolicy], egress: &[Egress], dc
         if name.is_empty() {
             sink.err(p.name.span(), "policy `name` must not be empty", None);
         } else if !names.insert(name.clone()) {
-            sink.err(p.name.span(), format!("duplicate policy name `{name}`"), Some("names identify policies in policies.csv; make them unique".into()));
+            sink.err(
+                p.name.span(),
+                format!("duplicate policy name `{name}`"),
+                Some("names identify policies in policies.csv; make them unique".into()),
+            );
         }
         let precedence = match &p.precedence {
             Some(v) => {
                 if !seen_precedence.insert(*v.get_ref()) {
-                    sink.warn(v.span(), format!("precedence {} is used twice; file order breaks the tie", v.get_ref()));
+                    sink.warn(
+                        v.span(),
+                        format!(
+                            "precedence {} is used twice; file order breaks the tie",
+                            v.get_ref()
+                        ),
+                    );
                 }
                 *v.get_ref()
             }
@@ -291,7 +402,11 @@ pub(super) fn policies(sink: &mut Sink, raw: &[RawPolicy], egress: &[Egress], dc
         let rows = p.conditions.as_ref().map(|rows| structured(sink, p, rows));
         if p.join.is_some() && p.conditions.is_none() {
             if let Some(j) = &p.join {
-                sink.err(j.span(), "`join` applies to `conditions` rows, and this policy has none", None);
+                sink.err(
+                    j.span(),
+                    "`join` applies to `conditions` rows, and this policy has none",
+                    None,
+                );
             }
         }
         let mut filters: [Option<Condition>; 3] = [None, None, None];
@@ -303,7 +418,10 @@ pub(super) fn policies(sink: &mut Sink, raw: &[RawPolicy], egress: &[Egress], dc
                 (Some(t), Some((_, rspan))) => {
                     sink.err(
                         rspan,
-                        format!("policy `{name}` gives `{}` both as text and as `conditions` rows", kind.name()),
+                        format!(
+                            "policy `{name}` gives `{}` both as text and as `conditions` rows",
+                            kind.name()
+                        ),
                         Some("use one form per filter".into()),
                     );
                     ok = false;
@@ -348,12 +466,20 @@ pub(super) fn policies(sink: &mut Sink, raw: &[RawPolicy], egress: &[Egress], dc
                         };
                         sink.warn(at..at + 1, format!("policy `{name}`: {}", w.message));
                     }
-                    filters[k] = Some(Condition { text: tree.to_string(), expr: tree, compiled });
+                    filters[k] = Some(Condition {
+                        text: tree.to_string(),
+                        expr: tree,
+                        compiled,
+                    });
                 }
                 Err(e) => {
                     match text_value {
                         Some(t) => expr_error(sink, t, &name, kind.name(), &e),
-                        None => sink.err(span, format!("conditions of policy `{name}`: {}", e.message), e.hint.clone()),
+                        None => sink.err(
+                            span,
+                            format!("conditions of policy `{name}`: {}", e.message),
+                            e.hint.clone(),
+                        ),
                     }
                     ok = false;
                 }

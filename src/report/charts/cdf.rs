@@ -320,9 +320,9 @@ fn cut_at(cdf: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
 fn thin_out(px: &[(i32, i32)], min_dist: i32) -> Vec<(i32, i32)> {
     let mut out: Vec<(i32, i32)> = Vec::with_capacity(px.len());
     for (i, &p) in px.iter().enumerate() {
-        let far = out.last().map_or(true, |q| {
-            (p.0 - q.0).abs().max((p.1 - q.1).abs()) >= min_dist
-        });
+        let far = out
+            .last()
+            .is_none_or(|q| (p.0 - q.0).abs().max((p.1 - q.1).abs()) >= min_dist);
         if far || i + 1 == px.len() {
             if i + 1 == px.len() && !far && out.len() > 1 {
                 out.pop();

@@ -265,7 +265,7 @@ impl<'a> MapChart<'a> {
             .collect();
         // A hidden site hurts more than hidden dots: weigh each like a small crowd.
         for &p in &site_px {
-            obstacles.extend(std::iter::repeat(p).take(500));
+            obstacles.extend(std::iter::repeat_n(p, 500));
         }
         let corners = [
             Corner::UpperLeft,
