@@ -388,3 +388,48 @@ proptest! {
         }
     }
 }
+
+/// The matcher's shortcuts (destination-only filters precomputed, class cache, per-person memo) give
+/// the same first match as evaluating every policy in order.
+#[test]
+fn matcher_agrees_with_naive_first_match() {
+    let extra = r#"
+[[policy]]
+name = "by email"
+precedence = 1
+identity = 'identity.email matches "^u1[0-9]*@"'
+traffic = 'net.dst.port == 443'
+ipv4 = "ams-1"
+[[policy]]
+name = "by source and host"
+precedence = 2
+traffic = 'net.src.port > 60000 and net.fqdn.host == "www.example.com"'
+ipv4 = "iad-1"
+[[policy]]
+name = "country"
+precedence = 3
+traffic = 'net.src.geo.country == "GB" and net.dst.ip in {198.51.100.20}'
+ipv4 = "lhr-1"
+"#;
+    let text = POLICIES.replace("precedence = 10\n", "precedence = 10\n").replace("users = 300", "users = 3000") + extra;
+    let w = world(&text);
+    let p = Prepared::new(&w);
+    let mut facts = crate::policy::facts::FactsBuilder::new(&w);
+    let mut scratch = crate::policy::matcher::Scratch::default();
+    let mut got = vec![0u16; w.resources.len() * 2];
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..w.users {
+        let (u, _) = p.user(i);
+        facts.set_user(&u);
+        p.matcher.first_matches(&w, &facts, &u, &mut scratch, &mut got);
+        for r in 0..w.resources.len() {
+            for v in [false, true] {
+                let f = facts.facts(r, v);
+                let naive = w.policies.iter().position(|pol| pol.matches(&f)).map_or(UNMATCHED, |k| k as u16);
+                assert_eq!(got[r * 2 + v as usize], naive, "user {i}, resource {r}, ipv6 {v}");
+                seen.insert(naive);
+            }
+        }
+    }
+    assert!(seen.len() >= 4, "the test exercises several policies: {seen:?}");
+}
