@@ -411,7 +411,10 @@ precedence = 3
 traffic = 'net.src.geo.country == "GB" and net.dst.ip in {198.51.100.20}'
 ipv4 = "lhr-1"
 "#;
-    let text = POLICIES.replace("precedence = 10\n", "precedence = 10\n").replace("users = 300", "users = 3000") + extra;
+    let text = POLICIES
+        .replace("precedence = 10\n", "precedence = 10\n")
+        .replace("users = 300", "users = 3000")
+        + extra;
     let w = world(&text);
     let p = Prepared::new(&w);
     let mut facts = crate::policy::facts::FactsBuilder::new(&w);
@@ -421,15 +424,27 @@ ipv4 = "lhr-1"
     for i in 0..w.users {
         let (u, _) = p.user(i);
         facts.set_user(&u);
-        p.matcher.first_matches(&w, &facts, &u, &mut scratch, &mut got);
+        p.matcher
+            .first_matches(&w, &facts, &u, &mut scratch, &mut got);
         for r in 0..w.resources.len() {
             for v in [false, true] {
                 let f = facts.facts(r, v);
-                let naive = w.policies.iter().position(|pol| pol.matches(&f)).map_or(UNMATCHED, |k| k as u16);
-                assert_eq!(got[r * 2 + v as usize], naive, "user {i}, resource {r}, ipv6 {v}");
+                let naive = w
+                    .policies
+                    .iter()
+                    .position(|pol| pol.matches(&f))
+                    .map_or(UNMATCHED, |k| k as u16);
+                assert_eq!(
+                    got[r * 2 + v as usize],
+                    naive,
+                    "user {i}, resource {r}, ipv6 {v}"
+                );
                 seen.insert(naive);
             }
         }
     }
-    assert!(seen.len() >= 4, "the test exercises several policies: {seen:?}");
+    assert!(
+        seen.len() >= 4,
+        "the test exercises several policies: {seen:?}"
+    );
 }

@@ -90,17 +90,28 @@ pub struct Matcher {
     static_ok: Vec<bool>,
     /// Per order position: how each of the three filters is evaluated.
     kinds: Vec<[Kind; 3]>,
+    /// Per order position: per-person work.
+    person: Vec<PersonWork>,
     /// Some policy has a per-person filter.
     any_person: bool,
     resources: usize,
+}
+
+/// What per-person work a policy needs once its destination and class filters pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PersonWork {
+    /// Nothing: it matches.
+    None,
+    /// Per-person filters that ignore the destination: evaluated once per user.
+    UserOnly,
+    /// At least one per-person filter also tests the destination: evaluated per destination.
+    WithDestination,
 }
 
 /// Reusable per-chunk scratch for [`Matcher::first_matches`].
 #[derive(Debug, Default)]
 pub struct Scratch {
     cache: ClassCache,
-    /// Per (order position, filter): 0 = not evaluated for this user, 1 = false, 2 = true.
-    person: Vec<u8>,
 }
 
 impl Matcher {
@@ -139,14 +150,24 @@ impl Matcher {
             }
             kinds.push(ks);
         }
-        let any_person = kinds
+        let person: Vec<PersonWork> = kinds
             .iter()
-            .flatten()
-            .any(|k| matches!(k, Kind::Person { .. }));
+            .map(|ks| {
+                if ks.contains(&Kind::Person { destination: true }) {
+                    PersonWork::WithDestination
+                } else if ks.contains(&Kind::Person { destination: false }) {
+                    PersonWork::UserOnly
+                } else {
+                    PersonWork::None
+                }
+            })
+            .collect();
+        let any_person = person.iter().any(|p| *p != PersonWork::None);
         Self {
             order,
             static_ok,
             kinds,
+            person,
             any_person,
             resources,
         }
@@ -181,9 +202,8 @@ impl Matcher {
             }
             return;
         }
-        let person = &mut scratch.person;
-        person.clear();
-        person.resize(self.order.len() * 3, 0);
+        // Results of destination-independent per-person filters, computed lazily once per user.
+        let (mut known, mut passed) = ([0u64; 4], [0u64; 4]);
         for r in 0..self.resources {
             for v in 0..2 {
                 let slot = r * 2 + v;
@@ -191,7 +211,23 @@ impl Matcher {
                 let mut bits = candidates[slot];
                 while let Some(k) = first_bit(&bits) {
                     bits[k / 64] &= !(1 << (k % 64));
-                    if self.person_filters_pass(world, builder, k, r, v == 1, person) {
+                    let (word, bit) = (k / 64, 1u64 << (k % 64));
+                    let ok = match self.person[k] {
+                        PersonWork::None => true,
+                        PersonWork::UserOnly => {
+                            if known[word] & bit == 0 {
+                                known[word] |= bit;
+                                if self.person_filters_pass(world, builder, k, r, v == 1) {
+                                    passed[word] |= bit;
+                                }
+                            }
+                            passed[word] & bit != 0
+                        }
+                        PersonWork::WithDestination => {
+                            self.person_filters_pass(world, builder, k, r, v == 1)
+                        }
+                    };
+                    if ok {
                         found = self.order[k] as u16;
                         break;
                     }
@@ -232,30 +268,13 @@ impl Matcher {
         k: usize,
         r: usize,
         ipv6: bool,
-        memo: &mut [u8],
     ) -> bool {
         let policy = &world.policies[self.order[k]];
-        for (f, kind) in self.kinds[k].iter().enumerate() {
-            let Kind::Person { destination } = *kind else {
-                continue;
-            };
-            let Some(cond) = &policy.filters[f] else {
-                continue;
-            };
-            let ok = if destination {
-                cond.compiled.eval(&builder.facts(r, ipv6))
-            } else {
-                let m = &mut memo[k * 3 + f];
-                if *m == 0 {
-                    *m = 1 + cond.compiled.eval(&builder.facts(r, ipv6)) as u8;
-                }
-                *m == 2
-            };
-            if !ok {
-                return false;
-            }
-        }
-        true
+        let facts = builder.facts(r, ipv6);
+        policy.filters.iter().zip(self.kinds[k]).all(|(c, kind)| {
+            !matches!(kind, Kind::Person { .. })
+                || c.as_ref().is_none_or(|c| c.compiled.eval(&facts))
+        })
     }
 }
 
