@@ -411,10 +411,7 @@ precedence = 3
 traffic = 'net.src.geo.country == "GB" and net.dst.ip in {198.51.100.20}'
 ipv4 = "lhr-1"
 "#;
-    let text = POLICIES
-        .replace("precedence = 10\n", "precedence = 10\n")
-        .replace("users = 300", "users = 3000")
-        + extra;
+    let text = POLICIES.replace("users = 300", "users = 3000") + extra;
     let w = world(&text);
     let p = Prepared::new(&w);
     let mut facts = crate::policy::facts::FactsBuilder::new(&w);
