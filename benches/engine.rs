@@ -95,6 +95,19 @@ fn generate(c: &mut Criterion) {
             acc
         })
     });
+    // The same on two worker threads (the target machine has two cores).
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("thread pool");
+    g.bench_function("three-sites-2-threads", |b| {
+        b.iter(|| {
+            use rayon::prelude::*;
+            pool.install(|| {
+                (0..w.users)
+                    .into_par_iter()
+                    .map(|i| p.user(i).0.country.0 as u64)
+                    .sum::<u64>()
+            })
+        })
+    });
     g.finish();
 }
 
