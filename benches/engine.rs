@@ -96,7 +96,10 @@ fn generate(c: &mut Criterion) {
         })
     });
     // The same on two worker threads (the target machine has two cores).
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("thread pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("thread pool");
     g.bench_function("three-sites-2-threads", |b| {
         b.iter(|| {
             use rayon::prelude::*;

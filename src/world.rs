@@ -39,32 +39,58 @@ impl std::fmt::Display for Ipv6Prefix {
 impl std::str::FromStr for Ipv6Prefix {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (a, l) = s.split_once('/').ok_or_else(|| {
-            format!(
-                "`{s}` is not an IPv6 prefix: expected `address/length`, e.g. `2001:db8:1::/48`"
-            )
-        })?;
-        let addr: Ipv6Addr = a
-            .parse()
-            .map_err(|_| format!("`{a}` is not a valid IPv6 address"))?;
-        let len: u8 = l
-            .parse()
-            .ok()
-            .filter(|l| *l <= 128)
-            .ok_or_else(|| format!("prefix length `{l}` must be a number from 0 to 128"))?;
-        let mask = if len == 0 {
-            0
-        } else {
-            u128::MAX << (128 - len as u32)
-        };
-        if u128::from(addr) & !mask != 0 {
-            return Err(format!(
-                "`{s}` has host bits set; the network address is `{}/{len}`",
-                Ipv6Addr::from(u128::from(addr) & mask)
-            ));
+        match parse_network(s, "an IPv6 prefix", "2001:db8:1::/48")? {
+            (std::net::IpAddr::V6(addr), len) => Ok(Self { addr, len }),
+            (std::net::IpAddr::V4(_), _) => Err(format!(
+                "`{s}` is an IPv4 network; expected an IPv6 prefix such as `2001:db8:1::/48`"
+            )),
         }
-        Ok(Self { addr, len })
     }
+}
+
+/// Parses `address/length` (IPv4 or IPv6) and checks that the host bits are zero. `what` and
+/// `example` shape the messages ("an IPv6 prefix", "2001:db8:1::/48").
+pub fn parse_network(s: &str, what: &str, example: &str) -> Result<(std::net::IpAddr, u8), String> {
+    use std::net::IpAddr;
+    let s = s.trim();
+    let (a, l) = s.split_once('/').ok_or_else(|| {
+        format!("`{s}` is not {what}: expected `address/length`, e.g. `{example}`")
+    })?;
+    let addr: IpAddr = a.parse().map_err(|_| {
+        let family = if example.contains(':') {
+            "IPv6"
+        } else {
+            "IPv4"
+        };
+        format!("`{a}` is not a valid {family} address")
+    })?;
+    let bits: u32 = if addr.is_ipv4() { 32 } else { 128 };
+    let len: u8 = l
+        .parse()
+        .ok()
+        .filter(|l| u32::from(*l) <= bits)
+        .ok_or_else(|| format!("prefix length `{l}` must be a number from 0 to {bits}"))?;
+    // Work in the top bits of a u128 so both families share one mask computation.
+    let value: u128 = match addr {
+        IpAddr::V4(v4) => u128::from(u32::from(v4)) << 96,
+        IpAddr::V6(v6) => u128::from(v6),
+    };
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    };
+    if value & !mask != 0 {
+        let net = value & mask;
+        let shown = match addr {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::from((net >> 96) as u32)),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(net)),
+        };
+        return Err(format!(
+            "`{s}` has host bits set; the network address is `{shown}/{len}`"
+        ));
+    }
+    Ok((addr, len))
 }
 
 /// One dedicated egress IP: an IPv4 address plus an IPv6 range, bound to one data center.

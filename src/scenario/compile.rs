@@ -1259,30 +1259,12 @@ fn intern(list: &mut Vec<String>, name: &str) -> usize {
 
 /// Parses an IPv4 network `a.b.c.d/len` (host bits must be zero).
 fn parse_ipv4_net(s: &str) -> Result<(Ipv4Addr, u8), String> {
-    let (a, l) = s
-        .trim()
-        .split_once('/')
-        .ok_or_else(|| format!("`{s}` has no prefix length"))?;
-    let addr: Ipv4Addr = a
-        .parse()
-        .map_err(|_| format!("`{a}` is not an IPv4 address"))?;
-    let len: u8 = l
-        .parse()
-        .ok()
-        .filter(|l| *l <= 32)
-        .ok_or_else(|| format!("prefix length `{l}` must be 0..32"))?;
-    let mask = if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - len as u32)
-    };
-    if u32::from(addr) & !mask != 0 {
-        return Err(format!(
-            "`{s}` has host bits set; the network is `{}/{len}`",
-            Ipv4Addr::from(u32::from(addr) & mask)
-        ));
+    match parse_network(s, "an IPv4 network", "192.0.2.0/24")? {
+        (std::net::IpAddr::V4(a), len) => Ok((a, len)),
+        (std::net::IpAddr::V6(_), _) => {
+            Err(format!("`{s}` is an IPv6 prefix; expected an IPv4 network"))
+        }
     }
-    Ok((addr, len))
 }
 
 /// `net.fqdn.domains` of a host: the host and each parent domain.
