@@ -257,3 +257,23 @@ fn actions_are_validated() {
         stderr(&o)
     );
 }
+
+/// Golden round trip on the shipped scenarios: every compiled filter prints to text that parses back to
+/// the same tree.
+#[test]
+fn shipped_policy_expressions_print_and_parse_back() {
+    use egress_sim::policy::expr;
+    let mut checked = 0;
+    for entry in fs::read_dir(root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let loaded = egress_sim::scenario::load(&path, &Default::default()).unwrap();
+        for p in &loaded.world.policies {
+            for cond in p.filters.iter().flatten() {
+                let again = expr::parse(&cond.text).unwrap_or_else(|e| panic!("{}: {}", p.name, e.render(&cond.text)));
+                assert_eq!(again.without_spans(), cond.expr.without_spans(), "{}: {}", p.name, cond.text);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 8, "the shipped scenarios have policy filters ({checked})");
+}
