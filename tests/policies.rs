@@ -269,11 +269,21 @@ fn shipped_policy_expressions_print_and_parse_back() {
         let loaded = egress_sim::scenario::load(&path, &Default::default()).unwrap();
         for p in &loaded.world.policies {
             for cond in p.filters.iter().flatten() {
-                let again = expr::parse(&cond.text).unwrap_or_else(|e| panic!("{}: {}", p.name, e.render(&cond.text)));
-                assert_eq!(again.without_spans(), cond.expr.without_spans(), "{}: {}", p.name, cond.text);
+                let again = expr::parse(&cond.text)
+                    .unwrap_or_else(|e| panic!("{}: {}", p.name, e.render(&cond.text)));
+                assert_eq!(
+                    again.without_spans(),
+                    cond.expr.without_spans(),
+                    "{}: {}",
+                    p.name,
+                    cond.text
+                );
                 checked += 1;
             }
         }
     }
-    assert!(checked >= 8, "the shipped scenarios have policy filters ({checked})");
+    assert!(
+        checked >= 8,
+        "the shipped scenarios have policy filters ({checked})"
+    );
 }
