@@ -114,6 +114,20 @@ pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String
             all.continent_mismatch as f64 / delivered * 100.0,
             all.apparent_distance_m as f64 / delivered / 1000.0,
         );
+        if !world.policies.is_empty() || all.outcomes[1..].iter().any(|&n| n > 0) {
+            let shares: Vec<String> = crate::engine::Outcome::ALL
+                .iter()
+                .filter(|o| all.outcomes[**o as usize] > 0)
+                .map(|o| {
+                    format!(
+                        "{} {:.1}%",
+                        o.name(),
+                        all.outcomes[*o as usize] as f64 / all.requests.max(1) as f64 * 100.0
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "  outcomes: {}", shares.join(", "));
+        }
         if all.blocked > 0 {
             let _ = writeln!(
                 s,
