@@ -83,14 +83,13 @@ fn first_failing(cond: &Condition, facts: &expr::Facts<'_>, universe: &Universe)
     cond.text.clone()
 }
 
-fn group_names(world: &World, bits: &[u64; 4], names: &dyn Fn(usize) -> String) -> String {
+fn names_of(bits: &[u64; 4], names: &dyn Fn(usize) -> String) -> String {
     let mut v = Vec::new();
     for i in 0..256usize {
         if bits[i / 64] >> (i % 64) & 1 == 1 {
             v.push(names(i));
         }
     }
-    let _ = world;
     if v.is_empty() {
         "(none)".into()
     } else {
@@ -234,7 +233,7 @@ fn attributes(out: &mut String, w: &World, u: &User) {
     let _ = writeln!(
         out,
         "  groups           {}",
-        group_names(w, &u.groups, &|i| w
+        names_of(&u.groups, &|i| w
             .groups
             .get(i)
             .map_or_else(|| i.to_string(), |g| g.name.clone()))
@@ -242,7 +241,7 @@ fn attributes(out: &mut String, w: &World, u: &User) {
     let _ = writeln!(
         out,
         "  posture passed   {}",
-        group_names(w, &u.posture, &|i| w
+        names_of(&u.posture, &|i| w
             .posture_checks
             .get(i)
             .cloned()
@@ -397,8 +396,8 @@ fn decision(
     let catalog = Catalog::embedded();
     let res = &w.resources[r];
     let by = match policy {
-        Some(pol) => format!("policy `{}`", pol.name),
-        None => "no policy matched: nearest dedicated location".to_string(),
+        Some(pol) => format!("decided by policy `{}`", pol.name),
+        None => "no policy matched, so it uses the nearest dedicated location".to_string(),
     };
     let outcome = crate::engine::Outcome::ALL[route.outcome as usize];
     let egress = w.egress.get(route.slot as usize);
@@ -417,7 +416,7 @@ fn decision(
         ),
         (_, None) => format!("{} (Cloudflare's shared default egress)", outcome.name()),
     };
-    let _ = writeln!(out, "    decision: {what}, decided by {by}");
+    let _ = writeln!(out, "    decision: {what}; {by}");
     if let Some(Action::Dedicated { .. }) = policy.map(|x| x.action) {
         if outcome == Outcome::Fallback {
             let _ = writeln!(
@@ -433,12 +432,7 @@ fn decision(
     let ing = &w.datacenters[ingress as usize];
     let phys = &w.datacenters[route.physical as usize];
     let apparent = match egress {
-        Some(e) => w.egress_dc(
-            w.egress
-                .iter()
-                .position(|x| x.id == e.id)
-                .map_or(0, |i| i as u16),
-        ),
+        Some(_) => w.egress_dc(route.slot as u16),
         None => ing,
     };
     let _ = writeln!(

@@ -415,7 +415,7 @@ pub(super) fn policies(
             let k = kind as usize;
             let from_rows = rows.as_ref().and_then(|r| r[k].clone());
             let (tree, span, text_value) = match (texts[k], from_rows) {
-                (Some(t), Some((_, rspan))) => {
+                (Some(_), Some((_, rspan))) => {
                     sink.err(
                         rspan,
                         format!(
@@ -425,7 +425,6 @@ pub(super) fn policies(
                         Some("use one form per filter".into()),
                     );
                     ok = false;
-                    let _ = t;
                     continue;
                 }
                 (Some(t), None) => {
