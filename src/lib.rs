@@ -5,6 +5,8 @@
 //! compiled [`world::World`]; [`engine`] simulates users × requests × cases into mergeable
 //! [`engine::Metrics`]; [`report`] turns metrics into CSV tables, charts and a terminal summary.
 
+#![warn(missing_docs)]
+
 pub mod catalog;
 pub mod commands;
 pub mod country_index;
