@@ -10,26 +10,45 @@ use crate::engine::{Cell, Metrics, Outcome, UserRow};
 use crate::error::{Error, Result};
 use crate::world::World;
 
-type Csv = csv::Writer<BufWriter<File>>;
-
-fn open(path: &Path) -> Result<Csv> {
-    let f = File::create(path)
-        .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
-    Ok(csv::Writer::from_writer(BufWriter::new(f)))
+/// One CSV file being written: header first, rows in order, flushed on `finish`.
+struct Table {
+    path: PathBuf,
+    w: csv::Writer<BufWriter<File>>,
 }
 
-fn row(w: &mut Csv, fields: &[String], path: &Path) -> Result<()> {
-    w.write_record(fields).map_err(|e| {
-        Error::io(
-            format!("cannot write `{}`", path.display()),
-            std::io::Error::other(e),
-        )
-    })
-}
+impl Table {
+    fn create<S: AsRef<str>>(dir: &Path, name: &str, header: &[S]) -> Result<Self> {
+        let path = dir.join(name);
+        let f = File::create(&path)
+            .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
+        let mut t = Table {
+            w: csv::Writer::from_writer(BufWriter::new(f)),
+            path,
+        };
+        t.row(
+            &header
+                .iter()
+                .map(|h| h.as_ref().to_string())
+                .collect::<Vec<_>>(),
+        )?;
+        Ok(t)
+    }
 
-fn close(mut w: Csv, path: &Path) -> Result<()> {
-    w.flush()
-        .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
+    fn row(&mut self, fields: &[String]) -> Result<()> {
+        self.w.write_record(fields).map_err(|e| {
+            Error::io(
+                format!("cannot write `{}`", self.path.display()),
+                std::io::Error::other(e),
+            )
+        })
+    }
+
+    fn finish(mut self) -> Result<PathBuf> {
+        self.w
+            .flush()
+            .map_err(|e| Error::io(format!("cannot write `{}`", self.path.display()), e))?;
+        Ok(self.path)
+    }
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -109,8 +128,6 @@ pub fn action_text(world: &World, a: &crate::policy::Action) -> String {
 }
 
 fn policies(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
-    let path = dir.join("policies.csv");
-    let mut w = open(&path)?;
     let mut header = strings([
         "case",
         "policy",
@@ -127,7 +144,7 @@ fn policies(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             .map(|o| format!("{}_requests", o.name())),
     );
     header.extend(strings(["blocked_requests", "rtt_p50_ms", "rtt_p95_ms"]));
-    row(&mut w, &header, &path)?;
+    let mut t = Table::create(dir, "policies.csv", &header)?;
     for ci in 0..m.cases {
         let all = m.total(ci, None, None).requests;
         for ps in 0..m.policy_slots {
@@ -159,18 +176,16 @@ fn policies(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             );
             r.push(c.blocked.to_string());
             r.extend(percentiles(c, &[0.5, 0.95]));
-            row(&mut w, &r, &path)?;
+            t.row(&r)?;
         }
     }
-    close(w, &path)?;
-    Ok(path)
+    t.finish()
 }
 
 fn resources(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
-    let path = dir.join("resources.csv");
-    let mut w = open(&path)?;
-    row(
-        &mut w,
+    let mut t = Table::create(
+        dir,
+        "resources.csv",
         &strings([
             "case",
             "resource",
@@ -181,7 +196,6 @@ fn resources(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             "rtt_p50_ms",
             "rtt_p95_ms",
         ]),
-        &path,
     )?;
     for ci in 0..m.cases {
         for (ri, res) in world.resources.iter().enumerate() {
@@ -199,17 +213,14 @@ fn resources(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
                     c.blocked.to_string(),
                 ];
                 r.extend(percentiles(c, &[0.5, 0.95]));
-                row(&mut w, &r, &path)?;
+                t.row(&r)?;
             }
         }
     }
-    close(w, &path)?;
-    Ok(path)
+    t.finish()
 }
 
 fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
-    let path = dir.join("summary.csv");
-    let mut w = open(&path)?;
     let mut header = strings([
         "case",
         "users",
@@ -225,7 +236,7 @@ fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
     ]);
     header.extend(Outcome::ALL.iter().map(|o| format!("{}_share", o.name())));
     header.push("blocked_share".into());
-    row(&mut w, &header, &path)?;
+    let mut table = Table::create(dir, "summary.csv", &header)?;
     for (ci, case) in world.cases.iter().enumerate() {
         let t = m.total(ci, None, None);
         let delivered = t.delivered();
@@ -245,10 +256,9 @@ fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
                 .map(|o| share(t.outcomes[*o as usize], t.requests)),
         );
         r.push(share(t.blocked, t.requests));
-        row(&mut w, &r, &path)?;
+        table.row(&r)?;
     }
-    close(w, &path)?;
-    Ok(path)
+    table.finish()
 }
 
 /// Slots that appear in per-egress tables: every egress IP, plus default/dropped when used in any case.
@@ -263,11 +273,10 @@ fn reported_slots(world: &World, m: &Metrics) -> Vec<usize> {
 }
 
 fn egress_load(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
-    let path = dir.join("egress_load.csv");
     let catalog = Catalog::embedded();
-    let mut w = open(&path)?;
-    row(
-        &mut w,
+    let mut table = Table::create(
+        dir,
+        "egress_load.csv",
         &strings([
             "case",
             "egress",
@@ -288,7 +297,6 @@ fn egress_load(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             "connection_limit",
             "peak_origin_utilization",
         ]),
-        &path,
     )?;
     for ci in 0..m.cases {
         let all = m.total(ci, None, None).requests;
@@ -331,18 +339,16 @@ fn egress_load(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             } else {
                 r.extend([String::new(), String::new(), String::new(), String::new()]);
             }
-            row(&mut w, &r, &path)?;
+            table.row(&r)?;
         }
     }
-    close(w, &path)?;
-    Ok(path)
+    table.finish()
 }
 
 fn populations(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
-    let path = dir.join("populations.csv");
-    let mut w = open(&path)?;
-    row(
-        &mut w,
+    let mut t = Table::create(
+        dir,
+        "populations.csv",
         &strings([
             "case",
             "population",
@@ -357,7 +363,6 @@ fn populations(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             "apparent_country_mismatch_share",
             "apparent_distance_mean_km",
         ]),
-        &path,
     )?;
     for ci in 0..m.cases {
         for (pi, p) in world.populations.iter().enumerate() {
@@ -377,19 +382,17 @@ fn populations(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
                 r.extend(percentiles(c, &[0.5, 0.9, 0.95, 0.99]));
                 r.push(share(c.country_mismatch, c.delivered()));
                 r.push(km_mean(c.apparent_distance_m, c.delivered()));
-                row(&mut w, &r, &path)?;
+                t.row(&r)?;
             }
         }
     }
-    close(w, &path)?;
-    Ok(path)
+    t.finish()
 }
 
 fn latency_histogram(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
-    let path = dir.join("latency_histogram.csv");
-    let mut w = open(&path)?;
-    row(
-        &mut w,
+    let mut t = Table::create(
+        dir,
+        "latency_histogram.csv",
         &strings([
             "case",
             "population",
@@ -397,35 +400,28 @@ fn latency_histogram(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> 
             "rtt_upper_ms",
             "requests",
         ]),
-        &path,
     )?;
     for ci in 0..m.cases {
         for (pi, p) in world.populations.iter().enumerate() {
-            let t = m.total(ci, Some(pi), None);
-            for (lo, hi, n) in t.rtt.buckets() {
-                row(
-                    &mut w,
-                    &[
-                        world.cases[ci].name.clone(),
-                        p.name.clone(),
-                        format!("{lo:.3}"),
-                        format!("{hi:.3}"),
-                        n.to_string(),
-                    ],
-                    &path,
-                )?;
+            let total = m.total(ci, Some(pi), None);
+            for (lo, hi, n) in total.rtt.buckets() {
+                t.row(&[
+                    world.cases[ci].name.clone(),
+                    p.name.clone(),
+                    format!("{lo:.3}"),
+                    format!("{hi:.3}"),
+                    n.to_string(),
+                ])?;
             }
         }
     }
-    close(w, &path)?;
-    Ok(path)
+    t.finish()
 }
 
 fn capacity(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
-    let path = dir.join("capacity.csv");
-    let mut w = open(&path)?;
-    row(
-        &mut w,
+    let mut t = Table::create(
+        dir,
+        "capacity.csv",
         &strings([
             "case",
             "egress",
@@ -436,50 +432,42 @@ fn capacity(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             "connection_limit",
             "utilization",
         ]),
-        &path,
     )?;
     for ci in 0..m.cases {
         for (e, eg) in world.egress.iter().enumerate() {
             for (ri, res) in world.resources.iter().enumerate() {
                 let i = m.connection_index(ci, e, ri);
                 let v4 = m.connections_v4_micro[i] as f64 / 1e6;
-                row(
-                    &mut w,
-                    &[
-                        world.cases[ci].name.clone(),
-                        eg.id.clone(),
-                        res.name.clone(),
-                        m.resource_cells[m.resource_index(ci, e, ri)]
-                            .requests
-                            .to_string(),
-                        format!("{v4:.1}"),
-                        format!("{:.1}", m.connections_v6_micro[i] as f64 / 1e6),
-                        eg.connection_limit.to_string(),
-                        format!("{:.6}", v4 / eg.connection_limit as f64),
-                    ],
-                    &path,
-                )?;
+                t.row(&[
+                    world.cases[ci].name.clone(),
+                    eg.id.clone(),
+                    res.name.clone(),
+                    m.resource_cells[m.resource_index(ci, e, ri)]
+                        .requests
+                        .to_string(),
+                    format!("{v4:.1}"),
+                    format!("{:.1}", m.connections_v6_micro[i] as f64 / 1e6),
+                    eg.connection_limit.to_string(),
+                    format!("{:.6}", v4 / eg.connection_limit as f64),
+                ])?;
             }
         }
     }
-    close(w, &path)?;
-    Ok(path)
+    t.finish()
 }
 
 /// Streams `users.csv` while the simulation runs.
 pub struct UserWriter<'w> {
     world: &'w World,
-    path: PathBuf,
-    w: Csv,
+    table: Table,
 }
 
 impl<'w> UserWriter<'w> {
     /// Creates `users.csv` in `dir` and writes its header.
     pub fn create(dir: &Path, world: &'w World) -> Result<Self> {
-        let path = dir.join("users.csv");
-        let mut w = open(&path)?;
-        row(
-            &mut w,
+        let table = Table::create(
+            dir,
+            "users.csv",
             &strings([
                 "case",
                 "user",
@@ -491,9 +479,8 @@ impl<'w> UserWriter<'w> {
                 "egress",
                 "rtt_mean_ms",
             ]),
-            &path,
         )?;
-        Ok(Self { world, path, w })
+        Ok(Self { world, table })
     }
 
     /// Appends rows.
@@ -513,14 +500,13 @@ impl<'w> UserWriter<'w> {
                 slot_name(self.world, r.slot as usize),
                 ms(r.rtt_mean_ms),
             ];
-            row(&mut self.w, &rec, &self.path)?;
+            self.table.row(&rec)?;
         }
         Ok(())
     }
 
     /// Flushes and closes the file.
     pub fn finish(self) -> Result<PathBuf> {
-        close(self.w, &self.path)?;
-        Ok(self.path)
+        self.table.finish()
     }
 }
