@@ -15,7 +15,7 @@ use egress_sim::scenario::Overrides;
     long_about = "Simulate geo-aware dedicated egress IP selection with Cloudflare Zero Trust Gateway semantics.\n\n\
 A scenario file (TOML) defines dedicated egress IPs, user populations and destinations. `run` simulates every \
 user's requests and writes CSV tables and charts with latency, load, apparent geolocation and connection capacity.",
-    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR"
+    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,7 +28,8 @@ enum Command {
     #[command(
         after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n\n\
 Outputs (in output/<scenario-name>/ unless --out): summary.csv, egress_load.csv, populations.csv,\n\
-latency_histogram.csv, capacity.csv, users.csv (with --per-user), map/latency_cdf/egress_load .png and .svg."
+latency_histogram.csv, capacity.csv, policies.csv, resources.csv, users.csv (with --per-user),\n\
+map/latency_cdf/egress_load .png and .svg. README.md explains every column."
     )]
     Run {
         /// Scenario file (TOML).
