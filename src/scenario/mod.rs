@@ -5,7 +5,10 @@
 
 mod compile;
 mod policies;
+mod populations;
 pub mod raw;
+mod resources;
+mod sites;
 mod toml_error;
 
 use std::path::Path;
