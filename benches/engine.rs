@@ -7,6 +7,10 @@
 //!   hosts, ports and addresses (the usual kind), and with 50 policies where some test the user's email
 //!   (which defeats the per-class cache, the worst case).
 //!
+//! - `sweep/...`: the baseline alone, with 10 failure cases (each egress data center, each egress IP,
+//!   four busy ingress data centers), and with the whole N-1 sweep; the budget is 3× the
+//!   baseline for 10 cases.
+//!
 //! Run with `cargo bench --bench engine`.
 
 use std::fmt::Write;
@@ -28,6 +32,7 @@ fn world_from(text: &str, users: u64, rpu: u32) -> World {
         users: Some(users),
         requests_per_user: Some(rpu),
         seed: None,
+        sweep: None,
     };
     match scenario::compile(&Source::new("bench.toml", text), &o) {
         Ok(l) => l.world,
@@ -152,5 +157,42 @@ fn policies(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, generate, simulate, policies);
+/// Ten failure cases over the three-site scenario: each egress data center, each egress IP, and four
+/// busy ingress data centers.
+pub fn with_ten_failures(base: &str) -> String {
+    let mut s = base.to_string();
+    for dc in ["AMS", "LHR", "IAD", "FRA", "CDG", "EWR", "ORD"] {
+        let _ = writeln!(
+            s,
+            "\n[[failure]]\nname = \"dc-{dc}\"\ndatacenters = [\"{dc}\"]"
+        );
+    }
+    for e in ["ams-1", "lhr-1", "iad-1"] {
+        let _ = writeln!(s, "\n[[failure]]\nname = \"ip-{e}\"\negress = [\"{e}\"]");
+    }
+    s
+}
+
+fn sweep(c: &mut Criterion) {
+    let base = three_sites();
+    let mut g = c.benchmark_group("sweep");
+    g.sample_size(10);
+    let ten = with_ten_failures(&base);
+    let mut n1 = world_from(&base, 20_000, 20);
+    n1.sweep = egress_sim::world::Sweep::N1;
+    engine::sweep::expand(&mut n1, 1).expect("sweep expands");
+    for (name, w) in [
+        ("baseline".to_string(), world_from(&base, 20_000, 20)),
+        ("10-cases".to_string(), world_from(&ten, 20_000, 20)),
+        (format!("n-1-{}-cases", n1.cases.len() - 1), n1),
+    ] {
+        g.throughput(Throughput::Elements(w.users * 20));
+        g.bench_with_input(BenchmarkId::from_parameter(name), &w, |b, w| {
+            b.iter(|| run(w))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, generate, simulate, policies, sweep);
 criterion_main!(benches);

@@ -40,7 +40,8 @@ pub fn run(opts: &RunOptions) -> Result<String> {
     for w in &loaded.warnings {
         eprintln!("{w}");
     }
-    let world = loaded.world;
+    let mut world = loaded.world;
+    engine::sweep::expand(&mut world, opts.threads)?;
     let target = opts
         .out
         .clone()
@@ -101,7 +102,8 @@ pub fn run(opts: &RunOptions) -> Result<String> {
 
 /// Validates a scenario without simulating; returns a one-paragraph description.
 pub fn check(path: &Path) -> Result<String> {
-    let loaded = scenario::load(path, &Overrides::default())?;
+    let mut loaded = scenario::load(path, &Overrides::default())?;
+    engine::sweep::expand(&mut loaded.world, 0)?;
     let w = &loaded.world;
     let mut s = String::new();
     for warn in &loaded.warnings {

@@ -40,10 +40,24 @@ pub fn bucket_bounds(b: usize) -> (u64, u64) {
 }
 
 /// A latency histogram (counts per bucket). Allocated on first use so empty cells cost nothing.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Histogram {
     counts: Option<Box<[u64]>>,
     total: u64,
+}
+
+/// Equal when every bucket count is equal; an unallocated histogram equals an all-zero one.
+impl PartialEq for Histogram {
+    fn eq(&self, other: &Self) -> bool {
+        if self.total != other.total {
+            return false;
+        }
+        match (&self.counts, &other.counts) {
+            (Some(a), Some(b)) => a == b,
+            (Some(c), None) | (None, Some(c)) => c.iter().all(|&x| x == 0),
+            (None, None) => true,
+        }
+    }
 }
 
 impl Histogram {
@@ -64,8 +78,22 @@ impl Histogram {
         let counts = self
             .counts
             .get_or_insert_with(|| vec![0u64; BUCKETS].into_boxed_slice());
-        counts[bucket_of(us)] += 1;
-        self.total += 1;
+        let b = &mut counts[bucket_of(us)];
+        *b = b.wrapping_add(1);
+        self.total = self.total.wrapping_add(1);
+    }
+
+    /// Takes back one value recorded with [`Histogram::record_us`]. Counts wrap, so a histogram may
+    /// hold a *difference* of two histograms (what a failure case changes against the baseline) that
+    /// becomes an ordinary histogram again once added to the baseline.
+    #[inline]
+    pub fn unrecord_us(&mut self, us: u64) {
+        let counts = self
+            .counts
+            .get_or_insert_with(|| vec![0u64; BUCKETS].into_boxed_slice());
+        let b = &mut counts[bucket_of(us)];
+        *b = b.wrapping_sub(1);
+        self.total = self.total.wrapping_sub(1);
     }
 
     /// Number of recorded values.
@@ -79,10 +107,11 @@ impl Histogram {
         let mine = self
             .counts
             .get_or_insert_with(|| vec![0u64; BUCKETS].into_boxed_slice());
+        // Wrapping: either side may be a difference (see `unrecord_us`); the final sums are exact.
         for (a, b) in mine.iter_mut().zip(theirs.iter()) {
-            *a += *b;
+            *a = a.wrapping_add(*b);
         }
-        self.total += other.total;
+        self.total = self.total.wrapping_add(other.total);
     }
 
     /// The value at quantile `q` (0..=1) in milliseconds: the midpoint of the bucket holding the

@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use egress_sim::commands::{self, LatencyOptions, RunOptions};
 use egress_sim::scenario::Overrides;
+use egress_sim::world::Sweep;
+
+fn parse_sweep(s: &str) -> Result<Sweep, String> {
+    Sweep::parse(s).ok_or_else(|| format!("unknown sweep `{s}`; use `none`, `n-1` or `n-2`"))
+}
 
 #[derive(Parser)]
 #[command(
@@ -55,6 +60,11 @@ map/latency_cdf/egress_load .png and .svg. README.md explains every column."
         /// Also write users.csv with one row per user and case.
         #[arg(long)]
         per_user: bool,
+        /// Add failure cases: `n-1` (every data center hosting an egress IP or serving users, and every
+        /// egress IP, one at a time) or `n-2` (also every pair of egress data centers). Overrides
+        /// `[simulation] sweep`.
+        #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
+        sweep: Option<Sweep>,
         /// Print nothing but errors and warnings.
         #[arg(long, short)]
         quiet: bool,
@@ -104,9 +114,12 @@ Users are numbered from 0 in population order; pass the same --users/--seed as t
         /// Only this destination.
         #[arg(long, value_name = "NAME")]
         resource: Option<String>,
-        /// Case to explain [default: baseline].
+        /// Case to explain [default: baseline]: a `[[failure]]` name or a sweep case (`down:LHR`).
         #[arg(long, value_name = "NAME")]
         case: Option<String>,
+        /// Sweep that defines the case, as passed to `run --sweep`.
+        #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
+        sweep: Option<Sweep>,
         /// Total users, as passed to `run --users`.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
         users: Option<u64>,
@@ -168,6 +181,7 @@ fn main() -> ExitCode {
             threads,
             per_user,
             quiet,
+            sweep,
         } => commands::run(&RunOptions {
             scenario,
             out,
@@ -176,6 +190,7 @@ fn main() -> ExitCode {
                 users,
                 requests_per_user,
                 seed,
+                sweep,
             },
             threads: threads.map_or(0, usize::from),
             per_user,
@@ -204,6 +219,7 @@ fn main() -> ExitCode {
             case,
             users,
             seed,
+            sweep,
         } => egress_sim::explain::explain(&egress_sim::explain::ExplainOptions {
             scenario,
             user,
@@ -213,6 +229,7 @@ fn main() -> ExitCode {
                 users,
                 seed,
                 requests_per_user: None,
+                sweep,
             },
         }),
         Command::Rules {

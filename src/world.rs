@@ -178,6 +178,8 @@ pub struct Population {
     pub vnets: Vec<(u16, f64)>,
     /// Public source addresses of the users' devices: an IPv4 network (address, prefix length).
     pub source_prefix: (std::net::Ipv4Addr, u8),
+    /// Index into `World::requirements`: where this population's traffic must egress.
+    pub require_egress_in: Option<u16>,
 }
 
 /// A destination, compiled.
@@ -215,15 +217,103 @@ pub struct Resource {
     pub app_ids: Vec<u32>,
 }
 
+/// Where a case comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseOrigin {
+    /// Nothing down.
+    Baseline,
+    /// A `[[failure]]` entry of the scenario.
+    Declared,
+    /// Added by a sweep (`--sweep n-1` / `n-2`).
+    Sweep,
+}
+
 /// One state of the world to evaluate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
     /// `baseline` or a failure name.
     pub name: String,
+    /// Free text from the scenario (empty for sweeps).
+    pub description: String,
+    /// Where the case comes from.
+    pub origin: CaseOrigin,
     /// Per data center: down in this case.
     pub dc_down: Vec<bool>,
     /// Per egress IP: down in this case.
     pub egress_down: Vec<bool>,
+}
+
+impl Case {
+    /// The baseline: nothing down.
+    pub fn baseline(datacenters: usize, egress: usize) -> Self {
+        Self {
+            name: "baseline".into(),
+            description: String::new(),
+            origin: CaseOrigin::Baseline,
+            dc_down: vec![false; datacenters],
+            egress_down: vec![false; egress],
+        }
+    }
+
+    /// The data center this case takes down, when it takes down exactly one data center and nothing
+    /// else (a "single data-center failure").
+    pub fn single_datacenter(&self) -> Option<DcId> {
+        if self.egress_down.iter().any(|&d| d) {
+            return None;
+        }
+        let mut down = self.dc_down.iter().enumerate().filter(|(_, &d)| d);
+        match (down.next(), down.next()) {
+            (Some((i, _)), None) => Some(i as DcId),
+            _ => None,
+        }
+    }
+
+    /// True when nothing is down.
+    pub fn is_baseline(&self) -> bool {
+        !self.dc_down.iter().any(|&d| d) && !self.egress_down.iter().any(|&d| d)
+    }
+}
+
+/// Failure cases added from the command line or `[simulation] sweep`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sweep {
+    /// Only the declared failures.
+    #[default]
+    None,
+    /// One case per data center that hosts an egress IP or serves as ingress, and one per egress IP.
+    N1,
+    /// `N1` plus every pair of data centers hosting egress IPs.
+    N2,
+}
+
+impl Sweep {
+    /// Parses `none`, `n-1` or `n-2`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "off" => Some(Self::None),
+            "n-1" | "n1" => Some(Self::N1),
+            "n-2" | "n2" => Some(Self::N2),
+            _ => None,
+        }
+    }
+
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::N1 => "n-1",
+            Self::N2 => "n-2",
+        }
+    }
+}
+
+/// A geography requirement (`require_egress_in`): the data centers where traffic may egress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EgressRequirement {
+    /// The places as written, joined (`GB`, `London, LHR`).
+    pub label: String,
+    /// Per data center: egressing here satisfies the requirement.
+    pub allowed: Vec<bool>,
 }
 
 /// Ingress (anycast) settings.
@@ -290,8 +380,12 @@ pub struct World {
     pub ingress: IngressSettings,
     /// Balancing settings.
     pub balancing: Balancing,
-    /// Cases, `baseline` first.
+    /// Cases, `baseline` first, then declared failures, then sweep cases.
     pub cases: Vec<Case>,
+    /// Sweep to add before simulating (see `engine::sweep`).
+    pub sweep: Sweep,
+    /// Geography requirements referenced by populations and policies.
+    pub requirements: Vec<EgressRequirement>,
     /// Nearest-data-center index over `datacenters`.
     pub dc_index: NearestIndex,
     /// Per (data center, resource): internet RTT from the data center to the resource, ms

@@ -2,6 +2,11 @@
 //!
 //! Every field is an integer (times in microseconds, distances in metres, connections in millionths), so
 //! merging is exact and order-independent: results are byte-identical whatever the thread count.
+//!
+//! Failure cases are stored as *differences* from the baseline while simulating: a user whose routes a
+//! case does not change contributes nothing to it, and an affected user takes back its baseline requests
+//! and adds its case requests. Integer arithmetic wraps, so a difference may be "negative" until
+//! [`Metrics::finish`] adds the baseline back; the result equals evaluating every user in every case.
 
 use crate::histogram::Histogram;
 use crate::world::World;
@@ -57,6 +62,8 @@ pub struct Cell {
     pub apparent_distance_m: u64,
     /// Requests refused by the destination's allowlist.
     pub blocked: u64,
+    /// Requests that broke a geography requirement (egressed elsewhere, or dropped).
+    pub violations: u64,
     /// Requests per [`Outcome`].
     pub outcomes: [u64; 4],
     /// RTT of delivered requests.
@@ -67,30 +74,59 @@ impl Cell {
     /// Counts one request routed by `route` with round-trip time `us` (ignored when dropped).
     #[inline]
     pub fn record(&mut self, route: &crate::engine::Route, us: u64) {
-        self.requests += 1;
-        self.outcomes[route.outcome as usize] += 1;
+        // Wrapping: a failure case's cell may hold a difference that is "negative" for a while.
+        let add = |x: &mut u64, v: u64| *x = x.wrapping_add(v);
+        add(&mut self.requests, 1);
+        add(&mut self.outcomes[route.outcome as usize], 1);
+        add(&mut self.violations, route.violation as u64);
         if route.outcome == Outcome::Dropped as u8 {
             return;
         }
-        self.blocked += route.blocked as u64;
-        self.rtt_sum_us += us;
+        add(&mut self.blocked, route.blocked as u64);
+        add(&mut self.rtt_sum_us, us);
         self.rtt.record_us(us);
-        self.country_mismatch += route.country_mismatch as u64;
-        self.continent_mismatch += route.continent_mismatch as u64;
-        self.apparent_distance_m += route.apparent_m as u64;
+        add(&mut self.country_mismatch, route.country_mismatch as u64);
+        add(
+            &mut self.continent_mismatch,
+            route.continent_mismatch as u64,
+        );
+        add(&mut self.apparent_distance_m, route.apparent_m as u64);
     }
 
-    /// Adds another cell's counts.
+    /// Takes back a request recorded with [`Cell::record`] (wrapping; see the module notes).
+    #[inline]
+    pub fn unrecord(&mut self, route: &crate::engine::Route, us: u64) {
+        let sub = |x: &mut u64, v: u64| *x = x.wrapping_sub(v);
+        sub(&mut self.requests, 1);
+        sub(&mut self.outcomes[route.outcome as usize], 1);
+        sub(&mut self.violations, route.violation as u64);
+        if route.outcome == Outcome::Dropped as u8 {
+            return;
+        }
+        sub(&mut self.blocked, route.blocked as u64);
+        sub(&mut self.rtt_sum_us, us);
+        self.rtt.unrecord_us(us);
+        sub(&mut self.country_mismatch, route.country_mismatch as u64);
+        sub(
+            &mut self.continent_mismatch,
+            route.continent_mismatch as u64,
+        );
+        sub(&mut self.apparent_distance_m, route.apparent_m as u64);
+    }
+
+    /// Adds another cell's counts (wrapping, so differences merge too).
     pub fn merge(&mut self, o: &Cell) {
-        self.users += o.users;
-        self.requests += o.requests;
-        self.rtt_sum_us += o.rtt_sum_us;
-        self.country_mismatch += o.country_mismatch;
-        self.continent_mismatch += o.continent_mismatch;
-        self.apparent_distance_m += o.apparent_distance_m;
-        self.blocked += o.blocked;
+        let add = |x: &mut u64, v: u64| *x = x.wrapping_add(v);
+        add(&mut self.users, o.users);
+        add(&mut self.requests, o.requests);
+        add(&mut self.rtt_sum_us, o.rtt_sum_us);
+        add(&mut self.country_mismatch, o.country_mismatch);
+        add(&mut self.continent_mismatch, o.continent_mismatch);
+        add(&mut self.apparent_distance_m, o.apparent_distance_m);
+        add(&mut self.blocked, o.blocked);
+        add(&mut self.violations, o.violations);
         for i in 0..4 {
-            self.outcomes[i] += o.outcomes[i];
+            add(&mut self.outcomes[i], o.outcomes[i]);
         }
         self.rtt.merge(&o.rtt);
     }
@@ -120,6 +156,25 @@ pub struct SamplePoint {
     pub slot: u16,
 }
 
+/// How a failure case moved one population's users, against the baseline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shift {
+    /// Users whose ingress data center changed.
+    pub users_ingress_moved: u64,
+    /// Users with at least one request leaving through a different egress slot.
+    pub users_egress_changed: u64,
+    /// Requests leaving through a different egress slot (another IP, default egress, or dropped).
+    pub requests_rerouted: u64,
+}
+
+impl Shift {
+    fn merge(&mut self, o: &Shift) {
+        self.users_ingress_moved += o.users_ingress_moved;
+        self.users_egress_changed += o.users_egress_changed;
+        self.requests_rerouted += o.requests_rerouted;
+    }
+}
+
 /// All accumulators of one simulation.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -143,8 +198,12 @@ pub struct Metrics {
     pub connections_v4_micro: Vec<u64>,
     /// Per (case, egress IP, resource): concurrent IPv6 connections × 10⁶.
     pub connections_v6_micro: Vec<u64>,
+    /// Per (case, population): what the case moved (`case * populations + population`).
+    pub shifts: Vec<Shift>,
     /// Map sample, sorted by user index after merging.
     pub samples: Vec<SamplePoint>,
+    /// True once [`Metrics::finish`] has turned the failure cases' differences into totals.
+    pub finished: bool,
 }
 
 impl Metrics {
@@ -166,7 +225,9 @@ impl Metrics {
             resource_cells: vec![Cell::default(); cases * slots * resources],
             connections_v4_micro: vec![0; cases * (slots - 2) * resources],
             connections_v6_micro: vec![0; cases * (slots - 2) * resources],
+            shifts: vec![Shift::default(); cases * populations],
             samples: Vec::new(),
+            finished: false,
         }
     }
 
@@ -220,15 +281,65 @@ impl Metrics {
         for (a, b) in self.resource_cells.iter_mut().zip(&o.resource_cells) {
             a.merge(b);
         }
-        let add = |a: &mut Vec<u64>, b: &Vec<u64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += *y);
+        let add = |a: &mut Vec<u64>, b: &Vec<u64>| {
+            a.iter_mut()
+                .zip(b)
+                .for_each(|(x, y)| *x = x.wrapping_add(*y))
+        };
         add(&mut self.connections_v4_micro, &o.connections_v4_micro);
         add(&mut self.connections_v6_micro, &o.connections_v6_micro);
+        for (a, b) in self.shifts.iter_mut().zip(&o.shifts) {
+            a.merge(b);
+        }
         self.samples.extend_from_slice(&o.samples);
     }
 
-    /// Puts order-dependent parts (the map sample) into a canonical order.
+    /// Turns each failure case's difference into a total by adding the baseline (case 0), and puts
+    /// order-dependent parts (the map sample) into a canonical order. Call once, after every merge.
     pub fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
         self.samples.sort_by_key(|s| s.user);
+        let per_case = self.populations * self.slots;
+        let (base, rest) = self.cells.split_at_mut(per_case);
+        for chunk in rest.chunks_mut(per_case.max(1)) {
+            for (a, b) in chunk.iter_mut().zip(base.iter()) {
+                a.merge(b);
+            }
+        }
+        let per_case = self.policy_slots;
+        let (base, rest) = self.policy_cells.split_at_mut(per_case);
+        for chunk in rest.chunks_mut(per_case.max(1)) {
+            for (a, b) in chunk.iter_mut().zip(base.iter()) {
+                a.merge(b);
+            }
+        }
+        let per_case = self.slots * self.resources;
+        let (base, rest) = self.resource_cells.split_at_mut(per_case);
+        for chunk in rest.chunks_mut(per_case.max(1)) {
+            for (a, b) in chunk.iter_mut().zip(base.iter()) {
+                a.merge(b);
+            }
+        }
+        let per_case = (self.slots - 2) * self.resources;
+        for v in [
+            &mut self.connections_v4_micro,
+            &mut self.connections_v6_micro,
+        ] {
+            let (base, rest) = v.split_at_mut(per_case);
+            for chunk in rest.chunks_mut(per_case.max(1)) {
+                for (a, b) in chunk.iter_mut().zip(base.iter()) {
+                    *a = a.wrapping_add(*b);
+                }
+            }
+        }
+    }
+
+    /// What case `case` moved for population `population`.
+    pub fn shift(&self, case: usize, population: usize) -> &Shift {
+        &self.shifts[case * self.populations + population]
     }
 
     /// Sum of cells over populations and/or slots for one case.

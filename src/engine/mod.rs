@@ -6,6 +6,7 @@
 
 pub mod metrics;
 pub mod route;
+pub mod sweep;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
@@ -24,7 +25,7 @@ pub use route::UserGeo;
 pub use route::{Route, UserCase};
 
 /// Users per chunk: big enough to amortise set-up, small enough to balance two to many cores.
-const CHUNK_USERS: u64 = 8192;
+pub(crate) const CHUNK_USERS: u64 = 8192;
 /// Chunks per batch between progress reports and per-user flushes.
 const BATCH_CHUNKS: u64 = 32;
 /// Users drawn on the map at most.
@@ -68,6 +69,14 @@ pub struct Prepared<'w> {
     pub default_slot: u8,
     /// Slot of dropped requests.
     pub dropped_slot: u8,
+    /// Per data center: the failure cases (index ≥ 1) that take it down.
+    pub cases_by_dc: Vec<Vec<u16>>,
+    /// Per egress IP: the failure cases (index ≥ 1) that take it down explicitly.
+    pub cases_by_egress: Vec<Vec<u16>>,
+    /// Per population: its geography requirement's allowed data centers.
+    pop_requirement: Vec<Option<Vec<bool>>>,
+    /// Per policy: its geography requirement's allowed data centers.
+    policy_requirement: Vec<Option<Vec<bool>>>,
 }
 
 impl<'w> Prepared<'w> {
@@ -120,8 +129,32 @@ impl<'w> Prepared<'w> {
             .iter()
             .map(|c| c.egress_down.iter().map(|d| !d).collect())
             .collect();
+        let mut cases_by_dc = vec![Vec::new(); world.datacenters.len()];
+        let mut cases_by_egress = vec![Vec::new(); world.egress.len()];
+        for (c, case) in world.cases.iter().enumerate().skip(1) {
+            for (d, _) in case.dc_down.iter().enumerate().filter(|(_, &x)| x) {
+                cases_by_dc[d].push(c as u16);
+            }
+            for (e, _) in case.egress_down.iter().enumerate().filter(|(_, &x)| x) {
+                cases_by_egress[e].push(c as u16);
+            }
+        }
+        let requirement =
+            |r: Option<u16>| r.map(|i| world.requirements[i as usize].allowed.clone());
         Self {
             world,
+            cases_by_dc,
+            cases_by_egress,
+            pop_requirement: world
+                .populations
+                .iter()
+                .map(|p| requirement(p.require_egress_in))
+                .collect(),
+            policy_requirement: world
+                .policies
+                .iter()
+                .map(|p| requirement(p.require_egress_in))
+                .collect(),
             egress_v6_up,
             matcher: Matcher::new(world),
             countries: CountryIndex::embedded(),
@@ -133,6 +166,19 @@ impl<'w> Prepared<'w> {
             default_slot: world.egress.len() as u8,
             dropped_slot: world.egress.len() as u8 + 1,
         }
+    }
+
+    /// True when egressing at `dc` (`None`: dropped) meets the geography requirements of the
+    /// population and of the policy that decided (`policy` may be `UNMATCHED`).
+    #[inline]
+    pub fn requirements_met(&self, population: u16, policy: u16, dc: Option<DcId>) -> bool {
+        let ok = |r: &Option<Vec<bool>>| match (r, dc) {
+            (None, _) => true,
+            (Some(allowed), Some(d)) => allowed[d as usize],
+            (Some(_), None) => false,
+        };
+        ok(&self.pop_requirement[population as usize])
+            && self.policy_requirement.get(policy as usize).is_none_or(ok)
     }
 
     /// Continent of a country.
@@ -238,6 +284,11 @@ pub fn simulate(
 }
 
 /// Simulates users `range` into `m`. Allocates its scratch tables once per chunk, never per request.
+///
+/// The baseline is evaluated for every user. A failure case is evaluated only for the users it can
+/// affect (those whose ingress candidates or used egress IPs it takes down); for them the case's cells
+/// receive the difference against the baseline, and [`Metrics::finish`] adds the baseline back. A sweep
+/// of many cases therefore costs in proportion to the users each case moves, not to the case count.
 fn run_chunk(
     p: &Prepared,
     range: std::ops::Range<u64>,
@@ -248,10 +299,15 @@ fn run_chunk(
     let w = p.world;
     let cases = w.cases.len();
     let nres = w.resources.len();
+    let per_case = nres * 2;
     let mut ucs = vec![UserCase::default(); cases];
-    // routes[(case * nres + resource) * 2 + ipv6]
-    let mut routes = vec![Route::default(); cases * nres * 2];
-    let mut matches = vec![UNMATCHED; nres * 2];
+    // routes[case * per_case + resource * 2 + ipv6]; only the baseline and affected cases are filled.
+    let mut routes = vec![Route::default(); cases * per_case];
+    // Per case: bit k set when the route of entry k differs from the baseline's.
+    let mut changed = vec![0u64; cases];
+    let mut affected: Vec<u16> = Vec::with_capacity(cases);
+    let mut is_affected = vec![false; cases];
+    let mut matches = vec![UNMATCHED; per_case];
     let mut facts = FactsBuilder::new(w);
     let mut class_cache = Scratch::default();
     let mut slots_used = vec![0u64; cases];
@@ -259,58 +315,94 @@ fn run_chunk(
     let mut rtt_sum = vec![0u64; cases];
     let mut delivered = vec![0u64; cases];
     let mut first_slot = vec![0u8; cases];
+    let mut rerouted = vec![0u64; cases];
     let total_weight: f64 = w.resources.iter().map(|r| r.weight).sum();
     let pref = w.balancing.ipv6_preference;
     let jitter = w.latency.jitter_mean_ms;
     let unmatched_slot = m.policy_slots - 1;
+    let policy_slot = |route: &Route| {
+        if route.policy == UNMATCHED {
+            unmatched_slot
+        } else {
+            route.policy as usize
+        }
+    };
 
     for index in range {
         let (user, mut rng) = p.user(index);
-        let pop = &w.populations[user.population as usize];
+        let pop_i = user.population as usize;
+        let pop = &w.populations[pop_i];
         if !p.matcher.is_empty() {
             facts.set_user(&user);
         }
         p.matcher
             .first_matches(w, &facts, &user, &mut class_cache, &mut matches);
         let geo = route::UserGeo::new(p, &user);
-        for (c, uc) in ucs.iter_mut().enumerate() {
-            *uc = route::user_case(p, &user, &geo, c);
-            for r in 0..nres {
-                for v6 in [false, true] {
-                    let policy = matches[r * 2 + v6 as usize];
-                    routes[(c * nres + r) * 2 + v6 as usize] =
-                        route::decide(p, &user, &geo, uc, c, r, v6, policy);
+        ucs[0] = route::user_case(p, &user, &geo, 0);
+        for k in 0..per_case {
+            routes[k] = route::decide(p, &user, &geo, &ucs[0], 0, k / 2, k % 2 == 1, matches[k]);
+        }
+        if cases > 1 {
+            find_affected(p, &ucs[0], &routes[..per_case], &mut affected);
+            for &c in &affected {
+                let c = c as usize;
+                is_affected[c] = true;
+                ucs[c] = route::user_case(p, &user, &geo, c);
+                let mut bits = 0u64;
+                for k in 0..per_case {
+                    let r =
+                        route::decide(p, &user, &geo, &ucs[c], c, k / 2, k % 2 == 1, matches[k]);
+                    bits |= ((r != routes[k]) as u64) << k;
+                    routes[c * per_case + k] = r;
                 }
+                changed[c] = bits;
             }
         }
         // Concurrent connections: the user's pool split across destinations by weight, then by IP version.
-        for c in 0..cases {
-            for (r, res) in w.resources.iter().enumerate() {
-                let conns = pop.connections_per_user * res.weight / total_weight;
-                let v6_share = ipv6_share(
-                    user.ipv6_capable,
-                    res.ipv4.is_some(),
-                    res.ipv6.is_some(),
-                    pref,
-                );
-                for (v6, share) in [(false, 1.0 - v6_share), (true, v6_share)] {
-                    let route = &routes[(c * nres + r) * 2 + v6 as usize];
-                    if share > 0.0 && (route.slot as usize) < w.egress.len() {
-                        let i = m.connection_index(c, route.slot as usize, r);
-                        let micro = (conns * share * 1e6).round() as u64;
-                        if v6 {
-                            m.connections_v6_micro[i] += micro;
-                        } else {
-                            m.connections_v4_micro[i] += micro;
-                        }
+        for (r, res) in w.resources.iter().enumerate() {
+            let conns = pop.connections_per_user * res.weight / total_weight;
+            let v6_share = ipv6_share(
+                user.ipv6_capable,
+                res.ipv4.is_some(),
+                res.ipv6.is_some(),
+                pref,
+            );
+            for (v6, share) in [(false, 1.0 - v6_share), (true, v6_share)] {
+                if share <= 0.0 {
+                    continue;
+                }
+                let micro = (conns * share * 1e6).round() as u64;
+                let k = r * 2 + v6 as usize;
+                let base_slot = routes[k].slot as usize;
+                if base_slot < w.egress.len() {
+                    let i = m.connection_index(0, base_slot, r);
+                    add_connections(m, v6, i, micro, true);
+                }
+                for &c in &affected {
+                    let c = c as usize;
+                    let slot = routes[c * per_case + k].slot as usize;
+                    if slot == base_slot {
+                        continue;
+                    }
+                    if base_slot < w.egress.len() {
+                        let i = m.connection_index(c, base_slot, r);
+                        add_connections(m, v6, i, micro, false);
+                    }
+                    if slot < w.egress.len() {
+                        let i = m.connection_index(c, slot, r);
+                        add_connections(m, v6, i, micro, true);
                     }
                 }
             }
         }
-        slots_used.fill(0);
-        policies_used.fill([0; 4]);
-        rtt_sum.fill(0);
-        delivered.fill(0);
+        for &c in std::iter::once(&0u16).chain(&affected) {
+            let c = c as usize;
+            slots_used[c] = 0;
+            policies_used[c] = [0; 4];
+            rtt_sum[c] = 0;
+            delivered[c] = 0;
+            rerouted[c] = 0;
+        }
         for q in 0..w.requests_per_user {
             let r = w.resource_alias.sample(&mut rng);
             let res = &w.resources[r];
@@ -325,42 +417,73 @@ fn run_chunk(
                 } else {
                     0.0
                 };
-            for c in 0..cases {
-                let route = &routes[(c * nres + r) * 2 + v6 as usize];
-                let slot = route.slot as usize;
+            let k = r * 2 + v6 as usize;
+            let base = &routes[k];
+            // Truncating after adding 0.5 rounds (the sum is never negative) without a libm call.
+            let base_us = ((base.base_ms + extra) * 1000.0 + 0.5) as u64;
+            let base_ps = policy_slot(base);
+            record(m, 0, pop_i, r, base, base_ps, base_us, true);
+            if q == 0 {
+                first_slot[0] = base.slot;
+            }
+            slots_used[0] |= 1 << base.slot;
+            policies_used[0][base_ps / 64] |= 1 << (base_ps % 64);
+            if base.outcome != Outcome::Dropped as u8 {
+                rtt_sum[0] += base_us;
+                delivered[0] += 1;
+            }
+            for &c in &affected {
+                let c = c as usize;
+                let route = &routes[c * per_case + k];
+                let ps = policy_slot(route);
+                let us = ((route.base_ms + extra) * 1000.0 + 0.5) as u64;
                 if q == 0 {
                     first_slot[c] = route.slot;
                 }
-                slots_used[c] |= 1 << slot;
-                let ps = if route.policy == UNMATCHED {
-                    unmatched_slot
-                } else {
-                    route.policy as usize
-                };
+                slots_used[c] |= 1 << route.slot;
                 policies_used[c][ps / 64] |= 1 << (ps % 64);
-                // Truncating after adding 0.5 rounds (the sum is never negative) without a libm call.
-                let us = ((route.base_ms + extra) * 1000.0 + 0.5) as u64;
-                let ci = m.cell_index(c, user.population as usize, slot);
-                m.cells[ci].record(route, us);
-                let pi = m.policy_index(c, ps);
-                m.policy_cells[pi].record(route, us);
-                let ri = m.resource_index(c, slot, r);
-                m.resource_cells[ri].record(route, us);
                 if route.outcome != Outcome::Dropped as u8 {
                     rtt_sum[c] += us;
                     delivered[c] += 1;
                 }
+                if changed[c] >> k & 1 == 1 {
+                    record(m, c, pop_i, r, base, base_ps, base_us, false);
+                    record(m, c, pop_i, r, route, ps, us, true);
+                    rerouted[c] += (route.slot != base.slot) as u64;
+                }
             }
         }
-        for c in 0..cases {
+        for_each_bit(&[slots_used[0]], |s| {
+            let ci = m.cell_index(0, pop_i, s);
+            m.cells[ci].users += 1;
+        });
+        for_each_bit(&policies_used[0], |ps| {
+            let pi = m.policy_index(0, ps);
+            m.policy_cells[pi].users += 1;
+        });
+        for &c in &affected {
+            let c = c as usize;
+            // Users per slot and per policy as a difference: leave the baseline's sets, join the case's.
+            for_each_bit(&[slots_used[0]], |s| {
+                let ci = m.cell_index(c, pop_i, s);
+                m.cells[ci].users = m.cells[ci].users.wrapping_sub(1);
+            });
             for_each_bit(&[slots_used[c]], |s| {
-                let ci = m.cell_index(c, user.population as usize, s);
-                m.cells[ci].users += 1;
+                let ci = m.cell_index(c, pop_i, s);
+                m.cells[ci].users = m.cells[ci].users.wrapping_add(1);
+            });
+            for_each_bit(&policies_used[0], |ps| {
+                let pi = m.policy_index(c, ps);
+                m.policy_cells[pi].users = m.policy_cells[pi].users.wrapping_sub(1);
             });
             for_each_bit(&policies_used[c], |ps| {
                 let pi = m.policy_index(c, ps);
-                m.policy_cells[pi].users += 1;
+                m.policy_cells[pi].users = m.policy_cells[pi].users.wrapping_add(1);
             });
+            let shift = &mut m.shifts[c * m.populations + pop_i];
+            shift.users_ingress_moved += (ucs[c].ingress != ucs[0].ingress) as u64;
+            shift.users_egress_changed += (rerouted[c] > 0) as u64;
+            shift.requests_rerouted += rerouted[c];
         }
         if index % stride == 0 && w.requests_per_user > 0 {
             m.samples.push(SamplePoint {
@@ -371,7 +494,9 @@ fn run_chunk(
             });
         }
         if let Some(rows) = rows.as_deref_mut() {
-            for c in 0..cases {
+            for (c, &hit) in is_affected.iter().enumerate() {
+                // Unaffected cases repeat the baseline.
+                let s = if hit { c } else { 0 };
                 rows.push(UserRow {
                     user: index,
                     population: user.population,
@@ -379,13 +504,85 @@ fn run_chunk(
                     lon: user.location.lon,
                     country: user.country,
                     case: c as u16,
-                    ingress: ucs[c].ingress,
-                    slot: first_slot[c],
-                    rtt_mean_ms: (delivered[c] > 0)
-                        .then(|| rtt_sum[c] as f64 / delivered[c] as f64 / 1000.0),
+                    ingress: ucs[s].ingress,
+                    slot: first_slot[s],
+                    rtt_mean_ms: (delivered[s] > 0)
+                        .then(|| rtt_sum[s] as f64 / delivered[s] as f64 / 1000.0),
                 });
             }
         }
+        for &c in &affected {
+            is_affected[c as usize] = false;
+        }
+    }
+}
+
+/// Adds (or, with `add == false`, takes back) one user's connections in one table entry.
+#[inline]
+fn add_connections(m: &mut Metrics, v6: bool, i: usize, micro: u64, add: bool) {
+    let x = if v6 {
+        &mut m.connections_v6_micro[i]
+    } else {
+        &mut m.connections_v4_micro[i]
+    };
+    *x = if add {
+        x.wrapping_add(micro)
+    } else {
+        x.wrapping_sub(micro)
+    };
+}
+
+/// Records (or takes back) one request in the three cell tables of case `c`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn record(
+    m: &mut Metrics,
+    c: usize,
+    pop: usize,
+    r: usize,
+    route: &Route,
+    ps: usize,
+    us: u64,
+    add: bool,
+) {
+    let slot = route.slot as usize;
+    let ci = m.cell_index(c, pop, slot);
+    let pi = m.policy_index(c, ps);
+    let ri = m.resource_index(c, slot, r);
+    if add {
+        m.cells[ci].record(route, us);
+        m.policy_cells[pi].record(route, us);
+        m.resource_cells[ri].record(route, us);
+    } else {
+        m.cells[ci].unrecord(route, us);
+        m.policy_cells[pi].unrecord(route, us);
+        m.resource_cells[ri].unrecord(route, us);
+    }
+}
+
+/// The failure cases that can change anything for a user: those taking down a data center among the
+/// user's ingress candidates or a data center / egress IP that one of the user's baseline routes uses.
+/// A case that touches none of them leaves every route of the user exactly as in the baseline
+/// (balancing uses rendezvous hashing, so losing a location the user does not use moves nobody).
+fn find_affected(p: &Prepared, base: &UserCase, routes: &[Route], out: &mut Vec<u16>) {
+    out.clear();
+    for &d in &base.near[..base.near_len as usize] {
+        out.extend_from_slice(&p.cases_by_dc[d as usize]);
+    }
+    let n_egress = p.world.egress.len();
+    let mut seen = 0u64;
+    for r in routes {
+        let s = r.slot as usize;
+        if s < n_egress && seen >> s & 1 == 0 {
+            seen |= 1 << s;
+            out.extend_from_slice(&p.cases_by_egress[s]);
+            let dc = p.world.egress[s].datacenter as usize;
+            out.extend_from_slice(&p.cases_by_dc[dc]);
+        }
+    }
+    if out.len() > 1 {
+        out.sort_unstable();
+        out.dedup();
     }
 }
 
@@ -410,5 +607,7 @@ pub fn ipv6_share(user_v6: bool, has_v4: bool, has_v6: bool, preference: f64) ->
     }
 }
 
+#[cfg(test)]
+mod failover_tests;
 #[cfg(test)]
 mod tests;

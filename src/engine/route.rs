@@ -30,6 +30,11 @@ pub struct UserCase {
     pub ingress_ms: f32,
     /// Egress IP for unmatched traffic (nearest available dedicated location), if any is up.
     pub balanced: Option<EgressId>,
+    /// The data centers that decided the ingress: the nearest available ones up to the user's anycast
+    /// rank (a failure of any of them moves the user).
+    pub near: [DcId; 3],
+    /// Number of valid entries in `near`.
+    pub near_len: u8,
 }
 
 /// The decision for one (user, case, destination, IP version).
@@ -53,6 +58,8 @@ pub struct Route {
     pub physical: DcId,
     /// Index of the policy that decided (into `World::policies`), or [`UNMATCHED`].
     pub policy: u16,
+    /// Broke a geography requirement (`require_egress_in`) of the policy or population.
+    pub violation: bool,
 }
 
 /// Geometry of one user computed once and shared by every case and destination.
@@ -92,7 +99,13 @@ pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserC
         &mut near[..=rank],
     );
     let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
+    let mut near_ids = [0 as DcId; 3];
+    for (d, x) in near_ids.iter_mut().zip(&near[..n.min(rank + 1)]) {
+        *d = x.index as DcId;
+    }
     UserCase {
+        near: near_ids,
+        near_len: n.min(rank + 1) as u8,
         ingress: ingress.map(|x| x.index as DcId),
         ingress_km: ingress.map_or(0.0, |x| x.distance_km as f32),
         ingress_ms: ingress.map_or(0.0, |x| {
@@ -165,7 +178,7 @@ pub fn decide(
     policy: u16,
 ) -> Route {
     let Some(ingress) = uc.ingress else {
-        return dropped(p, policy);
+        return dropped(p, user, policy);
     };
     let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
         None => match uc.balanced {
@@ -200,18 +213,21 @@ pub fn decide(
         }
     };
     if outcome == Outcome::Dropped {
-        return dropped(p, policy);
+        return dropped(p, user, policy);
     }
     let mut route = finish(p, user, geo, uc, ingress, resource, ipv6, outcome, egress);
     route.policy = policy;
+    let apparent_dc = egress.map_or(ingress, |e| p.world.egress[e as usize].datacenter);
+    route.violation = !p.requirements_met(user.population, policy, Some(apparent_dc));
     route
 }
 
-fn dropped(p: &Prepared, policy: u16) -> Route {
+fn dropped(p: &Prepared, user: &User, policy: u16) -> Route {
     Route {
         slot: p.dropped_slot,
         policy,
         outcome: Outcome::Dropped as u8,
+        violation: !p.requirements_met(user.population, policy, None),
         ..Route::default()
     }
 }
@@ -266,5 +282,6 @@ pub fn finish(
         continent_mismatch: p.continent_of(apparent_country) != p.continent_of(user.country),
         physical,
         policy: UNMATCHED,
+        violation: false,
     }
 }

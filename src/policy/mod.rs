@@ -95,6 +95,8 @@ pub struct Policy {
     pub filters: [Option<Condition>; 3],
     /// What happens on a match.
     pub action: Action,
+    /// Index into `World::requirements`: where matched traffic must egress.
+    pub require_egress_in: Option<u16>,
 }
 
 impl Policy {

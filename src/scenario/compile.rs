@@ -26,6 +26,8 @@ pub struct Overrides {
     pub requests_per_user: Option<u32>,
     /// Random seed.
     pub seed: Option<u64>,
+    /// Failure sweep (replaces `[simulation] sweep`).
+    pub sweep: Option<Sweep>,
 }
 
 /// Largest simulation the tool accepts, to catch typos like an extra zero before they eat the machine.
@@ -273,6 +275,53 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         };
         super::policies::policies(&mut sink, &raw.policy, &egress, &datacenters, &universe)
     };
+    let sweep = match overrides.sweep {
+        Some(s) => s,
+        None => super::failures::sweep(
+            &mut cx,
+            raw.simulation.as_ref().and_then(|s| s.sweep.as_ref()),
+        ),
+    };
+    let failures = super::failures::failures(&mut cx, catalog, &datacenters, &egress, &raw.failure);
+    let mut requirements = Vec::new();
+    let mut wanted: Vec<(bool, String, u16)> = Vec::new();
+    let raw_reqs = raw
+        .population
+        .iter()
+        .map(|p| (true, p.name.get_ref(), &p.require_egress_in))
+        .chain(
+            raw.policy
+                .iter()
+                .map(|p| (false, p.name.get_ref(), &p.require_egress_in)),
+        );
+    for (is_pop, name, items) in raw_reqs {
+        let Some(items) = items else { continue };
+        let whose = format!(
+            "{} `{}`",
+            if is_pop { "population" } else { "policy" },
+            name.trim()
+        );
+        if let Some(r) = super::failures::requirement(&mut cx, catalog, &datacenters, items, &whose)
+        {
+            requirements.push(r);
+            wanted.push((
+                is_pop,
+                name.trim().to_string(),
+                requirements.len() as u16 - 1,
+            ));
+        }
+    }
+    let mut populations = populations;
+    let mut policies = policies;
+    for (is_pop, name, r) in wanted {
+        if is_pop {
+            if let Some(p) = populations.iter_mut().find(|p| p.name == name) {
+                p.require_egress_in = Some(r);
+            }
+        } else if let Some(p) = policies.iter_mut().find(|p| p.name == name) {
+            p.require_egress_in = Some(r);
+        }
+    }
     if !cx.errors.is_empty() {
         return Err(if cx.errors.len() == 1 {
             Error::Input(cx.errors.remove(0))
@@ -291,11 +340,8 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
     let resource_alias = WeightedAliasIndex::new(resources.iter().map(|r| r.weight).collect())
         .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
     let (dc_to_resource_ms, dc_to_egress_ms) = tables(&latency, &datacenters, &egress, &resources);
-    let cases = vec![Case {
-        name: "baseline".into(),
-        dc_down: vec![false; datacenters.len()],
-        egress_down: vec![false; egress.len()],
-    }];
+    let mut cases = vec![Case::baseline(datacenters.len(), egress.len())];
+    cases.extend(failures);
     let world = World {
         name,
         description: raw.description.clone().unwrap_or_default(),
@@ -315,6 +361,8 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         ingress,
         balancing,
         cases,
+        sweep,
+        requirements,
         dc_index,
         dc_to_resource_ms,
         dc_to_egress_ms,

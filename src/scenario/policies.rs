@@ -494,6 +494,7 @@ pub(super) fn policies(
                 enabled: p.enabled.unwrap_or(true),
                 filters,
                 action,
+                require_egress_in: None,
             });
         }
     }

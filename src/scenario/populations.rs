@@ -311,6 +311,7 @@ pub(super) fn populations(
             posture,
             vnets,
             source_prefix,
+            require_egress_in: None,
         });
         first_user += users;
     }

@@ -42,6 +42,31 @@ pub struct RawScenario {
     /// Egress policies.
     #[serde(default)]
     pub policy: Vec<RawPolicy>,
+    /// Failure cases.
+    #[serde(default)]
+    pub failure: Vec<RawFailure>,
+}
+
+/// `[[failure]]`: a what-if case; everything listed is down at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailure {
+    /// Unique name (`lhr-outage`).
+    pub name: Spanned<String>,
+    /// Free text shown in reports.
+    pub description: Option<String>,
+    /// Data center codes that are down.
+    #[serde(default)]
+    pub datacenters: Vec<Spanned<String>>,
+    /// Egress IP ids that are down.
+    #[serde(default)]
+    pub egress: Vec<Spanned<String>>,
+    /// Countries (ISO code or name) whose data centers are all down.
+    #[serde(default)]
+    pub countries: Vec<Spanned<String>>,
+    /// Cloudflare regions (`WEU`, `ENAM`, ...) whose data centers are all down.
+    #[serde(default)]
+    pub regions: Vec<Spanned<String>>,
 }
 
 /// `[simulation]`
@@ -52,6 +77,8 @@ pub struct RawSimulation {
     pub users: Option<Spanned<i64>>,
     /// Requests each user sends.
     pub requests_per_user: Option<Spanned<i64>>,
+    /// Failure sweep to add: `none` (default), `n-1` or `n-2`.
+    pub sweep: Option<Spanned<String>>,
 }
 
 /// `[latency]`
@@ -167,6 +194,8 @@ pub struct RawPopulation {
     pub vnets: std::collections::BTreeMap<String, Spanned<f64>>,
     /// IPv4 network the devices' public addresses come from (default `198.18.0.0/15`).
     pub source_ips: Option<Spanned<String>>,
+    /// Where this population's traffic must egress: countries, cities or data center codes.
+    pub require_egress_in: Option<Vec<Spanned<String>>>,
 }
 
 /// `[population.location]`
@@ -285,6 +314,8 @@ pub struct RawPolicy {
     pub ipv4_fallback: Option<Spanned<String>>,
     /// IPv6: an egress id or its IPv6 range (default: the primary's range).
     pub ipv6: Option<Spanned<String>>,
+    /// Where matched traffic must egress: countries, cities or data center codes.
+    pub require_egress_in: Option<Vec<Spanned<String>>>,
 }
 
 /// One dashboard-style condition row.

@@ -38,10 +38,6 @@ fn explain(raw: &str) -> (String, Option<String>) {
                     "egress policies (`[[policy]]`) are not supported by this version yet"
                         .to_string(),
                 ),
-                "failure" => Some(
-                    "failure cases (`[[failure]]`) are not supported by this version yet"
-                        .to_string(),
-                ),
                 _ => help,
             };
             return (format!("unknown key `{field}`"), hint);
