@@ -101,6 +101,59 @@ pub struct ChartSet<'a> {
     pub load: &'a [LoadBar],
 }
 
+/// One cell of the failover heatmap: what a failure case did to one population.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeatCell {
+    /// Change of the population's p95 RTT against the baseline, ms (`None` when nothing was delivered).
+    pub p95_change_ms: Option<f64>,
+    /// Share of the population's requests dropped in this case, 0..1.
+    pub dropped_share: f64,
+    /// Share of the population's requests refused by allowlists in this case, 0..1.
+    pub blocked_share: f64,
+    /// Share of the population's requests that broke a geography requirement, 0..1.
+    pub violation_share: f64,
+}
+
+/// Peak connections of one egress IP against its per-origin limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacityBar {
+    /// Egress IP id (colour as on the map).
+    pub egress_id: String,
+    /// Largest concurrent connections to one destination in the baseline.
+    pub baseline_peak: f64,
+    /// Largest concurrent connections to one destination in any case.
+    pub worst_peak: f64,
+    /// The case of `worst_peak` (`baseline` when no failure loads it more).
+    pub worst_case: String,
+    /// The destination of `worst_peak`.
+    pub worst_resource: String,
+    /// Per-origin connection limit of the egress IP.
+    pub limit: f64,
+}
+
+/// Everything needed to draw the failover and capacity charts.
+#[derive(Debug, Clone, Copy)]
+pub struct FailoverSet<'a> {
+    /// Scenario name, used in titles.
+    pub scenario: &'a str,
+    /// Egress IPs, fixing each egress colour (same order as the map).
+    pub sites: &'a [EgressSite],
+    /// RTT CDF of all requests in the baseline.
+    pub baseline_cdf: &'a CdfSeries,
+    /// RTT CDFs of the most harmful cases (at most five), each named after its case.
+    pub case_cdfs: &'a [CdfSeries],
+    /// Heatmap rows: failure case names, most harmful first (already limited to what fits).
+    pub heat_cases: &'a [String],
+    /// Heatmap columns: population names.
+    pub heat_populations: &'a [String],
+    /// Heatmap cells, row-major (`case * populations + population`).
+    pub heat: &'a [HeatCell],
+    /// Failure cases not shown in the heatmap (0 when all are shown).
+    pub heat_hidden: usize,
+    /// One bar pair per egress IP.
+    pub capacity: &'a [CapacityBar],
+}
+
 /// Why a chart could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
