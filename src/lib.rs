@@ -19,6 +19,7 @@ pub mod latency;
 pub mod nearest;
 pub mod place;
 pub mod policy;
+pub mod redundancy;
 pub mod report;
 pub mod rules;
 pub mod scenario;

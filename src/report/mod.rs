@@ -6,6 +6,7 @@
 //! - `output`: the atomic output folder.
 
 pub mod charts;
+mod failover_tables;
 pub mod output;
 pub mod tables;
 pub mod terminal;

@@ -11,13 +11,13 @@ use crate::error::{Error, Result};
 use crate::world::World;
 
 /// One CSV file being written: header first, rows in order, flushed on `finish`.
-struct Table {
+pub(super) struct Table {
     path: PathBuf,
     w: csv::Writer<BufWriter<File>>,
 }
 
 impl Table {
-    fn create<S: AsRef<str>>(dir: &Path, name: &str, header: &[S]) -> Result<Self> {
+    pub(super) fn create<S: AsRef<str>>(dir: &Path, name: &str, header: &[S]) -> Result<Self> {
         let path = dir.join(name);
         let f = File::create(&path)
             .map_err(|e| Error::io(format!("cannot create `{}`", path.display()), e))?;
@@ -34,7 +34,7 @@ impl Table {
         Ok(t)
     }
 
-    fn row(&mut self, fields: &[String]) -> Result<()> {
+    pub(super) fn row(&mut self, fields: &[String]) -> Result<()> {
         self.w.write_record(fields).map_err(|e| {
             Error::io(
                 format!("cannot write `{}`", self.path.display()),
@@ -43,7 +43,7 @@ impl Table {
         })
     }
 
-    fn finish(mut self) -> Result<PathBuf> {
+    pub(super) fn finish(mut self) -> Result<PathBuf> {
         self.w
             .flush()
             .map_err(|e| Error::io(format!("cannot write `{}`", self.path.display()), e))?;
@@ -51,11 +51,11 @@ impl Table {
     }
 }
 
-fn ms(v: Option<f64>) -> String {
+pub(super) fn ms(v: Option<f64>) -> String {
     v.map_or_else(String::new, |x| format!("{x:.3}"))
 }
 
-fn share(n: u64, d: u64) -> String {
+pub(super) fn share(n: u64, d: u64) -> String {
     if d == 0 {
         String::new()
     } else {
@@ -71,7 +71,7 @@ fn km_mean(m: u64, n: u64) -> String {
     }
 }
 
-fn strings<const N: usize>(a: [&str; N]) -> Vec<String> {
+pub(super) fn strings<const N: usize>(a: [&str; N]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()
 }
 
@@ -99,6 +99,8 @@ pub fn write_tables(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBu
         capacity(dir, world, m)?,
         policies(dir, world, m)?,
         resources(dir, world, m)?,
+        super::failover_tables::failover(dir, world, m)?,
+        super::failover_tables::redundancy(dir, world, m)?,
     ])
 }
 
@@ -143,7 +145,12 @@ fn policies(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             .iter()
             .map(|o| format!("{}_requests", o.name())),
     );
-    header.extend(strings(["blocked_requests", "rtt_p50_ms", "rtt_p95_ms"]));
+    header.extend(strings([
+        "blocked_requests",
+        "geography_violations",
+        "rtt_p50_ms",
+        "rtt_p95_ms",
+    ]));
     let mut t = Table::create(dir, "policies.csv", &header)?;
     for ci in 0..m.cases {
         let all = m.total(ci, None, None).requests;
@@ -175,6 +182,7 @@ fn policies(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
                     .map(|o| c.outcomes[*o as usize].to_string()),
             );
             r.push(c.blocked.to_string());
+            r.push(c.violations.to_string());
             r.extend(percentiles(c, &[0.5, 0.95]));
             t.row(&r)?;
         }
@@ -235,8 +243,16 @@ fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
         "apparent_distance_mean_km",
     ]);
     header.extend(Outcome::ALL.iter().map(|o| format!("{}_share", o.name())));
-    header.push("blocked_share".into());
+    header.extend(strings([
+        "blocked_share",
+        "geography_violation_share",
+        "users_egress_changed",
+        "requests_rerouted_share",
+        "rtt_p95_change_ms",
+        "description",
+    ]));
     let mut table = Table::create(dir, "summary.csv", &header)?;
+    let base = m.total(0, None, None);
     for (ci, case) in world.cases.iter().enumerate() {
         let t = m.total(ci, None, None);
         let delivered = t.delivered();
@@ -256,6 +272,19 @@ fn summary(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
                 .map(|o| share(t.outcomes[*o as usize], t.requests)),
         );
         r.push(share(t.blocked, t.requests));
+        r.push(share(t.violations, t.requests));
+        let moved = (0..m.populations).fold((0u64, 0u64), |(u, q), p| {
+            let s = m.shift(ci, p);
+            (u + s.users_egress_changed, q + s.requests_rerouted)
+        });
+        r.push(moved.0.to_string());
+        r.push(share(moved.1, t.requests));
+        r.push(ms(t
+            .rtt
+            .quantile_ms(0.95)
+            .zip(base.rtt.quantile_ms(0.95))
+            .map(|(a, b)| a - b)));
+        r.push(case.description.clone());
         table.row(&r)?;
     }
     table.finish()
@@ -431,13 +460,29 @@ fn capacity(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
             "connections_v6",
             "connection_limit",
             "utilization",
+            "headroom",
+            "worst_case",
+            "worst_connections_v4",
+            "worst_utilization",
         ]),
     )?;
+    let conns = |c: usize, e: usize, r: usize| {
+        m.connections_v4_micro[m.connection_index(c, e, r)] as f64 / 1e6
+    };
     for ci in 0..m.cases {
         for (e, eg) in world.egress.iter().enumerate() {
+            let limit = eg.connection_limit as f64;
             for (ri, res) in world.resources.iter().enumerate() {
                 let i = m.connection_index(ci, e, ri);
                 let v4 = m.connections_v4_micro[i] as f64 / 1e6;
+                // The case loading this pair most (first such case on ties, so the baseline wins them).
+                let worst = (0..m.cases).fold(0, |w, c| {
+                    if conns(c, e, ri) > conns(w, e, ri) {
+                        c
+                    } else {
+                        w
+                    }
+                });
                 t.row(&[
                     world.cases[ci].name.clone(),
                     eg.id.clone(),
@@ -448,7 +493,11 @@ fn capacity(dir: &Path, world: &World, m: &Metrics) -> Result<PathBuf> {
                     format!("{v4:.1}"),
                     format!("{:.1}", m.connections_v6_micro[i] as f64 / 1e6),
                     eg.connection_limit.to_string(),
-                    format!("{:.6}", v4 / eg.connection_limit as f64),
+                    format!("{:.6}", v4 / limit),
+                    format!("{:.1}", limit - v4),
+                    world.cases[worst].name.clone(),
+                    format!("{:.1}", conns(worst, e, ri)),
+                    format!("{:.6}", conns(worst, e, ri) / limit),
                 ])?;
             }
         }

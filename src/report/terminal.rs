@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::engine::Metrics;
+use crate::redundancy::{self, Impact, Severity};
 use crate::report::tables::slot_name;
 use crate::world::World;
 
@@ -34,7 +35,13 @@ fn opt_ms(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |x| format!("{x:.1}"))
 }
 
-/// Renders the end-of-run summary: one block per case with a row per egress slot.
+/// Failure cases listed in the terminal at most (all are in `summary.csv` and `failover.csv`).
+const MAX_CASES_SHOWN: usize = 15;
+/// Findings printed at most (all are in `redundancy.csv`).
+const MAX_FINDINGS_SHOWN: usize = 12;
+
+/// Renders the end-of-run summary: the baseline with a row per egress slot, the failure cases (most
+/// harmful first) and the redundancy findings (most severe first).
 pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String {
     let mut s = String::new();
     let requests = world.users * world.requests_per_user as u64;
@@ -51,7 +58,7 @@ pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String
         secs,
         (requests * world.cases.len() as u64) as f64 / secs / 1e6,
     );
-    for (ci, case) in world.cases.iter().enumerate() {
+    for (ci, case) in world.cases.iter().enumerate().take(1) {
         let all = m.total(ci, None, None);
         let _ = writeln!(s, "\ncase {}", case.name);
         let _ = writeln!(
@@ -136,6 +143,8 @@ pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String
             );
         }
     }
+    cases(&mut s, world, m);
+    findings(&mut s, world, m);
     let _ = writeln!(
         s,
         "\ntime: load {:.2} s, simulate {:.2} s, write {:.2} s\nresults: {out_dir}",
@@ -144,6 +153,117 @@ pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String
         t.output.as_secs_f64()
     );
     s
+}
+
+/// The failure cases as one compact table, most harmful first.
+fn cases(s: &mut String, world: &World, m: &Metrics) {
+    if world.cases.len() < 2 {
+        return;
+    }
+    let mut rows: Vec<(usize, Impact)> = (1..world.cases.len())
+        .map(|c| (c, Impact::of_population(m, c, None)))
+        .collect();
+    let moved = |c: usize| {
+        (0..m.populations).fold((0u64, 0u64, 0u64), |(i, e, r), p| {
+            let s = m.shift(c, p);
+            (
+                i + s.users_ingress_moved,
+                e + s.users_egress_changed,
+                r + s.requests_rerouted,
+            )
+        })
+    };
+    rows.sort_by(|a, b| {
+        b.1.harm_score()
+            .total_cmp(&a.1.harm_score())
+            .then(moved(b.0).2.cmp(&moved(a.0).2))
+            .then(moved(b.0).0.cmp(&moved(a.0).0))
+            .then(a.0.cmp(&b.0))
+    });
+    let _ = writeln!(
+        s,
+        "\n{} failure case{}, most harmful first (users whose ingress moved / whose egress changed; shares of all requests):",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" }
+    );
+    let width = rows
+        .iter()
+        .take(MAX_CASES_SHOWN)
+        .map(|(c, _)| world.cases[*c].name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    let _ = writeln!(
+        s,
+        "  {:<width$} {:>10} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "case",
+        "ingress mv",
+        "egress chg",
+        "rerouted",
+        "dropped",
+        "refused",
+        "off-geo",
+        "p95 ms",
+        "Δp95 ms"
+    );
+    for (c, imp) in rows.iter().take(MAX_CASES_SHOWN) {
+        let (ingress_moved, egress_changed, rerouted) = moved(*c);
+        let pct = |n: u64| format!("{:.1}%", n as f64 / imp.requests.max(1) as f64 * 100.0);
+        let name: String = world.cases[*c].name.chars().take(width).collect();
+        let _ = writeln!(
+            s,
+            "  {:<width$} {:>10} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9}",
+            name,
+            thousands(ingress_moved),
+            thousands(egress_changed),
+            pct(rerouted),
+            pct(imp.dropped),
+            pct(imp.blocked),
+            pct(imp.violations),
+            opt_ms(imp.p95.1),
+            imp.p95_change_ms()
+                .map_or_else(|| "-".into(), |d| format!("{d:+.1}")),
+        );
+    }
+    if rows.len() > MAX_CASES_SHOWN {
+        let _ = writeln!(
+            s,
+            "  … {} more in summary.csv and failover.csv",
+            rows.len() - MAX_CASES_SHOWN
+        );
+    }
+}
+
+/// The redundancy findings that need attention, most severe first.
+fn findings(s: &mut String, world: &World, m: &Metrics) {
+    let all = redundancy::findings(world, m);
+    let shown: Vec<_> = all
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .collect();
+    if shown.is_empty() {
+        if world.cases.len() > 1 {
+            let _ = writeln!(
+                s,
+                "\nfindings: none needing attention (details in redundancy.csv)"
+            );
+        }
+        return;
+    }
+    let _ = writeln!(s, "\nfindings, most severe first:");
+    for f in shown.iter().take(MAX_FINDINGS_SHOWN) {
+        let _ = writeln!(s, "  [{}] {}", f.severity.name(), f.detail);
+        if !f.recommendation.is_empty() {
+            let _ = writeln!(s, "         → {}", f.recommendation);
+        }
+    }
+    if shown.len() > MAX_FINDINGS_SHOWN {
+        let _ = writeln!(
+            s,
+            "  … {} more in redundancy.csv",
+            shown.len() - MAX_FINDINGS_SHOWN
+        );
+    }
 }
 
 #[cfg(test)]
