@@ -48,7 +48,7 @@ pub struct Finding {
     pub severity: Severity,
     /// Machine-readable kind (`no_fallback`, `worst_failure`, ...).
     pub kind: &'static str,
-    /// `policy`, `population`, `account` or `egress`.
+    /// `policy`, `population`, `case`, `account` or `egress`.
     pub entity_kind: &'static str,
     /// Name of the policy, population or egress IP (empty for the account).
     pub entity: String,
@@ -267,6 +267,7 @@ pub fn findings(world: &World, m: &Metrics) -> Vec<Finding> {
     let mut out = Vec::new();
     policy_findings(world, m, &mut out);
     population_findings(world, m, &mut out);
+    declared_case_findings(world, m, &mut out);
     account_findings(world, &mut out);
     capacity_findings(world, m, &mut out);
     out.sort_by(|a, b| {
@@ -424,10 +425,27 @@ fn policy_findings(world: &World, m: &Metrics, out: &mut Vec<Finding>) {
                     pct(*harmed)
                 ),
                 recommendation: match p.require_egress_in {
-                    Some(r) => format!(
-                        "add a second data center inside {} for policy `{}` and use it as the fallback",
-                        world.requirements[r as usize].label, p.name
-                    ),
+                    Some(r) => {
+                        let req = &world.requirements[r as usize];
+                        // An existing egress IP in another data center inside the geography, if any.
+                        let spare = world.egress.iter().find(|e| {
+                            e.datacenter != primary.datacenter && req.allowed[e.datacenter as usize]
+                        });
+                        match spare {
+                            Some(e) => format!(
+                                "make `{}` ({}, {}) the `ipv4_fallback` of policy `{}`: it is in a different data center inside {}",
+                                e.id,
+                                world.datacenters[e.datacenter as usize].code,
+                                world.datacenters[e.datacenter as usize].city,
+                                p.name,
+                                req.label
+                            ),
+                            None => format!(
+                                "add a second data center inside {} for policy `{}` and use it as the fallback",
+                                req.label, p.name
+                            ),
+                        }
+                    }
                     None => format!(
                         "give policy `{}` a fallback in another data center that its destinations accept",
                         p.name
@@ -643,6 +661,55 @@ fn nearest_spare_datacenter(world: &World, population: usize) -> Option<String> 
         let dc = &world.datacenters[d];
         format!("{} ({})", dc.code, dc.city)
     })
+}
+
+/// Declared failures (`[[failure]]`) that lose, refuse or misplace traffic.
+fn declared_case_findings(world: &World, m: &Metrics, out: &mut Vec<Finding>) {
+    for (c, case) in world.cases.iter().enumerate().skip(1) {
+        if case.origin != crate::world::CaseOrigin::Declared {
+            continue;
+        }
+        let imp = Impact::of_population(m, c, None);
+        let mut parts = Vec::new();
+        if imp.dropped > 0 {
+            parts.push(format!("drops {}", pct(imp.dropped_share())));
+        }
+        if imp.extra_blocked_share() > 0.0 {
+            parts.push(format!(
+                "has allowlists refuse {} more",
+                pct(imp.extra_blocked_share())
+            ));
+        }
+        if imp.extra_violation_share() > 0.0 {
+            parts.push(format!(
+                "sends {} outside required geographies",
+                pct(imp.extra_violation_share())
+            ));
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        let severity = if imp.dropped > 0 || imp.extra_violation_share() > 0.0 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        out.push(Finding {
+            severity,
+            kind: "failure_harms_traffic",
+            entity_kind: "case",
+            entity: case.name.clone(),
+            case: case.name.clone(),
+            impact: Some(imp.harmed_share()),
+            detail: format!(
+                "failure `{}` {} of all requests; p95 RTT changes by {:+.0} ms",
+                case.name,
+                parts.join(", "),
+                imp.p95_change_ms().unwrap_or(0.0)
+            ),
+            recommendation: "reserve a dedicated egress IP outside the failed area, use it as a policy fallback and add it to the allowlists of the affected destinations".into(),
+        });
+    }
 }
 
 fn account_findings(world: &World, out: &mut Vec<Finding>) {

@@ -239,7 +239,8 @@ pub struct Case {
     pub origin: CaseOrigin,
     /// Per data center: down in this case.
     pub dc_down: Vec<bool>,
-    /// Per egress IP: down in this case.
+    /// Per egress IP: its IPv4 address is unavailable in this case. (Its IPv6 range keeps working: IPv6
+    /// egresses from the ingress data center and needs no secondary.)
     pub egress_down: Vec<bool>,
 }
 

@@ -15,6 +15,8 @@ fn finance_and_qa_outcomes_follow_the_policies() {
         out.to_str().unwrap(),
         "--users",
         "8000",
+        "--sweep",
+        "none",
         "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -22,6 +24,11 @@ fn finance_and_qa_outcomes_follow_the_policies() {
         assert!(out.join(f).exists(), "{f}");
     }
     let (h, rows) = read_csv(&out.join("policies.csv"));
+    // The baseline only (the scenario also declares a failure case).
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .filter(|r| r[col(&h, "case")] == "baseline")
+        .collect();
     let get = |name: &str, column: &str| -> String {
         rows.iter()
             .find(|r| r[col(&h, "policy")] == name)
@@ -68,7 +75,7 @@ fn finance_and_qa_outcomes_follow_the_policies() {
 
     // resources.csv: the bank refuses Washington, accepts London.
     let (h, rows) = read_csv(&out.join("resources.csv"));
-    for r in &rows {
+    for r in rows.iter().filter(|r| r[col(&h, "case")] == "baseline") {
         let (res, egress) = (&r[col(&h, "resource")], &r[col(&h, "egress")]);
         let blocked: u64 = r[col(&h, "blocked_requests")].parse().unwrap();
         let allowed: u64 = r[col(&h, "allowed_requests")].parse().unwrap();

@@ -26,6 +26,8 @@ fn run_three_sites(out: &std::path::Path, extra: &[&str]) -> std::process::Outpu
         out.to_str().unwrap(),
         "--users",
         "6000",
+        "--sweep",
+        "none",
         "--quiet",
     ];
     args.extend_from_slice(extra);
@@ -106,14 +108,14 @@ fn requests_are_conserved_across_tables() {
     let out = tmp.path().join("res");
     let o = run_three_sites(&out, &["--requests-per-user", "7"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let (h, rows) = read_csv(&out.join("summary.csv"));
+    let (h, rows) = read_csv_case(&out.join("summary.csv"), "baseline");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][col(&h, "case")], "baseline");
     assert_eq!(rows[0][col(&h, "users")], "6000");
     let total: u64 = rows[0][col(&h, "requests")].parse().unwrap();
     assert_eq!(total, 6000 * 7);
 
-    let (h, rows) = read_csv(&out.join("egress_load.csv"));
+    let (h, rows) = read_csv_case(&out.join("egress_load.csv"), "baseline");
     let per_egress: u64 = rows
         .iter()
         .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
@@ -133,21 +135,21 @@ fn requests_are_conserved_across_tables() {
         .sum();
     assert!((shares - 1.0).abs() < 1e-5);
 
-    let (h, rows) = read_csv(&out.join("populations.csv"));
+    let (h, rows) = read_csv_case(&out.join("populations.csv"), "baseline");
     let per_pop: u64 = rows
         .iter()
         .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
         .sum();
     assert_eq!(per_pop, total);
 
-    let (h, rows) = read_csv(&out.join("latency_histogram.csv"));
+    let (h, rows) = read_csv_case(&out.join("latency_histogram.csv"), "baseline");
     let hist: u64 = rows
         .iter()
         .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
         .sum();
     assert_eq!(hist, total, "every delivered request is in the histogram");
 
-    let (h, rows) = read_csv(&out.join("capacity.csv"));
+    let (h, rows) = read_csv_case(&out.join("capacity.csv"), "baseline");
     let cap: u64 = rows
         .iter()
         .map(|r| r[col(&h, "requests")].parse::<u64>().unwrap())
@@ -161,7 +163,7 @@ fn users_near_amsterdam_egress_via_amsterdam_and_us_east_via_washington() {
     let out = tmp.path().join("res");
     let o = run_three_sites(&out, &["--per-user"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let (h, rows) = read_csv(&out.join("populations.csv"));
+    let (h, rows) = read_csv_case(&out.join("populations.csv"), "baseline");
     let egress_of = |pop: &str| -> Vec<String> {
         rows.iter()
             .filter(|r| r[col(&h, "population")] == pop)
@@ -172,7 +174,7 @@ fn users_near_amsterdam_egress_via_amsterdam_and_us_east_via_washington() {
     assert_eq!(egress_of("london-office"), ["lhr-1"]);
     assert_eq!(egress_of("us-east"), ["iad-1"]);
 
-    let (h, rows) = read_csv(&out.join("users.csv"));
+    let (h, rows) = read_csv_case(&out.join("users.csv"), "baseline");
     assert_eq!(rows.len(), 6000);
     let mut near_ams = 0;
     for r in &rows {
@@ -212,6 +214,8 @@ fn identical_csv_bytes_for_any_thread_count() {
             "--threads",
             threads,
             "--per-user",
+            "--sweep",
+            "none",
             "--quiet",
         ]);
         assert!(o.status.success(), "{}", stderr(&o));

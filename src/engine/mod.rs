@@ -58,9 +58,6 @@ pub struct Prepared<'w> {
     pub site_up: Vec<Vec<bool>>,
     /// Per case, per egress IP: up (its IPv4 address can be used).
     pub egress_up: Vec<Vec<bool>>,
-    /// Per case, per egress IP: its IPv6 range can be used (only an explicit egress failure stops it,
-    /// since IPv6 egresses from the ingress data center).
-    pub egress_v6_up: Vec<Vec<bool>>,
     /// First-match policy evaluation.
     pub matcher: Matcher,
     /// Continent of each catalog country.
@@ -124,11 +121,7 @@ impl<'w> Prepared<'w> {
                     .collect()
             })
             .collect();
-        let egress_v6_up = world
-            .cases
-            .iter()
-            .map(|c| c.egress_down.iter().map(|d| !d).collect())
-            .collect();
+
         let mut cases_by_dc = vec![Vec::new(); world.datacenters.len()];
         let mut cases_by_egress = vec![Vec::new(); world.egress.len()];
         for (c, case) in world.cases.iter().enumerate().skip(1) {
@@ -155,7 +148,6 @@ impl<'w> Prepared<'w> {
                 .iter()
                 .map(|p| requirement(p.require_egress_in))
                 .collect(),
-            egress_v6_up,
             matcher: Matcher::new(world),
             countries: CountryIndex::embedded(),
             sites,

@@ -189,13 +189,13 @@ pub fn decide(
         Some(Action::DefaultEgress) => (Outcome::Default, None),
         Some(Action::Dedicated { ipv6: v6, .. }) if ipv6 => {
             // IPv6 egresses from the ingress data center with the dedicated range, wherever that range
-            // is bound; it needs no secondary (GATEWAY-REFERENCE.md).
-            if p.world.egress[v6 as usize].ipv6.is_some() && p.egress_v6_up[case][v6 as usize] {
+            // is bound, and needs no secondary (GATEWAY-REFERENCE.md): no failure of the range's data
+            // center or of its IPv4 address stops it. An egress IP without a range sends IPv6 to default
+            // egress (warned at load time).
+            if p.world.egress[v6 as usize].ipv6.is_some() {
                 (Outcome::Dedicated, Some(v6))
-            } else if p.world.egress[v6 as usize].ipv6.is_none() {
-                (Outcome::Default, None)
             } else {
-                (Outcome::Dropped, None)
+                (Outcome::Default, None)
             }
         }
         Some(Action::Dedicated { ipv4, fallback, .. }) => {

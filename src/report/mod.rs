@@ -16,21 +16,25 @@ use std::path::{Path, PathBuf};
 use crate::catalog::Catalog;
 use crate::engine::Metrics;
 use crate::error::{Error, Result};
+use crate::redundancy::Impact;
 use crate::world::World;
 
 /// Writes every table and chart for `world`'s results into `dir`; returns the files written.
 pub fn write_all(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>> {
     let mut files = tables::write_tables(dir, world, m)?;
     files.extend(write_charts(dir, world, m)?);
+    files.extend(write_failover_charts(dir, world, m)?);
     Ok(files)
 }
 
-/// Draws the baseline charts: the user map, the RTT CDF per population and the load per egress IP.
-pub fn write_charts(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>> {
-    let catalog = Catalog::embedded();
-    let outlines: Vec<geo::MultiPolygon<f64>> =
-        catalog.outlines.iter().map(|o| o.shape.clone()).collect();
-    let sites: Vec<charts::EgressSite> = world
+/// Failure cases in the heatmap at most (all are in `failover.csv`).
+const HEATMAP_MAX_CASES: usize = 40;
+/// Failure cases drawn against the baseline in the RTT chart at most.
+const CDF_MAX_CASES: usize = 5;
+
+/// The egress IPs as chart sites (fixing each egress IP's colour).
+fn egress_sites(world: &World) -> Vec<charts::EgressSite> {
+    world
         .egress
         .iter()
         .map(|e| {
@@ -43,7 +47,111 @@ pub fn write_charts(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBu
                 lon: dc.location.lon,
             }
         })
+        .collect()
+}
+
+/// Failure cases, most harmful first (harmed requests, then p95 increase, then file order).
+pub fn cases_by_harm(m: &Metrics) -> Vec<(usize, Impact)> {
+    let mut rows: Vec<(usize, Impact)> = (1..m.cases)
+        .map(|c| (c, Impact::of_population(m, c, None)))
         .collect();
+    rows.sort_by(|a, b| {
+        b.1.harm_score()
+            .total_cmp(&a.1.harm_score())
+            .then(a.0.cmp(&b.0))
+    });
+    rows
+}
+
+/// Draws the failover charts (RTT against the worst cases, case × population heatmap) and the
+/// capacity chart.
+pub fn write_failover_charts(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>> {
+    let sites = egress_sites(world);
+    let baseline_cdf = charts::CdfSeries {
+        name: "baseline".into(),
+        points: m.total(0, None, None).rtt.cdf(),
+    };
+    let ranked = cases_by_harm(m);
+    let case_cdfs: Vec<charts::CdfSeries> = ranked
+        .iter()
+        .filter(|(_, imp)| imp.harm_score() > 0.0)
+        .take(CDF_MAX_CASES)
+        .map(|(c, _)| charts::CdfSeries {
+            name: world.cases[*c].name.clone(),
+            points: m.total(*c, None, None).rtt.cdf(),
+        })
+        .collect();
+    let shown: Vec<usize> = ranked
+        .iter()
+        .take(HEATMAP_MAX_CASES)
+        .map(|(c, _)| *c)
+        .collect();
+    let heat_cases: Vec<String> = shown.iter().map(|&c| world.cases[c].name.clone()).collect();
+    let heat_populations: Vec<String> = world.populations.iter().map(|p| p.name.clone()).collect();
+    let heat: Vec<charts::HeatCell> = shown
+        .iter()
+        .flat_map(|&c| {
+            (0..m.populations).map(move |p| {
+                let imp = Impact::of_population(m, c, Some(p));
+                charts::HeatCell {
+                    p95_change_ms: imp.p95_change_ms(),
+                    dropped_share: imp.dropped_share(),
+                    blocked_share: imp.extra_blocked_share(),
+                    violation_share: imp.extra_violation_share(),
+                }
+            })
+        })
+        .collect();
+    let capacity: Vec<charts::CapacityBar> = world
+        .egress
+        .iter()
+        .enumerate()
+        .map(|(e, eg)| {
+            let conns = |c: usize, r: usize| {
+                m.connections_v4_micro[m.connection_index(c, e, r)] as f64 / 1e6
+            };
+            let baseline_peak = (0..m.resources).map(|r| conns(0, r)).fold(0.0, f64::max);
+            let (mut wc, mut wr, mut wv) = (0, 0, -1.0);
+            for c in 0..m.cases {
+                for r in 0..m.resources {
+                    if conns(c, r) > wv {
+                        (wc, wr, wv) = (c, r, conns(c, r));
+                    }
+                }
+            }
+            charts::CapacityBar {
+                egress_id: eg.id.clone(),
+                baseline_peak,
+                worst_peak: wv.max(0.0),
+                worst_case: world.cases[wc].name.clone(),
+                worst_resource: world
+                    .resources
+                    .get(wr)
+                    .map_or(String::new(), |r| r.name.clone()),
+                limit: eg.connection_limit as f64,
+            }
+        })
+        .collect();
+    let set = charts::FailoverSet {
+        scenario: &world.name,
+        sites: &sites,
+        baseline_cdf: &baseline_cdf,
+        case_cdfs: &case_cdfs,
+        heat_cases: &heat_cases,
+        heat_populations: &heat_populations,
+        heat: &heat,
+        heat_hidden: ranked.len().saturating_sub(HEATMAP_MAX_CASES),
+        capacity: &capacity,
+    };
+    charts::write_failover_charts(dir, &set).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Draws the baseline charts: the user map, the RTT CDF per population and the load per egress IP.
+pub fn write_charts(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>> {
+    let catalog = Catalog::embedded();
+    let outlines: Vec<geo::MultiPolygon<f64>> =
+        catalog.outlines.iter().map(|o| o.shape.clone()).collect();
+    let sites = egress_sites(world);
     let points: Vec<charts::MapPoint> = m
         .samples
         .iter()

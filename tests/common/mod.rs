@@ -57,3 +57,11 @@ pub fn col(header: &[String], name: &str) -> usize {
         .position(|h| h == name)
         .unwrap_or_else(|| panic!("no column `{name}` in {header:?}"))
 }
+
+/// Reads a CSV with a `case` column, keeping only the rows of `case`.
+pub fn read_csv_case(path: &Path, case: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let (h, rows) = read_csv(path);
+    let c = col(&h, "case");
+    let rows = rows.into_iter().filter(|r| r[c] == case).collect();
+    (h, rows)
+}

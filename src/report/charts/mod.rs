@@ -15,7 +15,12 @@
 //! with a note or a skipped item, never a panic.
 
 mod bars;
+mod capacity;
 mod cdf;
+mod failover_cdf;
+#[cfg(test)]
+mod failover_fixtures;
+mod heatmap;
 mod map;
 mod text;
 
@@ -108,9 +113,10 @@ pub struct HeatCell {
     pub p95_change_ms: Option<f64>,
     /// Share of the population's requests dropped in this case, 0..1.
     pub dropped_share: f64,
-    /// Share of the population's requests refused by allowlists in this case, 0..1.
+    /// Share of the population's requests newly refused by allowlists in this case (beyond the
+    /// baseline's refusals), 0..1.
     pub blocked_share: f64,
-    /// Share of the population's requests that broke a geography requirement, 0..1.
+    /// Share of the population's requests that newly broke a geography requirement, 0..1.
     pub violation_share: f64,
 }
 
@@ -205,6 +211,23 @@ pub fn write_charts(dir: &Path, set: &ChartSet) -> Result<Vec<PathBuf>, ChartErr
     Ok(paths)
 }
 
+/// Writes `failover_cdf`, `failover_heatmap` and `capacity`, each as `.png` and `.svg`, into
+/// `dir` (created if missing) and returns the six paths in that order.
+///
+/// A run without failure cases or without egress IPs still gets valid charts that say so.
+pub fn write_failover_charts(dir: &Path, set: &FailoverSet) -> Result<Vec<PathBuf>, ChartError> {
+    ensure_fonts()?;
+    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut paths = Vec::with_capacity(6);
+    write_both(dir, &failover_cdf::FailoverCdfChart::new(set), &mut paths)?;
+    write_both(dir, &heatmap::HeatmapChart::new(set), &mut paths)?;
+    write_both(dir, &capacity::CapacityChart::new(set), &mut paths)?;
+    Ok(paths)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Backend plumbing
 
@@ -217,14 +240,19 @@ trait Chart {
     const STEM: &'static str;
     /// Canvas size in pixels (SVG user units are the same pixels).
     const SIZE: (u32, u32);
+    /// Canvas size of this chart; charts whose size depends on their data override it.
+    fn size(&self) -> (u32, u32) {
+        Self::SIZE
+    }
     /// Draws the whole chart on `root`, which covers the full canvas.
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
 fn write_both<C: Chart>(dir: &Path, chart: &C, paths: &mut Vec<PathBuf>) -> Result<(), ChartError> {
     let png = dir.join(format!("{}.png", C::STEM));
+    let size = chart.size();
     {
-        let backend = BitMapBackend::new(&png, C::SIZE);
+        let backend = BitMapBackend::new(&png, size);
         let root = text::CrispText::new(backend, FONT_DEJAVU, FONT_DEJAVU_BOLD)
             .ok_or(ChartError::Font)?
             .into_drawing_area();
@@ -239,7 +267,7 @@ fn write_both<C: Chart>(dir: &Path, chart: &C, paths: &mut Vec<PathBuf>) -> Resu
     // Rendered into memory and written by us: the file-backed SVG backend drops write errors.
     let mut text = String::new();
     {
-        let root = SVGBackend::with_string(&mut text, C::SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
         chart
             .draw(&root)
             .and_then(|()| root.present())
