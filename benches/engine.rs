@@ -28,6 +28,7 @@ fn world_from(text: &str, users: u64, rpu: u32) -> World {
         users: Some(users),
         requests_per_user: Some(rpu),
         seed: None,
+        geoip: None,
     };
     match scenario::compile(&Source::new("bench.toml", text), &o) {
         Ok(l) => l.world,

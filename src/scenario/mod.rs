@@ -4,6 +4,7 @@
 //! errors it can find in one pass so a user fixes a file in one go rather than one error per run.
 
 mod compile;
+mod listed;
 mod policies;
 mod populations;
 pub mod raw;
