@@ -17,18 +17,21 @@ use egress_sim::geoip::testdb::{city_record, country_record};
 use egress_sim::geoip::writer::Writer;
 
 /// (city, ISO2, country name, continent, lat, lon, accuracy km, IPv4 /16, IPv6 /32, user weight)
-const PLACES: &[(
-    &str,
-    &str,
-    &str,
-    &str,
+/// (city, ISO2, country name, continent, lat, lon, accuracy km, IPv4 /16, IPv6 /32, user weight)
+type Place = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
     f64,
     f64,
     u16,
-    &str,
-    Option<&str>,
+    &'static str,
+    Option<&'static str>,
     u32,
-)] = &[
+);
+
+const PLACES: &[Place] = &[
     (
         "London",
         "GB",
