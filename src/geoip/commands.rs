@@ -113,8 +113,9 @@ pub fn stats_command(db: &Path, users: &Path) -> Result<String> {
     let mut by_country: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut reasons: BTreeMap<&'static str, (u64, String)> = BTreeMap::new();
     let (mut located, mut country_only) = (0u64, 0u64);
-    for row in &list.rows {
-        match db.lookup(row.ip)? {
+    let ips: Vec<IpAddr> = list.rows.iter().map(|r| r.ip).collect();
+    for found in db.lookup_all(&ips)? {
+        match found {
             Ok(r) => {
                 let known = r.country.and_then(|c| catalog.country_by_code(c));
                 match (r.location, known) {

@@ -167,8 +167,10 @@ pub fn resolve(
     let mut users = Vec::with_capacity(list.rows.len());
     let mut unplaced = Vec::new();
     let mut placed_by_country = 0;
-    for row in &list.rows {
-        let rec = match db.lookup(row.ip)? {
+    let ips: Vec<IpAddr> = list.rows.iter().map(|r| r.ip).collect();
+    let found = db.lookup_all(&ips)?;
+    for (row, found) in list.rows.iter().zip(found) {
+        let rec = match found {
             Ok(r) => r,
             Err(why) => {
                 unplaced.push((row.line, row.ip, why));

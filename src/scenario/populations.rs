@@ -196,6 +196,15 @@ pub(super) fn populations(
             match listed_population(cx, p, csv, lists, groups, registry) {
                 Some((placement, listing)) => {
                     let n = listing.users.len() as u64;
+                    if override_users.is_some() {
+                        cx.warn(
+                            csv.span(),
+                            format!(
+                                "`--users` does not resample population `{}`: it keeps one user per placed row ({n})",
+                                p.name.get_ref()
+                            ),
+                        );
+                    }
                     (placement, Some(std::sync::Arc::new(listing)), n)
                 }
                 None => continue,
