@@ -58,7 +58,7 @@ pub struct ListedUser {
     pub email: Box<str>,
     /// `identity.name` (the list's `name`, else the email's local part).
     pub name: Box<str>,
-    /// Public source address (`net.src.ip`).
+    /// Public source address (`net.src.ip`); IPv4-mapped IPv6 addresses are stored as IPv4.
     pub ip: IpAddr,
     /// Where the database places the user.
     pub location: LatLon,
@@ -239,7 +239,8 @@ pub fn resolve(
             line: row.line,
             email: row.email.as_str().into(),
             name: name.into(),
-            ip: row.ip,
+            // An IPv4-mapped IPv6 address reaches Gateway as the IPv4 address it carries.
+            ip: super::reserved::canonical(row.ip),
             location,
             country,
             groups,
