@@ -33,6 +33,7 @@ fn world_from(text: &str, users: u64, rpu: u32) -> World {
         requests_per_user: Some(rpu),
         seed: None,
         sweep: None,
+        geoip: None,
     };
     match scenario::compile(&Source::new("bench.toml", text), &o) {
         Ok(l) => l.world,

@@ -91,6 +91,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         w.finish()?;
     }
     report::write_all(out.path(), &world, &metrics)?;
+    crate::geoip::write_table(out.path(), &world)?;
     let final_dir = out.commit()?;
     timings.output = t2.elapsed();
     Ok(if opts.quiet {
@@ -102,7 +103,12 @@ pub fn run(opts: &RunOptions) -> Result<String> {
 
 /// Validates a scenario without simulating; returns a one-paragraph description.
 pub fn check(path: &Path) -> Result<String> {
-    let mut loaded = scenario::load(path, &Overrides::default())?;
+    check_with(path, &Overrides::default())
+}
+
+/// [`check`] with setting overrides (`--geoip`).
+pub fn check_with(path: &Path, overrides: &Overrides) -> Result<String> {
+    let mut loaded = scenario::load(path, overrides)?;
     engine::sweep::expand(&mut loaded.world, 0)?;
     let w = &loaded.world;
     let mut s = String::new();

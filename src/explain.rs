@@ -233,11 +233,20 @@ fn attributes(out: &mut String, w: &World, u: &User) {
         c.iso2,
         c.continent.code()
     );
-    let _ = writeln!(
-        out,
-        "  identity         u{}@{} (User {})",
-        u.index, pop.email_domain, u.index
-    );
+    let (mut email, mut name) = (String::new(), String::new());
+    pop.write_identity(u.index, &mut email, &mut name);
+    let _ = writeln!(out, "  identity         {email} ({name})");
+    if let Some(l) = pop.listed_user(u.index) {
+        let _ = writeln!(
+            out,
+            "  listed           line {} of {}, located by GeoIP from {}",
+            l.line,
+            pop.listing
+                .as_ref()
+                .map_or(String::new(), |x| x.file.display().to_string()),
+            l.ip
+        );
+    }
     let _ = writeln!(
         out,
         "  groups           {}",

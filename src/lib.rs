@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod geodesy;
+pub mod geoip;
 pub mod histogram;
 pub mod latency;
 pub mod nearest;

@@ -20,7 +20,7 @@ fn parse_sweep(s: &str) -> Result<Sweep, String> {
     long_about = "Simulate geo-aware dedicated egress IP selection with Cloudflare Zero Trust Gateway semantics.\n\n\
 A scenario file (TOML) defines dedicated egress IPs, user populations and destinations. `run` simulates every \
 user's requests and writes CSV tables and charts with latency, load, apparent geolocation and connection capacity.",
-    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml"
+    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -68,6 +68,9 @@ map/latency_cdf/egress_load .png and .svg. README.md explains every column."
         /// Print nothing but errors and warnings.
         #[arg(long, short)]
         quiet: bool,
+        /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
+        #[arg(long, value_name = "PATH")]
+        geoip: Option<PathBuf>,
     },
     /// Validate a scenario without simulating.
     #[command(
@@ -76,6 +79,9 @@ map/latency_cdf/egress_load .png and .svg. README.md explains every column."
     Check {
         /// Scenario file (TOML).
         scenario: PathBuf,
+        /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
+        #[arg(long, value_name = "PATH")]
+        geoip: Option<PathBuf>,
     },
     /// Print the latency model's round-trip time between two places, part by part.
     #[command(
@@ -126,11 +132,49 @@ Users are numbered from 0 in population order; pass the same --users/--seed as t
         /// Random seed, as passed to `run --seed`.
         #[arg(long, value_name = "S")]
         seed: Option<u64>,
+        /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
+        #[arg(long, value_name = "PATH")]
+        geoip: Option<PathBuf>,
     },
     /// Import or export Gateway egress rules (the API's JSON shape).
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// Look addresses up in a MaxMind-format GeoIP database, or see how much of a user list it places.
+    Geoip {
+        #[command(subcommand)]
+        command: GeoipCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum GeoipCommand {
+    /// Print what the database says for each address: network, country, continent, city, coordinates,
+    /// accuracy radius, or why the address cannot be placed.
+    #[command(
+        after_help = "Private and special-purpose addresses (RFC 1918, CGNAT, loopback, link-local, documentation\n\
+ranges, ...) are reported without a lookup. Exit code 2 for an unreadable or non-MaxMind database or\n\
+an invalid address.\n\nExamples:\n  egress-sim geoip lookup scenarios/from-user-list/synthetic-city.mmdb 81.2.69.160 2a02:ab00::1\n  egress-sim geoip lookup GeoLite2-City.mmdb 8.8.8.8"
+    )]
+    Lookup {
+        /// GeoIP database (.mmdb): GeoIP2/GeoLite2 City or Country, or the same layout (DB-IP lite).
+        db: PathBuf,
+        /// Addresses (IPv4 or IPv6).
+        #[arg(required = true, value_name = "IP")]
+        ips: Vec<String>,
+    },
+    /// Count how many users of a list the database places, by country and by reason.
+    #[command(
+        after_help = "USERS.csv has the columns of a population's `from_csv` list (email, ip, and optional groups, name,\n\
+virtual_network, posture_passed, ipv6_capable, connections). Malformed rows are counted and listed\n\
+with their line numbers.\n\nExamples:\n  egress-sim geoip stats scenarios/from-user-list/synthetic-city.mmdb scenarios/from-user-list/users.csv"
+    )]
+    Stats {
+        /// GeoIP database (.mmdb).
+        db: PathBuf,
+        /// User list (CSV).
+        users: PathBuf,
     },
 }
 
@@ -182,6 +226,7 @@ fn main() -> ExitCode {
             per_user,
             quiet,
             sweep,
+            geoip,
         } => commands::run(&RunOptions {
             scenario,
             out,
@@ -191,12 +236,19 @@ fn main() -> ExitCode {
                 requests_per_user,
                 seed,
                 sweep,
+                geoip,
             },
             threads: threads.map_or(0, usize::from),
             per_user,
             quiet,
         }),
-        Command::Check { scenario } => commands::check(&scenario),
+        Command::Check { scenario, geoip } => commands::check_with(
+            &scenario,
+            &Overrides {
+                geoip,
+                ..Overrides::default()
+            },
+        ),
         Command::Latency {
             from,
             to,
@@ -220,6 +272,7 @@ fn main() -> ExitCode {
             users,
             seed,
             sweep,
+            geoip,
         } => egress_sim::explain::explain(&egress_sim::explain::ExplainOptions {
             scenario,
             user,
@@ -230,6 +283,7 @@ fn main() -> ExitCode {
                 seed,
                 requests_per_user: None,
                 sweep,
+                geoip,
             },
         }),
         Command::Rules {
@@ -247,6 +301,12 @@ fn main() -> ExitCode {
         Command::Rules {
             command: RulesCommand::Export { scenario, out },
         } => egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out }),
+        Command::Geoip {
+            command: GeoipCommand::Lookup { db, ips },
+        } => egress_sim::geoip::lookup_command(&db, &ips),
+        Command::Geoip {
+            command: GeoipCommand::Stats { db, users },
+        } => egress_sim::geoip::stats_command(&db, &users),
     };
     match result {
         Ok(text) => {

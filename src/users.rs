@@ -79,6 +79,9 @@ pub fn generate(
     pop: &Population,
     countries: &CountryIndex,
 ) -> (User, UserRng) {
+    if let Some(listed) = pop.listed_user(index) {
+        return generate_listed(seed, index, pop_index, pop, listed);
+    }
     let mut rng = user_rng(seed, index);
     let anchor = pop.placement.anchors[pop.placement.alias.sample(&mut rng)];
     let location = offset(anchor, pop.placement.spread, &mut rng);
@@ -134,6 +137,42 @@ pub fn generate(
             src_ip,
             src_internal_ip,
             src_port,
+        },
+        rng,
+    )
+}
+
+/// A user of a list (`from_csv`): identity, groups, address and place come from the list and the GeoIP
+/// database; IPv6 support (when the list does not say) and last-mile access are drawn from the user's
+/// stream as for synthetic users.
+#[cold]
+fn generate_listed(
+    seed: u64,
+    index: u64,
+    pop_index: u16,
+    pop: &Population,
+    listed: &crate::geoip::ListedUser,
+) -> (User, UserRng) {
+    let mut rng = user_rng(seed, index);
+    // Always draw, so the stream is positioned the same whether or not the list says.
+    let drawn_v6 = rng.random::<f64>() < pop.ipv6_share;
+    let z: f64 = StandardNormal.sample(&mut rng);
+    let access_ms = (pop.access.median_ms * (pop.access.sigma * z).exp()) as f32;
+    let h = user_hash(seed, index, 0x5ac1);
+    (
+        User {
+            index,
+            population: pop_index,
+            location: listed.location,
+            country: listed.country,
+            ipv6_capable: listed.ipv6_capable.unwrap_or(drawn_v6),
+            access_ms,
+            groups: listed.groups,
+            posture: listed.posture,
+            vnet: listed.vnet,
+            src_ip: listed.ip,
+            src_internal_ip: IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (index as u32 & 0x00ff_ffff))),
+            src_port: 49152 + ((h >> 32) % 16384) as u16,
         },
         rng,
     )

@@ -180,6 +180,45 @@ pub struct Population {
     pub source_prefix: (std::net::Ipv4Addr, u8),
     /// Index into `World::requirements`: where this population's traffic must egress.
     pub require_egress_in: Option<u16>,
+    /// Users read from a CSV list and located with a GeoIP database (`from_csv`); `None` for a
+    /// synthetic population. User `first_user + i` is `listing.users[i]`.
+    pub listing: Option<std::sync::Arc<crate::geoip::Listing>>,
+}
+
+impl Population {
+    /// The listed user behind global user `index`, for a population read from a user list.
+    #[inline]
+    pub fn listed_user(&self, index: u64) -> Option<&crate::geoip::ListedUser> {
+        self.listing
+            .as_ref()
+            .and_then(|l| l.users.get(index.checked_sub(self.first_user)? as usize))
+    }
+
+    /// Concurrent connections of user `index` (the list's `connections`, else the population's).
+    #[inline]
+    pub fn connections_of(&self, index: u64) -> f64 {
+        self.listed_user(index)
+            .and_then(|u| u.connections)
+            .unwrap_or(self.connections_per_user)
+    }
+
+    /// Writes user `index`'s `identity.email` and `identity.name` into the buffers (cleared first):
+    /// the list's values for a listed user, `u<index>@<email_domain>` and `User <index>` otherwise.
+    pub fn write_identity(&self, index: u64, email: &mut String, name: &mut String) {
+        use std::fmt::Write;
+        email.clear();
+        name.clear();
+        match self.listed_user(index) {
+            Some(u) => {
+                email.push_str(&u.email);
+                name.push_str(&u.name);
+            }
+            None => {
+                let _ = write!(email, "u{index}@{}", self.email_domain);
+                let _ = write!(name, "User {index}");
+            }
+        }
+    }
 }
 
 /// A destination, compiled.

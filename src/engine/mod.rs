@@ -352,7 +352,7 @@ fn run_chunk(
         }
         // Concurrent connections: the user's pool split across destinations by weight, then by IP version.
         for (r, res) in w.resources.iter().enumerate() {
-            let conns = pop.connections_per_user * res.weight / total_weight;
+            let conns = pop.connections_of(user.index) * res.weight / total_weight;
             let v6_share = ipv6_share(
                 user.ipv6_capable,
                 res.ipv4.is_some(),

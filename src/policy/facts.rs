@@ -1,10 +1,9 @@
 //! Builds the [`Facts`] a policy tests for one (user, destination, IP version).
 //!
 //! Destination facts are borrowed from the compiled world; user facts come from the generated user,
-//! with the two strings (email, name) formatted into buffers this builder owns and reuses, so building
+//! with the two strings (email, name: synthetic, or a listed user's real ones) written into buffers this builder owns and reuses, so building
 //! facts never allocates after the first user.
 
-use std::fmt::Write;
 use std::net::IpAddr;
 
 use super::expr::{BitSet256, Facts};
@@ -58,10 +57,7 @@ impl<'w> FactsBuilder<'w> {
     /// Sets the user whose facts follow (formats email and name once per user).
     pub fn set_user(&mut self, user: &User) {
         let pop = &self.world.populations[user.population as usize];
-        self.email.clear();
-        let _ = write!(self.email, "u{}@{}", user.index, pop.email_domain);
-        self.name.clear();
-        let _ = write!(self.name, "User {}", user.index);
+        pop.write_identity(user.index, &mut self.email, &mut self.name);
         self.user = Some(*user);
     }
 

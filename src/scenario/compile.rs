@@ -28,6 +28,8 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// Failure sweep (replaces `[simulation] sweep`).
     pub sweep: Option<Sweep>,
+    /// GeoIP database for listed populations (`--geoip`), instead of the scenario's `geoip`.
+    pub geoip: Option<std::path::PathBuf>,
 }
 
 /// Largest simulation the tool accepts, to catch typos like an extra zero before they eat the machine.
@@ -218,6 +220,13 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         .and_then(|v| cx.count(v, "users", MAX_USERS));
 
     let mut registry = Registry::default();
+    let lists = super::listed::list_source(
+        &mut cx,
+        raw.geoip.as_ref(),
+        &raw.population,
+        overrides.geoip.as_deref(),
+        seed,
+    );
     let populations = populations(
         &mut cx,
         catalog,
@@ -228,6 +237,7 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         &raw.population,
         sim_users,
         overrides.users,
+        &lists,
     );
     let resources = resources(
         &mut cx,

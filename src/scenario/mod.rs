@@ -5,6 +5,7 @@
 
 mod compile;
 mod failures;
+mod listed;
 mod policies;
 mod populations;
 pub mod raw;

@@ -7,6 +7,7 @@ use rand_distr::weighted::WeightedAliasIndex;
 use toml::Spanned;
 
 use super::compile::{Ctx, MAX_USERS};
+use super::listed::{listed_population, ListSource};
 use super::raw::*;
 use crate::catalog::{Catalog, Continent, DataCenter};
 use crate::geodesy::LatLon;
@@ -72,13 +73,28 @@ pub(super) fn populations(
     raw: &[RawPopulation],
     sim_users: Option<u64>,
     override_users: Option<u64>,
+    lists: &ListSource,
 ) -> Vec<Population> {
     let mut names: HashSet<String> = HashSet::new();
-    // Sizes: all absolute counts, or all shares of `simulation.users`.
-    let with_users = raw.iter().filter(|p| p.users.is_some()).count();
-    let with_share = raw.iter().filter(|p| p.share.is_some()).count();
+    // Sizes: all absolute counts, or all shares of `simulation.users`. Listed populations (`from_csv`)
+    // have one user per placed row and take no part in this.
+    let synthetic = |p: &&RawPopulation| p.from_csv.is_none();
+    let with_users = raw
+        .iter()
+        .filter(synthetic)
+        .filter(|p| p.users.is_some())
+        .count();
+    let with_share = raw
+        .iter()
+        .filter(synthetic)
+        .filter(|p| p.share.is_some())
+        .count();
     let mut weights = Vec::with_capacity(raw.len());
     for p in raw {
+        if p.from_csv.is_some() {
+            weights.push(0.0);
+            continue;
+        }
         match (&p.users, &p.share) {
             (Some(u), Some(_)) => {
                 cx.err_help(
@@ -122,7 +138,7 @@ pub(super) fn populations(
         }
     }
     let counts: Vec<u64> = if with_users > 0 && with_share > 0 {
-        if let Some(p) = raw.iter().find(|p| p.share.is_some()) {
+        if let Some(p) = raw.iter().filter(synthetic).find(|p| p.share.is_some()) {
             cx.err_help(
                 p.name.span(),
                 "some populations give `users` and others `share`",
@@ -147,7 +163,7 @@ pub(super) fn populations(
         match total {
             Some(t) => apportion(t, &weights),
             None => {
-                if let Some(p) = raw.first() {
+                if let Some(p) = raw.iter().find(synthetic) {
                     cx.err_help(
                         p.name.span(),
                         "populations give shares but the total is unknown",
@@ -176,8 +192,36 @@ pub(super) fn populations(
         } else if !names.insert(name.clone()) {
             cx.err(p.name.span(), format!("duplicate population `{name}`"));
         }
-        let Some(placement) = placement(cx, catalog, dcs, dc_index, &p.location) else {
-            continue;
+        let (placement, listing, users) = if let Some(csv) = &p.from_csv {
+            match listed_population(cx, p, csv, lists, groups, registry) {
+                Some((placement, listing)) => {
+                    let n = listing.users.len() as u64;
+                    if override_users.is_some() {
+                        cx.warn(
+                            csv.span(),
+                            format!(
+                                "`--users` does not resample population `{}`: it keeps one user per placed row ({n})",
+                                p.name.get_ref()
+                            ),
+                        );
+                    }
+                    (placement, Some(std::sync::Arc::new(listing)), n)
+                }
+                None => continue,
+            }
+        } else {
+            let Some(location) = &p.location else {
+                cx.err_help(
+                    p.name.span(),
+                    format!("population `{}` says nothing about where its users are", p.name.get_ref()),
+                    Some("add `[population.location]` (e.g. `around = [\"Amsterdam\"]`), or read real users with `from_csv = \"users.csv\"`".into()),
+                );
+                continue;
+            };
+            let Some(placement) = placement(cx, catalog, dcs, dc_index, location) else {
+                continue;
+            };
+            (placement, None, users)
         };
         let (access, access_name) = match &p.access {
             None => (
@@ -312,6 +356,7 @@ pub(super) fn populations(
             vnets,
             source_prefix,
             require_egress_in: None,
+            listing,
         });
         first_user += users;
     }
@@ -554,10 +599,10 @@ pub(super) struct Registry {
 }
 
 impl Registry {
-    fn posture(&mut self, name: &str) -> usize {
+    pub(super) fn posture(&mut self, name: &str) -> usize {
         intern(&mut self.posture_checks, name)
     }
-    fn vnet(&mut self, name: &str) -> usize {
+    pub(super) fn vnet(&mut self, name: &str) -> usize {
         intern(&mut self.vnets, name)
     }
 }

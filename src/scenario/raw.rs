@@ -24,6 +24,8 @@ pub struct RawScenario {
     pub ingress: Option<RawIngress>,
     /// How unmatched traffic is balanced across dedicated egress locations.
     pub balancing: Option<RawBalancing>,
+    /// GeoIP database for populations read from user lists: a path, or a table with settings.
+    pub geoip: Option<Spanned<RawGeoip>>,
     /// Extra data centers beyond the built-in catalog.
     #[serde(default)]
     pub datacenter: Vec<RawDataCenter>,
@@ -173,8 +175,10 @@ pub struct RawPopulation {
     pub users: Option<Spanned<i64>>,
     /// Share of `simulation.users`.
     pub share: Option<Spanned<f64>>,
-    /// Where the users are.
-    pub location: Spanned<RawLocation>,
+    /// Where the users are (synthetic populations).
+    pub location: Option<Spanned<RawLocation>>,
+    /// Read the users from this CSV list (relative to the scenario file) instead of generating them.
+    pub from_csv: Option<Spanned<String>>,
     /// Share of users whose client and network support IPv6 (default 0.5).
     pub ipv6_share: Option<Spanned<f64>>,
     /// Last-mile access: a preset name or a custom distribution (default `cable`).
@@ -196,6 +200,60 @@ pub struct RawPopulation {
     pub source_ips: Option<Spanned<String>>,
     /// Where this population's traffic must egress: countries, cities or data center codes.
     pub require_egress_in: Option<Vec<Spanned<String>>>,
+}
+
+/// `geoip = "path.mmdb"` or `[geoip]`: the database that locates listed users, and how.
+#[derive(Debug)]
+pub struct RawGeoip {
+    /// Database path, relative to the scenario file.
+    pub database: Option<Spanned<String>>,
+    /// `skip` (default), `error`, or `country`: users the database cannot place.
+    pub unresolved: Option<Spanned<String>>,
+    /// `error` (default) or `skip`: malformed rows of user lists.
+    pub bad_rows: Option<Spanned<String>>,
+    /// Spread each user within the record's accuracy radius (default false).
+    pub spread_accuracy_radius: Option<bool>,
+}
+
+/// The table form of `[geoip]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGeoipTable {
+    database: Option<Spanned<String>>,
+    unresolved: Option<Spanned<String>>,
+    bad_rows: Option<Spanned<String>>,
+    spread_accuracy_radius: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for RawGeoip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawGeoip;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a database path, or a table with `database`, `unresolved`, `bad_rows`, `spread_accuracy_radius`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawGeoip, E> {
+                Ok(RawGeoip {
+                    database: Some(Spanned::new(0..0, v.to_string())),
+                    unresolved: None,
+                    bad_rows: None,
+                    spread_accuracy_radius: None,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawGeoip, A::Error> {
+                let t =
+                    RawGeoipTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawGeoip {
+                    database: t.database,
+                    unresolved: t.unresolved,
+                    bad_rows: t.bad_rows,
+                    spread_accuracy_radius: t.spread_accuracy_radius,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `[population.location]`
