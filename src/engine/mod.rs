@@ -243,29 +243,48 @@ pub fn simulate(
     let mut batch_start = 0;
     while batch_start < chunks {
         let batch_end = (batch_start + BATCH_CHUNKS).min(chunks);
-        let results: Vec<(Metrics, Vec<UserRow>)> = pool.install(|| {
-            (batch_start..batch_end)
-                .into_par_iter()
-                .map(|c| {
-                    let first = c * CHUNK_USERS;
-                    let last = (first + CHUNK_USERS).min(world.users);
-                    let mut m = Metrics::new(world);
-                    let mut rows = Vec::new();
-                    run_chunk(
-                        &prepared,
-                        first..last,
-                        stride,
-                        &mut m,
-                        options.per_user.then_some(&mut rows),
-                    );
-                    (m, rows)
-                })
-                .collect()
-        });
-        for (m, rows) in &results {
-            total.merge(m);
-            if options.per_user {
+        let chunk_range = |c: u64| {
+            let first = c * CHUNK_USERS;
+            first..(first + CHUNK_USERS).min(world.users)
+        };
+        if options.per_user {
+            // Per-user rows must reach the sink in user order: keep each chunk's results apart.
+            let results: Vec<(Metrics, Vec<UserRow>)> = pool.install(|| {
+                (batch_start..batch_end)
+                    .into_par_iter()
+                    .map(|c| {
+                        let mut m = Metrics::new(world);
+                        let mut rows = Vec::new();
+                        run_chunk(&prepared, chunk_range(c), stride, &mut m, Some(&mut rows));
+                        (m, rows)
+                    })
+                    .collect()
+            });
+            for (m, rows) in &results {
+                total.merge(m);
                 sink(rows)?;
+            }
+        } else {
+            // Merging is exact and order-independent (integer sums; the map sample is sorted at the
+            // end), so each worker folds its chunks into one accumulator: memory stays at a few
+            // accumulators however many cases a sweep adds.
+            let m = pool.install(|| {
+                (batch_start..batch_end)
+                    .into_par_iter()
+                    .fold(
+                        || Metrics::new(world),
+                        |mut m, c| {
+                            run_chunk(&prepared, chunk_range(c), stride, &mut m, None);
+                            m
+                        },
+                    )
+                    .reduce_with(|mut a, b| {
+                        a.merge(&b);
+                        a
+                    })
+            });
+            if let Some(m) = m {
+                total.merge(&m);
             }
         }
         batch_start = batch_end;
