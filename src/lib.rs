@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod commands;
+pub mod compare;
 pub mod country_index;
 pub mod engine;
 pub mod error;

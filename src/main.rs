@@ -136,6 +136,39 @@ Users are numbered from 0 in population order; pass the same --users/--seed as t
         #[arg(long, value_name = "PATH")]
         geoip: Option<PathBuf>,
     },
+    /// Compare two runs side by side: output folders, or scenario files (run first).
+    #[command(
+        after_help = "Examples:\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml\n  egress-sim compare output/three-sites output/three-sites-plus-frankfurt --out /tmp/cmp\n\n\
+Writes comparison.csv (section, entity, metric, a, b, difference = B − A) and comparison.html.\n\
+Scenario files are run with the same --users/--seed/--sweep into <out>.runs/a and <out>.runs/b."
+    )]
+    Compare {
+        /// First run (A): an output folder or a scenario file.
+        a: PathBuf,
+        /// Second run (B): an output folder or a scenario file.
+        b: PathBuf,
+        /// Output folder [default: output/compare-<a>-vs-<b>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Replace the output folder even if egress-sim did not create it.
+        #[arg(long)]
+        force: bool,
+        /// Total users for scenario files.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        users: Option<u64>,
+        /// Random seed for scenario files.
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Failure sweep for scenario files (none, n-1, n-2).
+        #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
+        sweep: Option<Sweep>,
+        /// Worker threads [default: one per core].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
+        /// Print nothing but errors and warnings.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Import or export Gateway egress rules (the API's JSON shape).
     Rules {
         #[command(subcommand)]
@@ -285,6 +318,30 @@ fn main() -> ExitCode {
                 sweep,
                 geoip,
             },
+        }),
+        Command::Compare {
+            a,
+            b,
+            out,
+            force,
+            users,
+            seed,
+            sweep,
+            threads,
+            quiet,
+        } => egress_sim::compare::compare(&egress_sim::compare::CompareOptions {
+            a,
+            b,
+            out,
+            force,
+            overrides: Overrides {
+                users,
+                seed,
+                sweep,
+                ..Overrides::default()
+            },
+            threads: threads.map_or(0, usize::from),
+            quiet,
         }),
         Command::Rules {
             command:
