@@ -7,6 +7,7 @@
 
 pub mod charts;
 mod failover_tables;
+pub mod html;
 pub mod output;
 pub mod tables;
 pub mod terminal;
@@ -24,6 +25,7 @@ pub fn write_all(dir: &Path, world: &World, m: &Metrics) -> Result<Vec<PathBuf>>
     let mut files = tables::write_tables(dir, world, m)?;
     files.extend(write_charts(dir, world, m)?);
     files.extend(write_failover_charts(dir, world, m)?);
+    files.push(html::write_report(dir, world, m, &html::RunInfo::now())?);
     Ok(files)
 }
 

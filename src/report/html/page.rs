@@ -1,0 +1,87 @@
+//! Assembles the page: head with the stylesheet, then the nine sections in order.
+
+use crate::catalog::Catalog;
+use crate::engine::Metrics;
+use crate::error::Result;
+use crate::redundancy::{self, Finding, Impact};
+use crate::world::World;
+
+use super::charts::{self, ReportCharts};
+use super::markup::esc;
+use super::{style, RunInfo};
+
+/// What every section reads: the run, plus what is computed once and shared.
+pub(super) struct Ctx<'a> {
+    /// The simulated world.
+    pub world: &'a World,
+    /// Its finished metrics.
+    pub m: &'a Metrics,
+    /// Run date and version.
+    pub run: &'a RunInfo,
+    /// Built-in reference data.
+    pub catalog: &'static Catalog,
+    /// Findings, most severe first (the rows of `redundancy.csv`).
+    pub findings: Vec<Finding>,
+    /// Failure cases, most harmful first.
+    pub ranked: Vec<(usize, Impact)>,
+    /// Inline SVG charts.
+    pub charts: ReportCharts,
+}
+
+/// The whole page.
+pub(super) fn render(world: &World, m: &Metrics, run: &RunInfo) -> Result<String> {
+    let ctx = Ctx {
+        world,
+        m,
+        run,
+        catalog: Catalog::embedded(),
+        findings: redundancy::findings(world, m),
+        ranked: super::super::cases_by_harm(m),
+        charts: charts::render(world, m)?,
+    };
+    let mut s = String::with_capacity(1 << 20);
+    s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    s.push_str(&format!(
+        "<title>{} — egress-sim report</title>\n<style>\n{}\n</style>\n</head>\n<body>\n<main>\n",
+        esc(&world.name),
+        style::CSS
+    ));
+    s.push_str(&super::headline::render(&ctx));
+    s.push_str(&contents());
+    s.push_str(&super::sites::render(&ctx));
+    s.push_str(&super::latency::render(&ctx));
+    s.push_str(&super::policies::render(&ctx));
+    s.push_str(&super::geolocation::render(&ctx));
+    s.push_str(&super::failover::render(&ctx));
+    s.push_str(&super::capacity::render(&ctx));
+    s.push_str(&super::findings::render(&ctx));
+    s.push_str(&super::method::render(&ctx));
+    s.push_str(&format!(
+        "<footer>Made by egress-sim {} on {}. Every number here is also in the CSV files of the same output folder.</footer>\n",
+        esc(&run.version),
+        esc(&run.date)
+    ));
+    s.push_str("</main>\n</body>\n</html>\n");
+    Ok(s)
+}
+
+/// In-page table of contents (fragment links only).
+fn contents() -> String {
+    let items = [
+        ("sites", "Sites"),
+        ("latency", "Latency"),
+        ("policies", "Policies"),
+        ("geolocation", "Geolocation"),
+        ("failover", "Failover"),
+        ("capacity", "Capacity"),
+        ("findings", "Findings"),
+        ("method", "Method"),
+    ];
+    let mut s = String::from("<nav class=\"toc\" aria-label=\"Contents\"><ol>");
+    for (id, name) in items {
+        s.push_str(&format!("<li><a href=\"#{id}\">{name}</a></li>"));
+    }
+    s.push_str("</ol></nav>\n");
+    s
+}

@@ -1,0 +1,65 @@
+//! Run metadata shown in the headline: when the report was made and by which version of the tool.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// When and by what a report was made. The only part of `report.html` that differs between two
+/// runs of the same scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// Run date, `YYYY-MM-DD HH:MM UTC`.
+    pub date: String,
+    /// Tool version (`CARGO_PKG_VERSION`).
+    pub version: String,
+}
+
+impl RunInfo {
+    /// Metadata of a run happening now, from the system clock.
+    pub fn now() -> Self {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Self {
+            date: utc_minute(secs),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` for `secs` seconds after the Unix epoch.
+pub(super) fn utc_minute(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+/// Gregorian date of `z` days after 1970-01-01 (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc_minute(1_735_689_599), "2024-12-31 23:59 UTC");
+        assert_eq!(utc_minute(1_709_210_096), "2024-02-29 12:34 UTC");
+    }
+}
