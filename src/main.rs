@@ -20,7 +20,7 @@ fn parse_sweep(s: &str) -> Result<Sweep, String> {
     long_about = "Simulate geo-aware dedicated egress IP selection with Cloudflare Zero Trust Gateway semantics.\n\n\
 A scenario file (TOML) defines dedicated egress IPs, user populations and destinations. `run` simulates every \
 user's requests and writes CSV tables and charts with latency, load, apparent geolocation and connection capacity.",
-    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160"
+    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,10 +31,11 @@ struct Cli {
 enum Command {
     /// Simulate a scenario and write tables and charts.
     #[command(
-        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n\n\
-Outputs (in output/<scenario-name>/ unless --out): summary.csv, egress_load.csv, populations.csv,\n\
-latency_histogram.csv, capacity.csv, policies.csv, resources.csv, users.csv (with --per-user),\n\
-map/latency_cdf/egress_load .png and .svg. README.md explains every column."
+        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n  egress-sim run scenarios/finance-and-qa.toml --sweep n-2\n\n\
+Outputs (in output/<scenario-name>/ unless --out): report.html, summary.csv, egress_load.csv,\n\
+populations.csv, latency_histogram.csv, capacity.csv, policies.csv, resources.csv, failover.csv,\n\
+redundancy.csv, geoip.csv (user lists), users.csv (with --per-user), and map, latency_cdf,\n\
+egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.md explains every column."
     )]
     Run {
         /// Scenario file (TOML).

@@ -358,12 +358,32 @@ fn run_chunk(
             for &c in &affected {
                 let c = c as usize;
                 is_affected[c] = true;
-                ucs[c] = route::user_case(p, &user, &geo, c);
+                let down = &w.cases[c].dc_down;
+                let ingress_kept = !ucs[0].near[..ucs[0].near_len as usize]
+                    .iter()
+                    .any(|&d| down[d as usize]);
+                if ingress_kept {
+                    // Same ingress: a route can only change if its egress IP is down in this case, or
+                    // if it is unmatched traffic whose balanced egress moved. Skips the ingress search
+                    // and most decisions for the typical egress failure.
+                    let balanced = route::balanced_egress(p, &user, &geo, c);
+                    ucs[c] = UserCase { balanced, ..ucs[0] };
+                } else {
+                    ucs[c] = route::user_case(p, &user, &geo, c);
+                }
                 let mut bits = 0u64;
                 for k in 0..per_case {
-                    let r =
-                        route::decide(p, &user, &geo, &ucs[c], c, k / 2, k % 2 == 1, matches[k]);
-                    bits |= ((r != routes[k]) as u64) << k;
+                    let base = routes[k];
+                    let slot = base.slot as usize;
+                    let stale = !ingress_kept
+                        || (slot < w.egress.len() && !p.egress_up[c][slot])
+                        || (base.policy == UNMATCHED && ucs[c].balanced != ucs[0].balanced);
+                    let r = if stale {
+                        route::decide(p, &user, &geo, &ucs[c], c, k / 2, k % 2 == 1, matches[k])
+                    } else {
+                        base
+                    };
+                    bits |= ((r != base) as u64) << k;
                     routes[c * per_case + k] = r;
                 }
                 changed[c] = bits;

@@ -48,15 +48,15 @@ pub fn summary(world: &World, m: &Metrics, t: &Timings, out_dir: &str) -> String
     let secs = t.simulate.as_secs_f64().max(1e-9);
     let _ = writeln!(
         s,
-        "{}: {} users × {} requests × {} case{} = {} decisions in {:.2} s ({:.1} M decisions/s)",
+        "{}: {} users × {} requests = {} requests, {} case{}, simulated in {:.2} s ({:.1} M requests/s)",
         world.name,
         thousands(world.users),
         world.requests_per_user,
+        thousands(requests),
         world.cases.len(),
         if world.cases.len() == 1 { "" } else { "s" },
-        thousands(requests * world.cases.len() as u64),
         secs,
-        (requests * world.cases.len() as u64) as f64 / secs / 1e6,
+        requests as f64 / secs / 1e6,
     );
     for (ci, case) in world.cases.iter().enumerate().take(1) {
         let all = m.total(ci, None, None);
