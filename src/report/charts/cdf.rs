@@ -268,7 +268,7 @@ impl super::Chart for CdfChart {
 
 /// Keeps finite points, clamps shares to 0..1, sorts by RTT and makes the shares
 /// non-decreasing, so slightly malformed input still draws as a CDF.
-fn clean(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+pub(super) fn clean(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = points
         .iter()
         .filter(|p| p.0.is_finite() && p.1.is_finite())
@@ -284,7 +284,7 @@ fn clean(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 /// RTT at which the share first reaches `q`, interpolated linearly; `None` if it never does.
-fn quantile(cdf: &[(f64, f64)], q: f64) -> Option<f64> {
+pub(super) fn quantile(cdf: &[(f64, f64)], q: f64) -> Option<f64> {
     let i = cdf.iter().position(|p| p.1 >= q)?;
     if i == 0 {
         return cdf.first().map(|p| p.0);
@@ -298,7 +298,7 @@ fn quantile(cdf: &[(f64, f64)], q: f64) -> Option<f64> {
 }
 
 /// The part of the line with RTT at most `x_max`, ending exactly at `x_max` when it goes on.
-fn cut_at(cdf: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
+pub(super) fn cut_at(cdf: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(cdf.len());
     for &p in cdf {
         if p.0 <= x_max {
@@ -317,7 +317,7 @@ fn cut_at(cdf: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
 
 /// Drops vertices closer than `min_dist` pixels (Chebyshev) to the last kept one; keeps the
 /// last vertex so the curve still ends where the data does.
-fn thin_out(px: &[(i32, i32)], min_dist: i32) -> Vec<(i32, i32)> {
+pub(super) fn thin_out(px: &[(i32, i32)], min_dist: i32) -> Vec<(i32, i32)> {
     let mut out: Vec<(i32, i32)> = Vec::with_capacity(px.len());
     for (i, &p) in px.iter().enumerate() {
         let far = out
@@ -335,7 +335,7 @@ fn thin_out(px: &[(i32, i32)], min_dist: i32) -> Vec<(i32, i32)> {
 
 /// Pixel positions every `step` pixels along the polyline, so the legend placement sees the
 /// long straight segments between sparse points too.
-fn densify(px: &[(i32, i32)], step: i32) -> Vec<(i32, i32)> {
+pub(super) fn densify(px: &[(i32, i32)], step: i32) -> Vec<(i32, i32)> {
     let mut out = Vec::new();
     for w in px.windows(2) {
         let (a, b) = (w[0], w[1]);

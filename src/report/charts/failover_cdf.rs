@@ -11,6 +11,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::cdf::{clean, cut_at, densify, quantile, thin_out};
 use super::{
     draw_header, fmt_ms, group_thousands, text_style, Corner, DrawResult, FailoverSet, Legend,
     LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, LEGEND_PAD,
@@ -644,87 +645,6 @@ fn nice_floor(v: f64) -> f64 {
         1.0
     };
     nice * p
-}
-
-// The helpers below are the population CDF's (`cdf.rs`), kept private there.
-
-/// Keeps finite points, clamps shares to 0..1, sorts by RTT and makes the shares
-/// non-decreasing, so slightly malformed input still draws as a CDF.
-fn clean(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|p| p.0.is_finite() && p.1.is_finite())
-        .map(|&(x, y)| (x, y.clamp(0.0, 1.0)))
-        .collect();
-    out.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut running = 0.0f64;
-    for p in &mut out {
-        running = running.max(p.1);
-        p.1 = running;
-    }
-    out
-}
-
-/// RTT at which the share first reaches `q`, interpolated linearly; `None` if it never does.
-fn quantile(cdf: &[(f64, f64)], q: f64) -> Option<f64> {
-    let i = cdf.iter().position(|p| p.1 >= q)?;
-    if i == 0 {
-        return cdf.first().map(|p| p.0);
-    }
-    let (a, b) = (cdf[i - 1], cdf[i]);
-    if b.1 > a.1 {
-        Some(a.0 + (q - a.1) / (b.1 - a.1) * (b.0 - a.0))
-    } else {
-        Some(b.0)
-    }
-}
-
-/// The part of the line with RTT at most `x_max`, ending exactly at `x_max` when it goes on.
-fn cut_at(cdf: &[(f64, f64)], x_max: f64) -> Vec<(f64, f64)> {
-    let mut out: Vec<(f64, f64)> = Vec::with_capacity(cdf.len());
-    for &p in cdf {
-        if p.0 <= x_max {
-            out.push(p);
-            continue;
-        }
-        if let Some(&a) = out.last() {
-            let t = (x_max - a.0) / (p.0 - a.0);
-            out.push((x_max, a.1 + t * (p.1 - a.1)));
-        }
-        break;
-    }
-    out
-}
-
-/// Drops vertices closer than `min_dist` pixels (Chebyshev) to the last kept one; keeps the
-/// last vertex so the curve still ends where the data does.
-fn thin_out(px: &[(i32, i32)], min_dist: i32) -> Vec<(i32, i32)> {
-    let mut out: Vec<(i32, i32)> = Vec::with_capacity(px.len());
-    for (i, &p) in px.iter().enumerate() {
-        let far = out
-            .last()
-            .is_none_or(|q| (p.0 - q.0).abs().max((p.1 - q.1).abs()) >= min_dist);
-        if far || i + 1 == px.len() {
-            if i + 1 == px.len() && !far && out.len() > 1 {
-                out.pop();
-            }
-            out.push(p);
-        }
-    }
-    out
-}
-
-/// Pixel positions every `step` pixels along the polyline, for legend placement.
-fn densify(px: &[(i32, i32)], step: i32) -> Vec<(i32, i32)> {
-    let mut out = Vec::new();
-    for w in px.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let len = (b.0 - a.0).abs().max((b.1 - a.1).abs());
-        let n = (len / step.max(1)).max(1);
-        out.extend((0..n).map(|k| (a.0 + (b.0 - a.0) * k / n, a.1 + (b.1 - a.1) * k / n)));
-    }
-    out.extend(px.last());
-    out
 }
 
 #[cfg(test)]
