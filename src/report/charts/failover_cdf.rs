@@ -13,9 +13,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::cdf::{clean, cut_at, densify, quantile, thin_out};
 use super::{
-    draw_header, fmt_ms, group_thousands, text_style, Corner, DrawResult, FailoverSet, Legend,
-    LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, LEGEND_PAD,
-    LEGEND_ROW, LEGEND_SIZE, LEGEND_SWATCH_W, TICK_SIZE,
+    draw_header, draw_legend_box, fmt_ms, group_thousands, text_style, Corner, DrawResult,
+    FailoverSet, Legend, LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED,
+    LEGEND_PAD, LEGEND_ROW, LEGEND_SIZE, LEGEND_SWATCH_W, TICK_SIZE,
 };
 
 const WIDTH: u32 = 1200;
@@ -322,14 +322,7 @@ impl FailoverCdfChart {
         root: &DrawingArea<DB, Shift>,
         rect: PxRect,
     ) -> DrawResult<DB> {
-        root.draw(&Rectangle::new(
-            [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-            WHITE.mix(0.92).filled(),
-        ))?;
-        root.draw(&Rectangle::new(
-            [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-            RGBColor(170, 170, 170).stroke_width(1),
-        ))?;
+        draw_legend_box(root, rect)?;
         let left = rect.x0 + LEGEND_PAD;
         let mut y = rect.y0 + LEGEND_PAD + LEGEND_ROW / 2 - 3;
         let style = text_style(LEGEND_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Center));

@@ -510,6 +510,21 @@ fn longest_prefix_fitting<E>(
 }
 
 /// Writes a centred "no data" style note, on a white box so it stays legible over a map.
+/// The translucent white box with a grey border that legends sit in.
+fn draw_legend_box<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rect: PxRect,
+) -> DrawResult<DB> {
+    root.draw(&Rectangle::new(
+        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
+        WHITE.mix(0.92).filled(),
+    ))?;
+    root.draw(&Rectangle::new(
+        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
+        RGBColor(170, 170, 170).stroke_width(1),
+    ))
+}
+
 fn draw_note<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     (xs, ys): &(std::ops::Range<i32>, std::ops::Range<i32>),
@@ -684,14 +699,7 @@ impl Legend {
         root: &DrawingArea<DB, Shift>,
         rect: PxRect,
     ) -> DrawResult<DB> {
-        root.draw(&Rectangle::new(
-            [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-            WHITE.mix(0.92).filled(),
-        ))?;
-        root.draw(&Rectangle::new(
-            [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-            RGBColor(170, 170, 170).stroke_width(1),
-        ))?;
+        draw_legend_box(root, rect)?;
         let mut y = rect.y0 + LEGEND_PAD + LEGEND_ROW / 2 - 3;
         let left = rect.x0 + LEGEND_PAD;
         if let Some(h) = &self.heading {
