@@ -91,7 +91,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         w.finish()?;
     }
     report::write_all(out.path(), &world, &metrics)?;
-    crate::geoip::write_table(out.path(), &world)?;
+    crate::geoip::write_table(out.path(), &world.listings())?;
     let final_dir = out.commit()?;
     timings.output = t2.elapsed();
     Ok(if opts.quiet {

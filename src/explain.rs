@@ -10,8 +10,8 @@ use crate::engine::route::{self, UserGeo};
 use crate::engine::{Outcome, Prepared};
 use crate::error::{Error, InputError, Result};
 use crate::latency::PathSpec;
+use crate::matching::facts::FactsBuilder;
 use crate::policy::expr::{self, Expr, Universe};
-use crate::policy::facts::FactsBuilder;
 use crate::policy::{Action, Condition, FilterKind, Policy};
 use crate::scenario::{self, Overrides};
 use crate::suggest;
@@ -383,7 +383,7 @@ fn resource(
         if w.policies.is_empty() {
             let _ = writeln!(out, "    (no egress policies)");
         }
-        let policy = matched.map_or(crate::policy::matcher::UNMATCHED, |i| i as u16);
+        let policy = matched.map_or(crate::matching::matcher::UNMATCHED, |i| i as u16);
         let route = route::decide(p, user, geo, uc, case, r, v6, policy);
         decision(
             out,

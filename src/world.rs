@@ -13,10 +13,7 @@ use crate::geodesy::LatLon;
 use crate::latency::{AccessProfile, LatencyModel};
 use crate::nearest::NearestIndex;
 
-/// Index of a data center in [`World::datacenters`].
-pub type DcId = u16;
-/// Index of an egress IP in [`World::egress`].
-pub type EgressId = u16;
+pub use crate::ids::{DcId, EgressId};
 
 /// Default concurrent-connection limit per dedicated IP and origin (Cloudflare documentation).
 pub const DEFAULT_CONNECTION_LIMIT: u32 = 40_000;
@@ -469,6 +466,14 @@ impl World {
             posture_checks: self.posture_checks.clone(),
             vnets: self.vnets.clone(),
         }
+    }
+
+    /// The listed populations (`from_csv`) as (name, listing), in population order.
+    pub fn listings(&self) -> Vec<(&str, &crate::geoip::Listing)> {
+        self.populations
+            .iter()
+            .filter_map(|p| Some((p.name.as_str(), p.listing.as_deref()?)))
+            .collect()
     }
 
     /// Index of a population by name.

@@ -6,12 +6,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::db::GeoDb;
+use super::listing::Listing;
 use super::userlist::{read_user_list, BadRows};
 use super::Unresolved;
 use crate::catalog::Catalog;
 use crate::country_index::CountryIndex;
 use crate::error::{Error, InputError, Result};
-use crate::world::World;
 
 fn fmt_opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |x| x.to_string())
@@ -228,10 +228,10 @@ pub fn stats_command(db: &Path, users: &Path) -> Result<String> {
     Ok(out)
 }
 
-/// Writes `geoip.csv` (population, file, outcome, users) when the world has listed populations;
-/// returns its path.
-pub fn write_table(dir: &Path, world: &World) -> Result<Option<PathBuf>> {
-    if world.populations.iter().all(|p| p.listing.is_none()) {
+/// Writes `geoip.csv` (population, file, outcome, users) when there are listed populations, given as
+/// (population name, listing) in population order; returns its path.
+pub fn write_table(dir: &Path, listings: &[(&str, &Listing)]) -> Result<Option<PathBuf>> {
+    if listings.is_empty() {
         return Ok(None);
     }
     let path = dir.join("geoip.csv");
@@ -239,8 +239,7 @@ pub fn write_table(dir: &Path, world: &World) -> Result<Option<PathBuf>> {
     let mut w = csv::Writer::from_path(&path).map_err(io)?;
     w.write_record(["population", "user_list", "outcome", "users"])
         .map_err(io)?;
-    for p in &world.populations {
-        let Some(l) = &p.listing else { continue };
+    for &(population, l) in listings {
         let file = l.file.display().to_string();
         let placed = l.users.len() as u64 - l.placed_by_country;
         let mut rows = vec![
@@ -249,7 +248,7 @@ pub fn write_table(dir: &Path, world: &World) -> Result<Option<PathBuf>> {
         ];
         rows.extend(l.reasons());
         for (outcome, n) in rows {
-            w.write_record([p.name.as_str(), file.as_str(), outcome, &n.to_string()])
+            w.write_record([population, file.as_str(), outcome, &n.to_string()])
                 .map_err(io)?;
         }
     }

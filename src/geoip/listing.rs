@@ -12,7 +12,7 @@ use crate::catalog::{Catalog, CountryId};
 use crate::country_index::CountryIndex;
 use crate::error::InputError;
 use crate::geodesy::LatLon;
-use crate::users::{mix64, user_hash};
+use crate::hash::{mix64, user_hash};
 
 /// What to do with a user the database cannot place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
