@@ -101,12 +101,15 @@ fn names_of(bits: &[u64; 4], names: &dyn Fn(usize) -> String) -> String {
 pub fn explain(opts: &ExplainOptions) -> Result<String> {
     let mut loaded = scenario::load(&opts.scenario, &opts.overrides)?;
     if let Some(name) = &opts.case {
-        // A sweep case (`down:LHR`) exists only once the sweep is expanded; expand the widest one so
-        // `--case down:LHR+AMS` works without repeating `--sweep`.
+        // A sweep case (`down:LHR`) exists only in a world compiled with a sweep; compile with the
+        // widest one so `--case down:LHR+AMS` works without repeating `--sweep`.
         if name.starts_with("down:") && !loaded.world.cases.iter().any(|c| &c.name == name) {
-            loaded.world.sweep = crate::world::Sweep::N2;
+            let widest = Overrides {
+                sweep: Some(crate::world::Sweep::N2),
+                ..opts.overrides.clone()
+            };
+            loaded = scenario::load(&opts.scenario, &widest)?;
         }
-        crate::engine::sweep::expand(&mut loaded.world, 0)?;
     }
     let w = &loaded.world;
     if opts.user >= w.users {

@@ -19,6 +19,7 @@ pub mod geoip;
 pub mod hash;
 pub mod histogram;
 pub mod ids;
+pub mod ingress;
 pub mod latency;
 pub mod matching;
 pub mod nearest;

@@ -271,6 +271,7 @@ fn main() -> ExitCode {
                 seed,
                 sweep,
                 geoip,
+                ..Overrides::default()
             },
             threads: threads.map_or(0, usize::from),
             per_user,
@@ -315,9 +316,9 @@ fn main() -> ExitCode {
             overrides: Overrides {
                 users,
                 seed,
-                requests_per_user: None,
                 sweep,
                 geoip,
+                ..Overrides::default()
             },
         }),
         Command::Compare {

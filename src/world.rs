@@ -419,7 +419,7 @@ pub struct World {
     pub balancing: Balancing,
     /// Cases, `baseline` first, then declared failures, then sweep cases.
     pub cases: Vec<Case>,
-    /// Sweep to add before simulating (see `engine::sweep`).
+    /// The failure sweep whose cases `cases` includes (added while compiling; informational).
     pub sweep: Sweep,
     /// Geography requirements referenced by populations and policies.
     pub requirements: Vec<EgressRequirement>,

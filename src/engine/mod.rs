@@ -6,7 +6,6 @@
 
 pub mod metrics;
 pub mod route;
-pub mod sweep;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};

@@ -30,6 +30,21 @@ pub struct Overrides {
     pub sweep: Option<Sweep>,
     /// GeoIP database for listed populations (`--geoip`), instead of the scenario's `geoip`.
     pub geoip: Option<std::path::PathBuf>,
+    /// Worker threads for the work done while compiling (the sweep's pre-pass over the users);
+    /// 0 = one per core. Never changes the result.
+    pub threads: usize,
+}
+
+impl Overrides {
+    /// No failure sweep, whatever the scenario says: for commands that read the model but never
+    /// simulate (`latency --scenario`, `rules`), so they neither pay for the sweep's pre-pass over the
+    /// users nor fail on its case limit.
+    pub fn without_sweep() -> Self {
+        Self {
+            sweep: Some(Sweep::None),
+            ..Self::default()
+        }
+    }
 }
 
 /// Largest simulation the tool accepts, to catch typos like an extra zero before they eat the machine.
@@ -137,7 +152,8 @@ impl Ctx<'_> {
     }
 }
 
-/// Validates and compiles a scenario source. Collects every error it can before giving up.
+/// Validates and compiles a scenario source into a complete World (sweep cases included). Collects
+/// every error it can before giving up.
 pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> {
     let raw: RawScenario =
         toml::from_str(&source.text).map_err(|e| Error::Input(toml_error::convert(source, &e)))?;
@@ -352,7 +368,7 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
     let (dc_to_resource_ms, dc_to_egress_ms) = tables(&latency, &datacenters, &egress, &resources);
     let mut cases = vec![Case::baseline(datacenters.len(), egress.len())];
     cases.extend(failures);
-    let world = World {
+    let mut world = World {
         name,
         description: raw.description.clone().unwrap_or_default(),
         seed,
@@ -377,6 +393,7 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
         dc_to_resource_ms,
         dc_to_egress_ms,
     };
+    super::sweep::add_cases(&mut world, overrides.threads)?;
     Ok(Loaded {
         world,
         warnings: cx.warnings,
