@@ -12,6 +12,19 @@ fn parse_sweep(s: &str) -> Result<Sweep, String> {
     Sweep::parse(s).ok_or_else(|| format!("unknown sweep `{s}`; use `none`, `n-1` or `n-2`"))
 }
 
+/// A place typed on the command line (`LHR`, `London`, `lat,lon`). It may start with `-` as a `lat,lon`
+/// with a negative latitude (`-33.87,151.21`), so its argument accepts hyphen values; anything else that
+/// starts with `-` is a mistyped option and is refused here.
+fn parse_place(s: &str) -> Result<String, String> {
+    if s.starts_with('-') && matches!(egress_sim::place::parse_coordinates(s), Ok(None)) {
+        return Err(format!(
+            "`{s}` is neither an option of this command nor a place; a place starting with `-` is a \
+             `lat,lon` with a negative latitude, e.g. `-33.87,151.21`"
+        ));
+    }
+    Ok(s.to_string())
+}
+
 #[derive(Parser)]
 #[command(
     name = "egress-sim",
@@ -86,16 +99,19 @@ egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.m
     },
     /// Print the latency model's round-trip time between two places, part by part.
     #[command(
-        after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon.\n\n\
-Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json"
+        after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon\n\
+(a negative latitude needs no quoting: -33.87,151.21).\n\n\
+Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json\n  egress-sim latency -33.87,151.21 London"
     )]
     Latency {
         /// Where the user is.
+        #[arg(allow_hyphen_values = true, value_parser = parse_place)]
         from: String,
         /// Where the destination is.
+        #[arg(allow_hyphen_values = true, value_parser = parse_place)]
         to: String,
         /// Egress data center to cross the backbone to (dedicated IPv4 egress to a non-proxied destination).
-        #[arg(long, value_name = "DC")]
+        #[arg(long, value_name = "DC", allow_hyphen_values = true, value_parser = parse_place)]
         via: Option<String>,
         /// Last-mile access preset for the with-access total: office, fiber, cable, dsl, mobile.
         #[arg(long, default_value = "cable")]
