@@ -380,6 +380,26 @@ impl Default for Balancing {
     }
 }
 
+/// The names policies may refer to, from a scenario's groups, posture checks and virtual networks.
+pub fn universe_of(
+    groups: &[Group],
+    posture_checks: &[String],
+    vnets: &[String],
+) -> crate::policy::expr::Universe {
+    crate::policy::expr::Universe {
+        groups: groups
+            .iter()
+            .map(|g| crate::policy::expr::GroupDef {
+                name: g.name.clone(),
+                id: g.id.clone(),
+                email: g.email.clone(),
+            })
+            .collect(),
+        posture_checks: posture_checks.to_vec(),
+        vnets: vnets.to_vec(),
+    }
+}
+
 /// The compiled scenario.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -453,19 +473,7 @@ impl World {
 
     /// The names policies may refer to (groups, posture checks, virtual networks).
     pub fn universe(&self) -> crate::policy::expr::Universe {
-        crate::policy::expr::Universe {
-            groups: self
-                .groups
-                .iter()
-                .map(|g| crate::policy::expr::GroupDef {
-                    name: g.name.clone(),
-                    id: g.id.clone(),
-                    email: g.email.clone(),
-                })
-                .collect(),
-            posture_checks: self.posture_checks.clone(),
-            vnets: self.vnets.clone(),
-        }
+        universe_of(&self.groups, &self.posture_checks, &self.vnets)
     }
 
     /// The listed populations (`from_csv`) as (name, listing), in population order.

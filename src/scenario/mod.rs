@@ -6,9 +6,11 @@
 mod compile;
 mod failures;
 mod listed;
+mod placement;
 mod policies;
 mod populations;
 pub mod raw;
+mod registry;
 mod resources;
 mod sites;
 mod sweep;
