@@ -143,33 +143,24 @@ fn check_keys(cx: &mut Ctx, p: &RawPopulation) {
             Some(why.to_string()),
         );
     };
-    if let Some(v) = &p.users {
-        bad(
-            v.span(),
-            "users",
-            "a listed population has one user per placed row of the list",
-        );
-    }
-    if let Some(v) = &p.share {
-        bad(
-            v.span(),
-            "share",
-            "a listed population has one user per placed row of the list",
-        );
-    }
-    if let Some(v) = &p.location {
-        bad(
-            v.span(),
+    let one_per_row = "a listed population has one user per placed row of the list";
+    for (span, key, why) in [
+        (p.users.as_ref().map(Spanned::span), "users", one_per_row),
+        (p.share.as_ref().map(Spanned::span), "share", one_per_row),
+        (
+            p.location.as_ref().map(Spanned::span),
             "location",
             "listed users are placed by the GeoIP database",
-        );
-    }
-    if let Some(v) = &p.source_ips {
-        bad(
-            v.span(),
+        ),
+        (
+            p.source_ips.as_ref().map(Spanned::span),
             "source_ips",
             "each listed user's `ip` is its source address",
-        );
+        ),
+    ] {
+        if let Some(span) = span {
+            bad(span, key, why);
+        }
     }
     for (key, map) in [
         ("groups", &p.groups),

@@ -8,18 +8,23 @@ use super::{
     Warning,
 };
 
-fn universe() -> Universe {
+/// The groups the expression tests know: finance, hr and eng, with ids and emails.
+pub(super) fn test_groups() -> Vec<GroupDef> {
     let g = |name: &str, id: &str, email: &str| GroupDef {
         name: name.into(),
         id: id.into(),
         email: email.into(),
     };
+    vec![
+        g("finance", "g-fin", "fin@example.com"),
+        g("hr", "g-hr", "hr@example.com"),
+        g("eng", "g-eng", "eng@example.com"),
+    ]
+}
+
+fn universe() -> Universe {
     Universe {
-        groups: vec![
-            g("finance", "g-fin", "fin@example.com"),
-            g("hr", "g-hr", "hr@example.com"),
-            g("eng", "g-eng", "eng@example.com"),
-        ],
+        groups: test_groups(),
         posture_checks: vec![
             "disk-encrypted".into(),
             "os-updated".into(),
