@@ -20,7 +20,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use egress_sim::engine::{self, Prepared, SimOptions};
 use egress_sim::error::Source;
 use egress_sim::scenario::{self, Overrides};
-use egress_sim::world::World;
+use egress_sim::world::{CaseOrigin, Sweep, World};
 
 fn three_sites() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/three-sites.toml");
@@ -28,19 +28,24 @@ fn three_sites() -> String {
 }
 
 fn world_from(text: &str, users: u64, rpu: u32) -> World {
+    world_with_sweep(text, users, rpu, Sweep::None)
+}
+
+/// The scenario's baseline and the cases of `sweep` (without the scenario's declared failures).
+fn world_with_sweep(text: &str, users: u64, rpu: u32, sweep: Sweep) -> World {
     let o = Overrides {
         users: Some(users),
         requests_per_user: Some(rpu),
-        seed: None,
-        sweep: None,
-        geoip: None,
+        sweep: Some(sweep),
+        threads: 1,
+        ..Overrides::default()
     };
     let mut w = match scenario::compile(&Source::new("bench.toml", text), &o) {
         Ok(l) => l.world,
         Err(e) => panic!("{e}"),
     };
-    // The shipped scenario declares failure cases; these benchmarks measure the baseline alone.
-    w.cases.truncate(1);
+    // The shipped scenario declares failure cases; these benchmarks choose their own.
+    w.cases.retain(|c| c.origin != CaseOrigin::Declared);
     w
 }
 
@@ -187,9 +192,7 @@ fn sweep(c: &mut Criterion) {
     let base = three_sites();
     let mut g = c.benchmark_group("sweep");
     g.sample_size(10);
-    let mut n1 = world_from(&base, 20_000, 20);
-    n1.sweep = egress_sim::world::Sweep::N1;
-    engine::sweep::expand(&mut n1, 1).expect("sweep expands");
+    let n1 = world_with_sweep(&base, 20_000, 20, Sweep::N1);
     for (name, w) in [
         ("baseline".to_string(), world_from(&base, 20_000, 20)),
         (

@@ -36,12 +36,15 @@ pub struct RunOptions {
 /// Runs a scenario end to end and returns the summary to print.
 pub fn run(opts: &RunOptions) -> Result<String> {
     let t0 = Instant::now();
-    let loaded = scenario::load(&opts.scenario, &opts.overrides)?;
+    let overrides = Overrides {
+        threads: opts.threads,
+        ..opts.overrides.clone()
+    };
+    let loaded = scenario::load(&opts.scenario, &overrides)?;
     for w in &loaded.warnings {
         eprintln!("{w}");
     }
-    let mut world = loaded.world;
-    engine::sweep::expand(&mut world, opts.threads)?;
+    let world = loaded.world;
     let target = opts
         .out
         .clone()
@@ -91,7 +94,7 @@ pub fn run(opts: &RunOptions) -> Result<String> {
         w.finish()?;
     }
     report::write_all(out.path(), &world, &metrics)?;
-    crate::geoip::write_table(out.path(), &world)?;
+    crate::geoip::write_table(out.path(), &world.listings())?;
     let final_dir = out.commit()?;
     timings.output = t2.elapsed();
     Ok(if opts.quiet {
@@ -108,8 +111,7 @@ pub fn check(path: &Path) -> Result<String> {
 
 /// [`check`] with setting overrides (`--geoip`).
 pub fn check_with(path: &Path, overrides: &Overrides) -> Result<String> {
-    let mut loaded = scenario::load(path, overrides)?;
-    engine::sweep::expand(&mut loaded.world, 0)?;
+    let loaded = scenario::load(path, overrides)?;
     let w = &loaded.world;
     let mut s = String::new();
     for warn in &loaded.warnings {
@@ -166,7 +168,7 @@ pub fn latency(opts: &LatencyOptions) -> Result<String> {
     let catalog = Catalog::embedded();
     let (model, dcs) = match &opts.scenario {
         Some(p) => {
-            let l = scenario::load(p, &Overrides::default())?;
+            let l = scenario::load(p, &Overrides::without_sweep())?;
             (l.world.latency, l.world.datacenters)
         }
         None => (LatencyModel::default(), catalog.datacenters.clone()),

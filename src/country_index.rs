@@ -364,31 +364,19 @@ impl CountryIndex {
     ) {
         let mut next_incidence = 0;
         let mut next_crossing = 0;
-        let mut active: Vec<u16> = Vec::new();
         let mut cell_edges: Vec<usize> = Vec::new();
-        let mut touching: Vec<u16> = Vec::new();
+        let mut sweep = RowSweep {
+            crossings: &[],
+            passed: 0,
+            active: Vec::new(),
+        };
         for row in 0..ROWS {
             let y = sweep_y(row);
             let row_start = next_crossing;
             while next_crossing < crossings.len() && crossings[next_crossing].row as usize == row {
                 next_crossing += 1;
             }
-            let row_crossings = &crossings[row_start..next_crossing];
-            let mut passed = 0;
-            active.clear();
-            // Moves the sweep to `x`, toggling each polygon whose edge it passes (even-odd rule).
-            let mut advance = |x: f64, active: &mut Vec<u16>| {
-                while passed < row_crossings.len() && row_crossings[passed].x < x {
-                    let polygon = row_crossings[passed].polygon;
-                    match active.iter().position(|&p| p == polygon) {
-                        Some(i) => {
-                            active.swap_remove(i);
-                        }
-                        None => active.push(polygon),
-                    }
-                    passed += 1;
-                }
-            };
+            sweep.start_row(&crossings[row_start..next_crossing]);
             for col in 0..COLS {
                 let cell = row * COLS + col;
                 cell_edges.clear();
@@ -400,64 +388,75 @@ impl CountryIndex {
                 }
                 let x0 = cell_x0(col);
                 if cell_edges.is_empty() {
-                    advance(x0 + 0.5 * CELL_DEG, &mut active);
-                    let first = active.iter().copied().min();
+                    sweep.advance(x0 + 0.5 * CELL_DEG);
+                    let first = sweep.active.iter().copied().min();
                     self.cells[cell] = u32::from(
                         first.map_or(NO_COUNTRY, |p| self.polygon_country[usize::from(p)]),
                     );
                     continue;
                 }
                 let ref_x = reference_x(x0, y, cell_edges.iter().map(|&e| &all_edges[e]));
-                advance(ref_x, &mut active);
-                touching.clear();
-                let groups_start = self.groups.len();
-                // Incidences are sorted by edge id, and edge ids follow polygon order, so each polygon's
-                // edges arrive as one run, in priority order.
-                for &e in &cell_edges {
-                    let polygon = edge_polygon[e];
-                    if touching.last() != Some(&polygon) {
-                        touching.push(polygon);
-                        self.groups.push(Group {
-                            polygon,
-                            inside_at_ref: active.contains(&polygon),
-                            edges_start: self.edges.len() as u32,
-                            edges_len: 0,
-                        });
-                    }
-                    let Edge { ax, ay, bx, by } = all_edges[e];
-                    // The reference point avoids every edge line (see `reference_x`), so this is never
-                    // zero; orient the edge so that it is positive.
-                    let edge = if orient(ax, ay, bx, by, ref_x, y) > 0.0 {
-                        Edge { ax, ay, bx, by }
-                    } else {
-                        Edge {
-                            ax: bx,
-                            ay: by,
-                            bx: ax,
-                            by: ay,
-                        }
-                    };
-                    self.edges.push(edge);
-                    if let Some(group) = self.groups.last_mut() {
-                        group.edges_len += 1;
-                    }
-                }
-                let fallback = active
-                    .iter()
-                    .copied()
-                    .filter(|p| !touching.contains(p))
-                    .min()
-                    .unwrap_or(NO_POLYGON);
+                sweep.advance(ref_x);
+                let edges = cell_edges.iter().map(|&e| (edge_polygon[e], all_edges[e]));
                 self.cells[cell] = MIXED | self.mixed.len() as u32;
-                self.mixed.push(MixedCell {
-                    ref_x,
-                    ref_y: y,
-                    groups_start: groups_start as u32,
-                    groups_len: (self.groups.len() - groups_start) as u32,
-                    fallback,
-                });
+                self.add_mixed_cell(edges, &sweep.active, (ref_x, y));
             }
         }
+    }
+
+    /// Appends a mixed cell: its edges grouped by polygon (as (polygon, edge) in priority order), each
+    /// group's state at the reference point from the sweep's `active` polygons.
+    fn add_mixed_cell(
+        &mut self,
+        edges: impl Iterator<Item = (u16, Edge)>,
+        active: &[u16],
+        (ref_x, ref_y): (f64, f64),
+    ) {
+        let groups_start = self.groups.len();
+        // Incidences are sorted by edge id, and edge ids follow polygon order, so each polygon's edges
+        // arrive as one run, in priority order.
+        for (polygon, Edge { ax, ay, bx, by }) in edges {
+            if self.groups.len() == groups_start
+                || self.groups.last().map(|g| g.polygon) != Some(polygon)
+            {
+                self.groups.push(Group {
+                    polygon,
+                    inside_at_ref: active.contains(&polygon),
+                    edges_start: self.edges.len() as u32,
+                    edges_len: 0,
+                });
+            }
+            // The reference point avoids every edge line (see `reference_x`), so this is never zero;
+            // orient the edge so that it is positive.
+            let edge = if orient(ax, ay, bx, by, ref_x, ref_y) > 0.0 {
+                Edge { ax, ay, bx, by }
+            } else {
+                Edge {
+                    ax: bx,
+                    ay: by,
+                    bx: ax,
+                    by: ay,
+                }
+            };
+            self.edges.push(edge);
+            if let Some(group) = self.groups.last_mut() {
+                group.edges_len += 1;
+            }
+        }
+        let touching = &self.groups[groups_start..];
+        let fallback = active
+            .iter()
+            .copied()
+            .filter(|p| !touching.iter().any(|g| g.polygon == *p))
+            .min()
+            .unwrap_or(NO_POLYGON);
+        self.mixed.push(MixedCell {
+            ref_x,
+            ref_y,
+            groups_start: groups_start as u32,
+            groups_len: (self.groups.len() - groups_start) as u32,
+            fallback,
+        });
     }
 
     /// Fallback state of a cell: the one country of every city that can be the nearest city to some
@@ -539,6 +538,38 @@ impl CityIndex {
         self.tree
             .nearest_neighbor(&sanitize(p).to_unit_vector())
             .map_or(0, |city| city.data as usize)
+    }
+}
+
+/// The sweep along one grid row: the polygons the sweep line is inside of, toggled at each crossing.
+struct RowSweep<'a> {
+    /// The row's crossings, by x.
+    crossings: &'a [Crossing],
+    /// Crossings passed so far.
+    passed: usize,
+    /// Polygons the sweep is inside of (even-odd rule).
+    active: Vec<u16>,
+}
+
+impl<'a> RowSweep<'a> {
+    fn start_row(&mut self, crossings: &'a [Crossing]) {
+        self.crossings = crossings;
+        self.passed = 0;
+        self.active.clear();
+    }
+
+    /// Moves the sweep to `x`, toggling each polygon whose edge it passes.
+    fn advance(&mut self, x: f64) {
+        while self.passed < self.crossings.len() && self.crossings[self.passed].x < x {
+            let polygon = self.crossings[self.passed].polygon;
+            match self.active.iter().position(|&p| p == polygon) {
+                Some(i) => {
+                    self.active.swap_remove(i);
+                }
+                None => self.active.push(polygon),
+            }
+            self.passed += 1;
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use crate::engine::route::{self, UserGeo};
 use crate::engine::{Outcome, Prepared};
 use crate::error::{Error, InputError, Result};
 use crate::latency::PathSpec;
+use crate::matching::facts::FactsBuilder;
 use crate::policy::expr::{self, Expr, Universe};
-use crate::policy::facts::FactsBuilder;
 use crate::policy::{Action, Condition, FilterKind, Policy};
 use crate::scenario::{self, Overrides};
 use crate::suggest;
@@ -101,12 +101,15 @@ fn names_of(bits: &[u64; 4], names: &dyn Fn(usize) -> String) -> String {
 pub fn explain(opts: &ExplainOptions) -> Result<String> {
     let mut loaded = scenario::load(&opts.scenario, &opts.overrides)?;
     if let Some(name) = &opts.case {
-        // A sweep case (`down:LHR`) exists only once the sweep is expanded; expand the widest one so
-        // `--case down:LHR+AMS` works without repeating `--sweep`.
+        // A sweep case (`down:LHR`) exists only in a world compiled with a sweep; compile with the
+        // widest one so `--case down:LHR+AMS` works without repeating `--sweep`.
         if name.starts_with("down:") && !loaded.world.cases.iter().any(|c| &c.name == name) {
-            loaded.world.sweep = crate::world::Sweep::N2;
+            let widest = Overrides {
+                sweep: Some(crate::world::Sweep::N2),
+                ..opts.overrides.clone()
+            };
+            loaded = scenario::load(&opts.scenario, &widest)?;
         }
-        crate::engine::sweep::expand(&mut loaded.world, 0)?;
     }
     let w = &loaded.world;
     if opts.user >= w.users {
@@ -383,7 +386,7 @@ fn resource(
         if w.policies.is_empty() {
             let _ = writeln!(out, "    (no egress policies)");
         }
-        let policy = matched.map_or(crate::policy::matcher::UNMATCHED, |i| i as u16);
+        let policy = matched.map_or(crate::matching::matcher::UNMATCHED, |i| i as u16);
         let route = route::decide(p, user, geo, uc, case, r, v6, policy);
         decision(
             out,

@@ -3,13 +3,29 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use egress_sim::commands::{self, LatencyOptions, RunOptions};
+use egress_sim::compare::CompareOptions;
+use egress_sim::error::Result;
+use egress_sim::explain::ExplainOptions;
 use egress_sim::scenario::Overrides;
 use egress_sim::world::Sweep;
 
 fn parse_sweep(s: &str) -> Result<Sweep, String> {
     Sweep::parse(s).ok_or_else(|| format!("unknown sweep `{s}`; use `none`, `n-1` or `n-2`"))
+}
+
+/// A place typed on the command line (`LHR`, `London`, `lat,lon`). It may start with `-` as a `lat,lon`
+/// with a negative latitude (`-33.87,151.21`), so its argument accepts hyphen values; anything else that
+/// starts with `-` is a mistyped option and is refused here.
+fn parse_place(s: &str) -> Result<String, String> {
+    if s.starts_with('-') && matches!(egress_sim::place::parse_coordinates(s), Ok(None)) {
+        return Err(format!(
+            "`{s}` is neither an option of this command nor a place; a place starting with `-` is a \
+             `lat,lon` with a negative latitude, e.g. `-33.87,151.21`"
+        ));
+    }
+    Ok(s.to_string())
 }
 
 #[derive(Parser)]
@@ -37,139 +53,32 @@ populations.csv, latency_histogram.csv, capacity.csv, policies.csv, resources.cs
 redundancy.csv, geoip.csv (user lists), users.csv (with --per-user), and map, latency_cdf,\n\
 egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.md explains every column."
     )]
-    Run {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
-        /// Output folder [default: output/<scenario-name>].
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Replace the output folder even if egress-sim did not create it.
-        #[arg(long)]
-        force: bool,
-        /// Total users (overrides the scenario; populations keep their proportions).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
-        users: Option<u64>,
-        /// Requests per user (overrides the scenario).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
-        requests_per_user: Option<u32>,
-        /// Random seed (overrides the scenario).
-        #[arg(long, value_name = "S")]
-        seed: Option<u64>,
-        /// Worker threads [default: one per core]. Results are identical for any value.
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-        threads: Option<u16>,
-        /// Also write users.csv with one row per user and case.
-        #[arg(long)]
-        per_user: bool,
-        /// Add failure cases: `n-1` (every data center hosting an egress IP or serving users, and every
-        /// egress IP, one at a time) or `n-2` (also every pair of egress data centers). Overrides
-        /// `[simulation] sweep`.
-        #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
-        sweep: Option<Sweep>,
-        /// Print nothing but errors and warnings.
-        #[arg(long, short)]
-        quiet: bool,
-        /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
-        #[arg(long, value_name = "PATH")]
-        geoip: Option<PathBuf>,
-    },
+    Run(RunArgs),
     /// Validate a scenario without simulating.
     #[command(
         after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n\nExit code 0 when valid, 2 with located error messages when not."
     )]
-    Check {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
-        /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
-        #[arg(long, value_name = "PATH")]
-        geoip: Option<PathBuf>,
-    },
+    Check(CheckArgs),
     /// Print the latency model's round-trip time between two places, part by part.
     #[command(
-        after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon.\n\n\
-Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json"
+        after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon\n\
+(a negative latitude needs no quoting: -33.87,151.21).\n\n\
+Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json\n  egress-sim latency -33.87,151.21 London"
     )]
-    Latency {
-        /// Where the user is.
-        from: String,
-        /// Where the destination is.
-        to: String,
-        /// Egress data center to cross the backbone to (dedicated IPv4 egress to a non-proxied destination).
-        #[arg(long, value_name = "DC")]
-        via: Option<String>,
-        /// Last-mile access preset for the with-access total: office, fiber, cable, dsl, mobile.
-        #[arg(long, default_value = "cable")]
-        access: String,
-        /// Use the latency settings of this scenario.
-        #[arg(long, value_name = "FILE")]
-        scenario: Option<PathBuf>,
-        /// Print one JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Latency(LatencyArgs),
     /// Show how one user's traffic is decided: attributes, ingress, each policy, path and RTT.
     #[command(
         after_help = "Examples:\n  egress-sim explain scenarios/finance-and-qa.toml --user 0\n  egress-sim explain scenarios/finance-and-qa.toml --user 4123 --resource bank-api\n\n\
 Users are numbered from 0 in population order; pass the same --users/--seed as the run to see the same user."
     )]
-    Explain {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
-        /// User index (0-based).
-        #[arg(long, value_name = "N")]
-        user: u64,
-        /// Only this destination.
-        #[arg(long, value_name = "NAME")]
-        resource: Option<String>,
-        /// Case to explain [default: baseline]: a `[[failure]]` name or a sweep case (`down:LHR`).
-        #[arg(long, value_name = "NAME")]
-        case: Option<String>,
-        /// Sweep that defines the case, as passed to `run --sweep`.
-        #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
-        sweep: Option<Sweep>,
-        /// Total users, as passed to `run --users`.
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
-        users: Option<u64>,
-        /// Random seed, as passed to `run --seed`.
-        #[arg(long, value_name = "S")]
-        seed: Option<u64>,
-        /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
-        #[arg(long, value_name = "PATH")]
-        geoip: Option<PathBuf>,
-    },
+    Explain(ExplainArgs),
     /// Compare two runs side by side: output folders, or scenario files (run first).
     #[command(
         after_help = "Examples:\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml\n  egress-sim compare output/three-sites output/three-sites-plus-frankfurt --out /tmp/cmp\n\n\
 Writes comparison.csv (section, entity, metric, a, b, difference = B − A) and comparison.html.\n\
 Scenario files are run with the same --users/--seed/--sweep into <out>.runs/a and <out>.runs/b."
     )]
-    Compare {
-        /// First run (A): an output folder or a scenario file.
-        a: PathBuf,
-        /// Second run (B): an output folder or a scenario file.
-        b: PathBuf,
-        /// Output folder [default: output/compare-<a>-vs-<b>].
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Replace the output folder even if egress-sim did not create it.
-        #[arg(long)]
-        force: bool,
-        /// Total users for scenario files.
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
-        users: Option<u64>,
-        /// Random seed for scenario files.
-        #[arg(long, value_name = "S")]
-        seed: Option<u64>,
-        /// Failure sweep for scenario files (none, n-1, n-2).
-        #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
-        sweep: Option<Sweep>,
-        /// Worker threads [default: one per core].
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
-        threads: Option<u16>,
-        /// Print nothing but errors and warnings.
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Compare(CompareArgs),
     /// Import or export Gateway egress rules (the API's JSON shape).
     Rules {
         #[command(subcommand)]
@@ -180,6 +89,131 @@ Scenario files are run with the same --users/--seed/--sweep into <out>.runs/a an
         #[command(subcommand)]
         command: GeoipCommand,
     },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Output folder [default: output/<scenario-name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the output folder even if egress-sim did not create it.
+    #[arg(long)]
+    force: bool,
+    /// Total users (overrides the scenario; populations keep their proportions).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    users: Option<u64>,
+    /// Requests per user (overrides the scenario).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    requests_per_user: Option<u32>,
+    /// Random seed (overrides the scenario).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. Results are identical for any value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Also write users.csv with one row per user and case.
+    #[arg(long)]
+    per_user: bool,
+    /// Add failure cases: `n-1` (every data center hosting an egress IP or serving users, and every
+    /// egress IP, one at a time) or `n-2` (also every pair of egress data centers). Overrides
+    /// `[simulation] sweep`.
+    #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
+    sweep: Option<Sweep>,
+    /// Print nothing but errors and warnings.
+    #[arg(long, short)]
+    quiet: bool,
+    /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
+    #[arg(long, value_name = "PATH")]
+    geoip: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
+    #[arg(long, value_name = "PATH")]
+    geoip: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct LatencyArgs {
+    /// Where the user is.
+    #[arg(allow_hyphen_values = true, value_parser = parse_place)]
+    from: String,
+    /// Where the destination is.
+    #[arg(allow_hyphen_values = true, value_parser = parse_place)]
+    to: String,
+    /// Egress data center to cross the backbone to (dedicated IPv4 egress to a non-proxied destination).
+    #[arg(long, value_name = "DC", allow_hyphen_values = true, value_parser = parse_place)]
+    via: Option<String>,
+    /// Last-mile access preset for the with-access total: office, fiber, cable, dsl, mobile.
+    #[arg(long, default_value = "cable")]
+    access: String,
+    /// Use the latency settings of this scenario.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// User index (0-based).
+    #[arg(long, value_name = "N")]
+    user: u64,
+    /// Only this destination.
+    #[arg(long, value_name = "NAME")]
+    resource: Option<String>,
+    /// Case to explain [default: baseline]: a `[[failure]]` name or a sweep case (`down:LHR`).
+    #[arg(long, value_name = "NAME")]
+    case: Option<String>,
+    /// Sweep that defines the case, as passed to `run --sweep`.
+    #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
+    sweep: Option<Sweep>,
+    /// Total users, as passed to `run --users`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    users: Option<u64>,
+    /// Random seed, as passed to `run --seed`.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
+    #[arg(long, value_name = "PATH")]
+    geoip: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// First run (A): an output folder or a scenario file.
+    a: PathBuf,
+    /// Second run (B): an output folder or a scenario file.
+    b: PathBuf,
+    /// Output folder [default: output/compare-<a>-vs-<b>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the output folder even if egress-sim did not create it.
+    #[arg(long)]
+    force: bool,
+    /// Total users for scenario files.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    users: Option<u64>,
+    /// Random seed for scenario files.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Failure sweep for scenario files (none, n-1, n-2).
+    #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
+    sweep: Option<Sweep>,
+    /// Worker threads [default: one per core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Print nothing but errors and warnings.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -246,125 +280,125 @@ or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rul
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Run {
-            scenario,
-            out,
-            force,
-            users,
-            requests_per_user,
-            seed,
-            threads,
-            per_user,
-            quiet,
-            sweep,
-            geoip,
-        } => commands::run(&RunOptions {
-            scenario,
-            out,
-            force,
+impl From<RunArgs> for RunOptions {
+    fn from(a: RunArgs) -> Self {
+        RunOptions {
+            scenario: a.scenario,
+            out: a.out,
+            force: a.force,
             overrides: Overrides {
-                users,
-                requests_per_user,
-                seed,
-                sweep,
-                geoip,
+                users: a.users,
+                requests_per_user: a.requests_per_user,
+                seed: a.seed,
+                sweep: a.sweep,
+                geoip: a.geoip,
+                ..Overrides::default()
             },
-            threads: threads.map_or(0, usize::from),
-            per_user,
-            quiet,
-        }),
-        Command::Check { scenario, geoip } => commands::check_with(
-            &scenario,
+            threads: threads(a.threads),
+            per_user: a.per_user,
+            quiet: a.quiet,
+        }
+    }
+}
+
+impl From<LatencyArgs> for LatencyOptions {
+    fn from(a: LatencyArgs) -> Self {
+        LatencyOptions {
+            from: a.from,
+            to: a.to,
+            via: a.via,
+            access: a.access,
+            scenario: a.scenario,
+            json: a.json,
+        }
+    }
+}
+
+impl From<ExplainArgs> for ExplainOptions {
+    fn from(a: ExplainArgs) -> Self {
+        ExplainOptions {
+            scenario: a.scenario,
+            user: a.user,
+            resource: a.resource,
+            case: a.case,
+            overrides: Overrides {
+                users: a.users,
+                seed: a.seed,
+                sweep: a.sweep,
+                geoip: a.geoip,
+                ..Overrides::default()
+            },
+        }
+    }
+}
+
+impl From<CompareArgs> for CompareOptions {
+    fn from(a: CompareArgs) -> Self {
+        CompareOptions {
+            a: a.a,
+            b: a.b,
+            out: a.out,
+            force: a.force,
+            overrides: Overrides {
+                users: a.users,
+                seed: a.seed,
+                sweep: a.sweep,
+                ..Overrides::default()
+            },
+            threads: threads(a.threads),
+            quiet: a.quiet,
+        }
+    }
+}
+
+/// `--threads N`, or 0 (one per core).
+fn threads(n: Option<u16>) -> usize {
+    n.map_or(0, usize::from)
+}
+
+impl RulesCommand {
+    fn run(self) -> Result<String> {
+        match self {
+            RulesCommand::Import {
+                rules,
+                scenario,
+                out,
+            } => egress_sim::rules::import(&egress_sim::rules::ImportOptions {
+                rules,
+                scenario,
+                out,
+            }),
+            RulesCommand::Export { scenario, out } => {
+                egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out })
+            }
+        }
+    }
+}
+
+impl GeoipCommand {
+    fn run(self) -> Result<String> {
+        match self {
+            GeoipCommand::Lookup { db, ips } => egress_sim::geoip::lookup_command(&db, &ips),
+            GeoipCommand::Stats { db, users } => egress_sim::geoip::stats_command(&db, &users),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Run(a) => commands::run(&a.into()),
+        Command::Check(a) => commands::check_with(
+            &a.scenario,
             &Overrides {
-                geoip,
+                geoip: a.geoip,
                 ..Overrides::default()
             },
         ),
-        Command::Latency {
-            from,
-            to,
-            via,
-            access,
-            scenario,
-            json,
-        } => commands::latency(&LatencyOptions {
-            from,
-            to,
-            via,
-            access,
-            scenario,
-            json,
-        }),
-        Command::Explain {
-            scenario,
-            user,
-            resource,
-            case,
-            users,
-            seed,
-            sweep,
-            geoip,
-        } => egress_sim::explain::explain(&egress_sim::explain::ExplainOptions {
-            scenario,
-            user,
-            resource,
-            case,
-            overrides: Overrides {
-                users,
-                seed,
-                requests_per_user: None,
-                sweep,
-                geoip,
-            },
-        }),
-        Command::Compare {
-            a,
-            b,
-            out,
-            force,
-            users,
-            seed,
-            sweep,
-            threads,
-            quiet,
-        } => egress_sim::compare::compare(&egress_sim::compare::CompareOptions {
-            a,
-            b,
-            out,
-            force,
-            overrides: Overrides {
-                users,
-                seed,
-                sweep,
-                ..Overrides::default()
-            },
-            threads: threads.map_or(0, usize::from),
-            quiet,
-        }),
-        Command::Rules {
-            command:
-                RulesCommand::Import {
-                    rules,
-                    scenario,
-                    out,
-                },
-        } => egress_sim::rules::import(&egress_sim::rules::ImportOptions {
-            rules,
-            scenario,
-            out,
-        }),
-        Command::Rules {
-            command: RulesCommand::Export { scenario, out },
-        } => egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out }),
-        Command::Geoip {
-            command: GeoipCommand::Lookup { db, ips },
-        } => egress_sim::geoip::lookup_command(&db, &ips),
-        Command::Geoip {
-            command: GeoipCommand::Stats { db, users },
-        } => egress_sim::geoip::stats_command(&db, &users),
+        Command::Latency(a) => commands::latency(&a.into()),
+        Command::Explain(a) => egress_sim::explain::explain(&a.into()),
+        Command::Compare(a) => egress_sim::compare::compare(&a.into()),
+        Command::Rules { command } => command.run(),
+        Command::Geoip { command } => command.run(),
     };
     match result {
         Ok(text) => {

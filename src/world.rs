@@ -13,10 +13,7 @@ use crate::geodesy::LatLon;
 use crate::latency::{AccessProfile, LatencyModel};
 use crate::nearest::NearestIndex;
 
-/// Index of a data center in [`World::datacenters`].
-pub type DcId = u16;
-/// Index of an egress IP in [`World::egress`].
-pub type EgressId = u16;
+pub use crate::ids::{DcId, EgressId};
 
 /// Default concurrent-connection limit per dedicated IP and origin (Cloudflare documentation).
 pub const DEFAULT_CONNECTION_LIMIT: u32 = 40_000;
@@ -383,6 +380,26 @@ impl Default for Balancing {
     }
 }
 
+/// The names policies may refer to, from a scenario's groups, posture checks and virtual networks.
+pub fn universe_of(
+    groups: &[Group],
+    posture_checks: &[String],
+    vnets: &[String],
+) -> crate::policy::expr::Universe {
+    crate::policy::expr::Universe {
+        groups: groups
+            .iter()
+            .map(|g| crate::policy::expr::GroupDef {
+                name: g.name.clone(),
+                id: g.id.clone(),
+                email: g.email.clone(),
+            })
+            .collect(),
+        posture_checks: posture_checks.to_vec(),
+        vnets: vnets.to_vec(),
+    }
+}
+
 /// The compiled scenario.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -422,7 +439,7 @@ pub struct World {
     pub balancing: Balancing,
     /// Cases, `baseline` first, then declared failures, then sweep cases.
     pub cases: Vec<Case>,
-    /// Sweep to add before simulating (see `engine::sweep`).
+    /// The failure sweep whose cases `cases` includes (added while compiling; informational).
     pub sweep: Sweep,
     /// Geography requirements referenced by populations and policies.
     pub requirements: Vec<EgressRequirement>,
@@ -456,19 +473,15 @@ impl World {
 
     /// The names policies may refer to (groups, posture checks, virtual networks).
     pub fn universe(&self) -> crate::policy::expr::Universe {
-        crate::policy::expr::Universe {
-            groups: self
-                .groups
-                .iter()
-                .map(|g| crate::policy::expr::GroupDef {
-                    name: g.name.clone(),
-                    id: g.id.clone(),
-                    email: g.email.clone(),
-                })
-                .collect(),
-            posture_checks: self.posture_checks.clone(),
-            vnets: self.vnets.clone(),
-        }
+        universe_of(&self.groups, &self.posture_checks, &self.vnets)
+    }
+
+    /// The listed populations (`from_csv`) as (name, listing), in population order.
+    pub fn listings(&self) -> Vec<(&str, &crate::geoip::Listing)> {
+        self.populations
+            .iter()
+            .filter_map(|p| Some((p.name.as_str(), p.listing.as_deref()?)))
+            .collect()
     }
 
     /// Index of a population by name.

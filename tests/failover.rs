@@ -333,3 +333,36 @@ fn explain_follows_a_user_into_a_sweep_case() {
     assert!(text.contains("case down:LHR"), "{text}");
     assert!(text.contains("dub-1"), "{text}");
 }
+
+#[test]
+fn explain_finds_a_pair_case_without_sweep() {
+    // `down:AMS+LHR` exists only in the N-2 sweep; explain compiles the scenario with it when asked.
+    let o = run(&[
+        "explain",
+        "scenarios/three-sites.toml",
+        "--user",
+        "7",
+        "--case",
+        "down:AMS+LHR",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("case down:AMS+LHR"), "{text}");
+    assert!(!text.contains("ingress          AMS"), "{text}");
+    assert!(!text.contains("ingress          LHR"), "{text}");
+    // A pair in the wrong order is not a case; the message suggests the right one.
+    let o = run(&[
+        "explain",
+        "scenarios/three-sites.toml",
+        "--user",
+        "7",
+        "--case",
+        "down:LHR+AMS",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown case `down:LHR+AMS`"),
+        "{}",
+        stderr(&o)
+    );
+}

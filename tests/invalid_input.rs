@@ -267,3 +267,27 @@ fn bad_command_line_values_exit_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("presets"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_option_typed_where_a_place_goes_is_still_refused() {
+    for (args, value) in [
+        (&["latency", "--jsn", "London", "LHR"][..], "--jsn"),
+        (&["latency", "-33.87", "London"][..], "-33.87"),
+        (
+            &["latency", "London", "LHR", "--via", "--json"][..],
+            "--json",
+        ),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert!(
+            e.contains(&format!("`{value}` is neither an option")),
+            "{e}"
+        );
+        assert!(e.contains("-33.87,151.21"), "{e}");
+    }
+    let o = run(&["latency", "-95,10", "London"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("out of range"), "{}", stderr(&o));
+}

@@ -372,3 +372,37 @@ fn latency_explains_parts_as_text_and_json() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
 }
+
+#[test]
+fn latency_accepts_negative_coordinates_anywhere() {
+    // Sydney → Rio de Janeiro, typed as coordinates with negative latitudes (and a negative longitude),
+    // first, after an option, and after the other place.
+    for args in [
+        &["latency", "-33.87,151.21", "-22.91,-43.17", "--json"][..],
+        &["latency", "--json", "-33.87,151.21", "-22.91,-43.17"][..],
+        &["latency", "-33.87,151.21", "--json", "-22.91,-43.17"][..],
+        &[
+            "latency",
+            "--access",
+            "fiber",
+            "-33.87,151.21",
+            "-22.91,-43.17",
+            "--json",
+        ][..],
+    ] {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["ingress"], "SYD", "{args:?}: {v}");
+        assert_eq!(v["from"]["lat"], -33.87, "{args:?}: {v}");
+        assert_eq!(v["to"]["lon"], -43.17, "{args:?}: {v}");
+    }
+    // `--via` takes a data center: negative coordinates reach the command and get its message.
+    let o = run(&["latency", "London", "FRA", "--via", "-33.87,151.21"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--via: `-33.87,151.21` is not a data center code"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -8,18 +8,17 @@ use crate::scenario::{compile, Overrides};
 use crate::world::{Case, Sweep, World};
 
 fn world_with(text: &str, sweep: Option<Sweep>) -> World {
-    let mut w = match compile(
+    match compile(
         &Source::new("failover.toml", text),
         &Overrides {
             sweep,
+            threads: 2,
             ..Overrides::default()
         },
     ) {
         Ok(l) => l.world,
         Err(e) => panic!("{e}"),
-    };
-    sweep::expand(&mut w, 2).unwrap();
-    w
+    }
 }
 
 fn run(w: &World, threads: usize) -> Metrics {

@@ -6,7 +6,6 @@
 
 pub mod metrics;
 pub mod route;
-pub mod sweep;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
@@ -16,8 +15,8 @@ use crate::catalog::{Catalog, Continent, CountryId};
 use crate::country_index::CountryIndex;
 use crate::error::{Error, Result};
 use crate::geodesy::LatLon;
-use crate::policy::facts::FactsBuilder;
-use crate::policy::matcher::{Matcher, Scratch, UNMATCHED};
+use crate::matching::facts::FactsBuilder;
+use crate::matching::matcher::{Matcher, Scratch, UNMATCHED};
 use crate::users::{self, User};
 use crate::world::{DcId, EgressId, World};
 pub use metrics::{Cell, Metrics, Outcome, SamplePoint};

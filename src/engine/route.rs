@@ -8,14 +8,14 @@ use crate::catalog::CountryId;
 use crate::engine::metrics::Outcome;
 use crate::engine::Prepared;
 use crate::geodesy::unit_vector_distance_km;
+use crate::ingress;
 use crate::latency::Network;
-use crate::nearest::Neighbor;
-use crate::policy::matcher::UNMATCHED;
+use crate::matching::matcher::UNMATCHED;
 use crate::policy::{Action, Fallback};
 use crate::users::{user_hash, User};
 use crate::world::{DcId, EgressId};
 
-const HASH_ANYCAST: u64 = 1;
+// Hash purpose tags; 1 is the anycast rank (`crate::ingress`).
 const HASH_SITE: u64 = 2;
 const HASH_EGRESS: u64 = 3;
 
@@ -87,47 +87,21 @@ impl UserGeo {
 pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserCase {
     let w = p.world;
     let down = &w.cases[case].dc_down;
-    let rank = anycast_rank(p, user);
-    let mut near = [Neighbor {
-        index: 0,
-        distance_km: 0.0,
-    }; 3];
-    let n = w.dc_index.nearest_unit(
-        user.location,
-        &geo.unit,
-        |i| !down[i as usize],
-        &mut near[..=rank],
-    );
-    let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
+    let found = ingress::candidates(w, user, &geo.unit, |i| !down[i as usize]);
+    let ingress = found.ingress();
     let mut near_ids = [0 as DcId; 3];
-    for (d, x) in near_ids.iter_mut().zip(&near[..n.min(rank + 1)]) {
+    for (d, x) in near_ids.iter_mut().zip(&found.near[..found.len]) {
         *d = x.index as DcId;
     }
     UserCase {
         near: near_ids,
-        near_len: n.min(rank + 1) as u8,
+        near_len: found.len as u8,
         ingress: ingress.map(|x| x.index as DcId),
         ingress_km: ingress.map_or(0.0, |x| x.distance_km as f32),
         ingress_ms: ingress.map_or(0.0, |x| {
             w.latency.segment_rtt_ms(x.distance_km, Network::Internet) as f32
         }),
         balanced: balanced_egress(p, user, geo, case),
-    }
-}
-
-/// 0 for the nearest data center, 1 or 2 when the user's anycast route lands further away.
-fn anycast_rank(p: &Prepared, user: &User) -> usize {
-    let s = &p.world.ingress;
-    if s.second_nearest_share == 0.0 && s.third_nearest_share == 0.0 {
-        return 0;
-    }
-    let u = (user_hash(p.world.seed, user.index, HASH_ANYCAST) >> 11) as f64 / (1u64 << 53) as f64;
-    if u < s.second_nearest_share {
-        1
-    } else if u < s.second_nearest_share + s.third_nearest_share {
-        2
-    } else {
-        0
     }
 }
 

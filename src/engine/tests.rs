@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::route::{self, UserGeo};
 use super::*;
 use crate::error::Source;
-use crate::policy::matcher::UNMATCHED;
+use crate::matching::matcher::UNMATCHED;
 use crate::scenario::{compile, Overrides};
 use crate::world::{Case, World};
 
@@ -221,8 +221,8 @@ fn first_match_by_precedence_then_fallbacks() {
         w.cases.push(c);
     }
     let p = Prepared::new(&w);
-    let mut facts = crate::policy::facts::FactsBuilder::new(&w);
-    let mut cache = crate::policy::matcher::Scratch::default();
+    let mut facts = crate::matching::facts::FactsBuilder::new(&w);
+    let mut cache = crate::matching::matcher::Scratch::default();
     let mut matches = vec![0u16; 4];
     let (mut finance, mut others) = (0, 0);
     for i in 0..w.users {
@@ -414,8 +414,8 @@ ipv4 = "lhr-1"
     let text = POLICIES.replace("users = 300", "users = 3000") + extra;
     let w = world(&text);
     let p = Prepared::new(&w);
-    let mut facts = crate::policy::facts::FactsBuilder::new(&w);
-    let mut scratch = crate::policy::matcher::Scratch::default();
+    let mut facts = crate::matching::facts::FactsBuilder::new(&w);
+    let mut scratch = crate::matching::matcher::Scratch::default();
     let mut got = vec![0u16; w.resources.len() * 2];
     let mut seen = std::collections::HashSet::new();
     for i in 0..w.users {

@@ -6,12 +6,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use super::db::GeoDb;
-use super::userlist::{read_user_list, BadRows};
+use super::listing::Listing;
+use super::userlist::{read_user_list, BadRows, UserList};
 use super::Unresolved;
 use crate::catalog::Catalog;
 use crate::country_index::CountryIndex;
 use crate::error::{Error, InputError, Result};
-use crate::world::World;
 
 fn fmt_opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |x| x.to_string())
@@ -107,49 +107,9 @@ fn align<const N: usize>(rows: &[[String; N]]) -> String {
 pub fn stats_command(db: &Path, users: &Path) -> Result<String> {
     let db = GeoDb::open(db)?;
     let list = read_user_list(users, BadRows::Skip)?;
-    let catalog = Catalog::embedded();
-    let index = CountryIndex::embedded();
-    // country code -> (located, country only)
-    let mut by_country: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut reasons: BTreeMap<&'static str, (u64, String)> = BTreeMap::new();
-    let (mut located, mut country_only) = (0u64, 0u64);
-    let ips: Vec<IpAddr> = list.rows.iter().map(|r| r.ip).collect();
-    for found in db.lookup_all(&ips)? {
-        match found {
-            Ok(r) => {
-                let known = r.country.and_then(|c| catalog.country_by_code(c));
-                match (r.location, known) {
-                    (Some(l), k) => {
-                        let id = k.unwrap_or_else(|| index.lookup(l));
-                        by_country
-                            .entry(catalog.country(id).iso2.clone())
-                            .or_default()
-                            .0 += 1;
-                        located += 1;
-                    }
-                    (None, Some(id)) => {
-                        by_country
-                            .entry(catalog.country(id).iso2.clone())
-                            .or_default()
-                            .1 += 1;
-                        country_only += 1;
-                    }
-                    (None, None) => {
-                        let e = reasons
-                            .entry(Unresolved::UnknownCountry.key())
-                            .or_insert((0, Unresolved::UnknownCountry.description()));
-                        e.0 += 1;
-                    }
-                }
-            }
-            Err(why) => {
-                let e = reasons.entry(why.key()).or_insert((0, why.description()));
-                e.0 += 1;
-            }
-        }
-    }
+    let mut stats = PlaceStats::count(&db, &list)?;
     if !list.bad_rows.is_empty() {
-        reasons.insert(
+        stats.reasons.insert(
             "bad_row",
             (
                 list.bad_rows.len() as u64,
@@ -158,64 +118,10 @@ pub fn stats_command(db: &Path, users: &Path) -> Result<String> {
         );
     }
     let total = list.rows.len() as u64 + list.bad_rows.len() as u64;
-    let pct = |n: u64| {
-        if total == 0 {
-            0.0
-        } else {
-            100.0 * n as f64 / total as f64
-        }
-    };
-    let unplaced: u64 = reasons.values().map(|r| r.0).sum();
     let mut out = String::new();
     let _ = writeln!(out, "{}: {} rows", list.path.display(), total);
     let _ = writeln!(out, "{}: {}", db.path().display(), db.describe());
-    let _ = writeln!(
-        out,
-        "  located (coordinates)  {located:>8}  {:>5.1}%",
-        pct(located)
-    );
-    let _ = writeln!(out, "  country only           {country_only:>8}  {:>5.1}%  (placed at the country's centre with `unresolved = \"country\"`, else left out)", pct(country_only));
-    let _ = writeln!(
-        out,
-        "  not placed             {unplaced:>8}  {:>5.1}%",
-        pct(unplaced)
-    );
-    if !by_country.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nby country (located + country only, most users first)"
-        );
-        let mut v: Vec<_> = by_country.into_iter().collect();
-        v.sort_by(|a, b| {
-            (b.1 .0 + b.1 .1)
-                .cmp(&(a.1 .0 + a.1 .1))
-                .then(a.0.cmp(&b.0))
-        });
-        for (code, (l, c)) in v {
-            let name = catalog
-                .country_by_code(&code)
-                .map_or("", |id| catalog.country(id).name.as_str());
-            let _ = writeln!(
-                out,
-                "  {code}  {name:<28} {:>8}  {:>5.1}%{}",
-                l + c,
-                pct(l + c),
-                if c > 0 {
-                    format!("  ({c} country only)")
-                } else {
-                    String::new()
-                }
-            );
-        }
-    }
-    if !reasons.is_empty() {
-        let _ = writeln!(out, "\nnot placed, by reason");
-        let mut v: Vec<_> = reasons.into_iter().collect();
-        v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
-        for (key, (n, what)) in v {
-            let _ = writeln!(out, "  {key:<16} {n:>8}  {what}");
-        }
-    }
+    stats.write(&mut out, total);
     if !list.bad_rows.is_empty() {
         let _ = writeln!(out, "\nmalformed rows");
         for e in list.bad_rows.iter().take(20) {
@@ -228,10 +134,129 @@ pub fn stats_command(db: &Path, users: &Path) -> Result<String> {
     Ok(out)
 }
 
-/// Writes `geoip.csv` (population, file, outcome, users) when the world has listed populations;
-/// returns its path.
-pub fn write_table(dir: &Path, world: &World) -> Result<Option<PathBuf>> {
-    if world.populations.iter().all(|p| p.listing.is_none()) {
+/// How a database places the users of a list.
+struct PlaceStats {
+    /// Country code → (located, country only).
+    by_country: BTreeMap<String, (u64, u64)>,
+    /// Reason key → (users, description).
+    reasons: BTreeMap<&'static str, (u64, String)>,
+    located: u64,
+    country_only: u64,
+}
+
+impl PlaceStats {
+    fn count(db: &GeoDb, list: &UserList) -> Result<Self> {
+        let catalog = Catalog::embedded();
+        let index = CountryIndex::embedded();
+        let mut s = PlaceStats {
+            by_country: BTreeMap::new(),
+            reasons: BTreeMap::new(),
+            located: 0,
+            country_only: 0,
+        };
+        let ips: Vec<IpAddr> = list.rows.iter().map(|r| r.ip).collect();
+        for found in db.lookup_all(&ips)? {
+            let r = match found {
+                Ok(r) => r,
+                Err(why) => {
+                    s.not_placed(why);
+                    continue;
+                }
+            };
+            let known = r.country.and_then(|c| catalog.country_by_code(c));
+            match (r.location, known) {
+                (Some(l), k) => {
+                    let id = k.unwrap_or_else(|| index.lookup(l));
+                    s.country(catalog.country(id).iso2.clone()).0 += 1;
+                    s.located += 1;
+                }
+                (None, Some(id)) => {
+                    s.country(catalog.country(id).iso2.clone()).1 += 1;
+                    s.country_only += 1;
+                }
+                (None, None) => s.not_placed(Unresolved::UnknownCountry),
+            }
+        }
+        Ok(s)
+    }
+
+    fn country(&mut self, code: String) -> &mut (u64, u64) {
+        self.by_country.entry(code).or_default()
+    }
+
+    fn not_placed(&mut self, why: Unresolved) {
+        self.reasons
+            .entry(why.key())
+            .or_insert((0, why.description()))
+            .0 += 1;
+    }
+
+    /// Totals, then users by country (most first), then unplaced users by reason (most first).
+    fn write(self, out: &mut String, total: u64) {
+        let pct = |n: u64| {
+            if total == 0 {
+                0.0
+            } else {
+                100.0 * n as f64 / total as f64
+            }
+        };
+        let (located, country_only) = (self.located, self.country_only);
+        let unplaced: u64 = self.reasons.values().map(|r| r.0).sum();
+        let _ = writeln!(
+            out,
+            "  located (coordinates)  {located:>8}  {:>5.1}%",
+            pct(located)
+        );
+        let _ = writeln!(out, "  country only           {country_only:>8}  {:>5.1}%  (placed at the country's centre with `unresolved = \"country\"`, else left out)", pct(country_only));
+        let _ = writeln!(
+            out,
+            "  not placed             {unplaced:>8}  {:>5.1}%",
+            pct(unplaced)
+        );
+        if !self.by_country.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nby country (located + country only, most users first)"
+            );
+            let catalog = Catalog::embedded();
+            let mut v: Vec<_> = self.by_country.into_iter().collect();
+            v.sort_by(|a, b| {
+                (b.1 .0 + b.1 .1)
+                    .cmp(&(a.1 .0 + a.1 .1))
+                    .then(a.0.cmp(&b.0))
+            });
+            for (code, (l, c)) in v {
+                let name = catalog
+                    .country_by_code(&code)
+                    .map_or("", |id| catalog.country(id).name.as_str());
+                let only = if c > 0 {
+                    format!("  ({c} country only)")
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "  {code}  {name:<28} {:>8}  {:>5.1}%{only}",
+                    l + c,
+                    pct(l + c),
+                );
+            }
+        }
+        if !self.reasons.is_empty() {
+            let _ = writeln!(out, "\nnot placed, by reason");
+            let mut v: Vec<_> = self.reasons.into_iter().collect();
+            v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+            for (key, (n, what)) in v {
+                let _ = writeln!(out, "  {key:<16} {n:>8}  {what}");
+            }
+        }
+    }
+}
+
+/// Writes `geoip.csv` (population, file, outcome, users) when there are listed populations, given as
+/// (population name, listing) in population order; returns its path.
+pub fn write_table(dir: &Path, listings: &[(&str, &Listing)]) -> Result<Option<PathBuf>> {
+    if listings.is_empty() {
         return Ok(None);
     }
     let path = dir.join("geoip.csv");
@@ -239,8 +264,7 @@ pub fn write_table(dir: &Path, world: &World) -> Result<Option<PathBuf>> {
     let mut w = csv::Writer::from_path(&path).map_err(io)?;
     w.write_record(["population", "user_list", "outcome", "users"])
         .map_err(io)?;
-    for p in &world.populations {
-        let Some(l) = &p.listing else { continue };
+    for &(population, l) in listings {
         let file = l.file.display().to_string();
         let placed = l.users.len() as u64 - l.placed_by_country;
         let mut rows = vec![
@@ -249,7 +273,7 @@ pub fn write_table(dir: &Path, world: &World) -> Result<Option<PathBuf>> {
         ];
         rows.extend(l.reasons());
         for (outcome, n) in rows {
-            w.write_record([p.name.as_str(), file.as_str(), outcome, &n.to_string()])
+            w.write_record([population, file.as_str(), outcome, &n.to_string()])
                 .map_err(io)?;
         }
     }

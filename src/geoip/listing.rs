@@ -3,16 +3,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::db::GeoDb;
-use super::userlist::UserList;
+use super::db::{GeoDb, GeoRecord};
+use super::userlist::{UserList, UserRow};
 use super::Unresolved;
 use crate::catalog::{Catalog, CountryId};
 use crate::country_index::CountryIndex;
 use crate::error::InputError;
 use crate::geodesy::LatLon;
-use crate::users::{mix64, user_hash};
+use crate::hash::{mix64, user_hash};
 
 /// What to do with a user the database cannot place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -161,94 +161,25 @@ pub fn resolve(
     settings: &ListingSettings,
     names: &mut dyn Resolver,
 ) -> Result<Listing, InputError> {
-    let catalog = Catalog::embedded();
-    let countries = CountryIndex::embedded();
-    let mut centres: HashMap<CountryId, Option<LatLon>> = HashMap::new();
+    let mut placer = Placer {
+        catalog: Catalog::embedded(),
+        countries: CountryIndex::embedded(),
+        settings,
+        centres: HashMap::new(),
+    };
     let mut users = Vec::with_capacity(list.rows.len());
     let mut unplaced = Vec::new();
     let mut placed_by_country = 0;
     let ips: Vec<IpAddr> = list.rows.iter().map(|r| r.ip).collect();
     let found = db.lookup_all(&ips)?;
     for (row, found) in list.rows.iter().zip(found) {
-        let rec = match found {
-            Ok(r) => r,
-            Err(why) => {
-                unplaced.push((row.line, row.ip, why));
-                continue;
+        match found.and_then(|rec| placer.place(&rec, row.line)) {
+            Ok((location, country, at_centre)) => {
+                placed_by_country += u64::from(at_centre);
+                users.push(listed_user(row, location, country, names, &list.path)?);
             }
-        };
-        let code = rec.country.and_then(|c| catalog.country_by_code(c));
-        let (location, country) = match (rec.location, code) {
-            (Some(l), Some(c)) => (l, c),
-            (Some(l), None) => (l, countries.lookup(l)),
-            (None, None) => {
-                unplaced.push((row.line, row.ip, Unresolved::UnknownCountry));
-                continue;
-            }
-            (None, Some(c)) => {
-                let centre = *centres
-                    .entry(c)
-                    .or_insert_with(|| country_centre(catalog, c));
-                match centre {
-                    Some(l) if settings.unplaced == Unplaced::Country => {
-                        placed_by_country += 1;
-                        (l, c)
-                    }
-                    _ => {
-                        unplaced.push((row.line, row.ip, Unresolved::NoCoordinates));
-                        continue;
-                    }
-                }
-            }
-        };
-        let location = match (
-            settings.spread_accuracy_radius,
-            rec.location,
-            rec.accuracy_radius_km,
-        ) {
-            (true, Some(_), Some(r)) if r > 0 => {
-                spread(location, f64::from(r), settings.seed, row.line)
-            }
-            _ => location,
-        };
-        let mut groups = [0u64; 4];
-        for g in &row.groups {
-            let i = names.group(g).ok_or_else(|| {
-                InputError::new(format!(
-                    "{}: at most 256 distinct groups are supported",
-                    list.path.display()
-                ))
-            })?;
-            groups[usize::from(i / 64)] |= 1 << (i % 64);
+            Err(why) => unplaced.push((row.line, row.ip, why)),
         }
-        let mut posture = [0u64; 4];
-        for p in &row.posture_passed {
-            let i = names.posture(p).ok_or_else(|| {
-                InputError::new(format!(
-                    "{}: at most 256 distinct posture checks are supported",
-                    list.path.display()
-                ))
-            })?;
-            posture[usize::from(i / 64)] |= 1 << (i % 64);
-        }
-        let name = match &row.name {
-            Some(n) => n.as_str(),
-            None => row.email.split('@').next().unwrap_or(&row.email),
-        };
-        users.push(ListedUser {
-            line: row.line,
-            email: row.email.as_str().into(),
-            name: name.into(),
-            // An IPv4-mapped IPv6 address reaches Gateway as the IPv4 address it carries.
-            ip: super::reserved::canonical(row.ip),
-            location,
-            country,
-            groups,
-            posture,
-            vnet: row.virtual_network.as_deref().map(|v| names.vnet(v)),
-            ipv6_capable: row.ipv6_capable,
-            connections: row.connections,
-        });
     }
     Ok(Listing {
         file: list.path,
@@ -257,6 +188,92 @@ pub fn resolve(
         placed_by_country,
         unplaced,
         bad_rows: list.bad_rows,
+    })
+}
+
+/// Turns database records into locations, with country centres computed once per country.
+struct Placer<'a> {
+    catalog: &'a Catalog,
+    countries: &'a CountryIndex,
+    settings: &'a ListingSettings,
+    centres: HashMap<CountryId, Option<LatLon>>,
+}
+
+impl Placer<'_> {
+    /// Where the record places the user (on line `line`), its country, and whether it was placed at
+    /// its country's centre; or why it cannot be placed.
+    fn place(
+        &mut self,
+        rec: &GeoRecord,
+        line: u64,
+    ) -> Result<(LatLon, CountryId, bool), Unresolved> {
+        let code = rec.country.and_then(|c| self.catalog.country_by_code(c));
+        let (location, country) = match (rec.location, code) {
+            (Some(l), Some(c)) => (l, c),
+            (Some(l), None) => (l, self.countries.lookup(l)),
+            (None, None) => return Err(Unresolved::UnknownCountry),
+            (None, Some(c)) => {
+                let catalog = self.catalog;
+                let centre = *self
+                    .centres
+                    .entry(c)
+                    .or_insert_with(|| country_centre(catalog, c));
+                return match centre {
+                    Some(l) if self.settings.unplaced == Unplaced::Country => Ok((l, c, true)),
+                    _ => Err(Unresolved::NoCoordinates),
+                };
+            }
+        };
+        let s = self.settings;
+        let location = match (s.spread_accuracy_radius, rec.accuracy_radius_km) {
+            (true, Some(r)) if r > 0 => spread(location, f64::from(r), s.seed, line),
+            _ => location,
+        };
+        Ok((location, country, false))
+    }
+}
+
+/// A placed user of the list, its names mapped to the scenario's indexes.
+fn listed_user(
+    row: &UserRow,
+    location: LatLon,
+    country: CountryId,
+    names: &mut dyn Resolver,
+    path: &Path,
+) -> Result<ListedUser, InputError> {
+    let too_many = |what: &str| {
+        InputError::new(format!(
+            "{}: at most 256 distinct {what} are supported",
+            path.display()
+        ))
+    };
+    let mut groups = [0u64; 4];
+    for g in &row.groups {
+        let i = names.group(g).ok_or_else(|| too_many("groups"))?;
+        groups[usize::from(i / 64)] |= 1 << (i % 64);
+    }
+    let mut posture = [0u64; 4];
+    for p in &row.posture_passed {
+        let i = names.posture(p).ok_or_else(|| too_many("posture checks"))?;
+        posture[usize::from(i / 64)] |= 1 << (i % 64);
+    }
+    let name = match &row.name {
+        Some(n) => n.as_str(),
+        None => row.email.split('@').next().unwrap_or(&row.email),
+    };
+    Ok(ListedUser {
+        line: row.line,
+        email: row.email.as_str().into(),
+        name: name.into(),
+        // An IPv4-mapped IPv6 address reaches Gateway as the IPv4 address it carries.
+        ip: super::reserved::canonical(row.ip),
+        location,
+        country,
+        groups,
+        posture,
+        vnet: row.virtual_network.as_deref().map(|v| names.vnet(v)),
+        ipv6_capable: row.ipv6_capable,
+        connections: row.connections,
     })
 }
 

@@ -243,7 +243,7 @@ struct Stream(u64);
 impl Stream {
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        crate::users::mix64(self.0)
+        crate::hash::mix64(self.0)
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n

@@ -97,78 +97,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(src.text.as_bytes());
-    let header_span = 0..src.text.lines().next().map_or(0, str::len);
-    let headers = reader
-        .headers()
-        .map_err(|e| {
-            Error::Input(InputError::at(
-                &src,
-                header_span.clone(),
-                format!("cannot read the header row: {e}"),
-            ))
-        })?
-        .clone();
-    if headers.iter().all(str::is_empty) {
-        return Err(
-            InputError::in_file(&src, "the user list is empty: it has no header row")
-                .with_help(format!(
-                    "the first line names the columns, e.g. `email,groups,ip`; columns: {}",
-                    COLUMNS.join(", ")
-                ))
-                .into(),
-        );
-    }
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut errors = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        let key = h.trim();
-        let span = field_span(&src, 0, key);
-        match COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(key)) {
-            Some(c) => {
-                if index.insert(c, i).is_some() {
-                    errors.push(InputError::at(
-                        &src,
-                        span,
-                        format!("column `{key}` appears twice"),
-                    ));
-                }
-            }
-            None => errors.push(
-                InputError::at(
-                    &src,
-                    span,
-                    format!("unknown column `{key}` in the user list"),
-                )
-                .with_help(
-                    match suggest::closest(&key.to_ascii_lowercase(), COLUMNS) {
-                        Some(s) => format!("did you mean `{s}`? columns: {}", COLUMNS.join(", ")),
-                        None => format!("columns: {}", COLUMNS.join(", ")),
-                    },
-                ),
-            ),
-        }
-    }
-    for required in ["email", "ip"] {
-        if !index.contains_key(required) {
-            errors.push(
-                InputError::at(&src, header_span.clone(), format!("the user list has no `{required}` column"))
-                    .with_help("required columns: email, ip; optional: groups, name, virtual_network, posture_passed, ipv6_capable, connections"),
-            );
-        }
-    }
-    if !errors.is_empty() {
-        return Err(into_error(errors));
-    }
-    let col = |name: &str| index.get(name).copied();
-    let (c_email, c_ip) = (index["email"], index["ip"]);
-    let (c_groups, c_name, c_vnet, c_posture, c_v6, c_conn) = (
-        col("groups"),
-        col("name"),
-        col("virtual_network"),
-        col("posture_passed"),
-        col("ipv6_capable"),
-        col("connections"),
-    );
+    let columns = columns(&src, &mut reader)?;
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
@@ -193,129 +122,253 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
             }
         }
         let pos = record.position().cloned().unwrap_or(pos_before);
-        let (line, start) = (pos.line(), pos.byte() as usize);
         if record.iter().all(str::is_empty) {
             continue;
         }
-        let err = |what: &str, value: &str| {
-            InputError::at(
-                &src,
-                field_span(&src, start, value),
-                format!("line {line}: {what}"),
-            )
+        let row = Row {
+            src: &src,
+            record: &record,
+            line: pos.line(),
+            start: pos.byte() as usize,
         };
-        if record.len() != headers.len() {
-            bad.push(
-                InputError::at(
-                    &src,
-                    line_span(&src, start),
-                    format!(
-                        "line {line}: the row has {} fields but the header has {}",
-                        record.len(),
-                        headers.len()
-                    ),
-                )
-                .with_help("quote fields that contain commas, e.g. \"Doe, Jane\""),
-            );
-            continue;
+        match row.user(&columns, &mut first_line_of) {
+            Ok(user) => rows.push(user),
+            Err(e) => bad.push(e),
         }
-        let cell = |c: Option<usize>| c.map(|i| &record[i]).filter(|s| !s.is_empty());
-        let email = &record[c_email];
-        if email.is_empty() || !email.contains('@') {
-            bad.push(err(
-                &format!("`email` must be an address such as `ada@example.com`, found `{email}`"),
-                email,
-            ));
-            continue;
-        }
-        let ip_text = &record[c_ip];
-        let ip: IpAddr = match ip_text.parse() {
-            Ok(ip) => ip,
-            Err(_) => {
-                bad.push(err(
-                    &format!("`ip` `{ip_text}` is not an IPv4 or IPv6 address"),
-                    ip_text,
-                ));
-                continue;
-            }
-        };
-        let ipv6_capable = match cell(c_v6) {
-            None => None,
-            Some(v) => match v.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" => Some(true),
-                "false" | "no" | "0" => Some(false),
-                _ => {
-                    bad.push(err(
-                        &format!("`ipv6_capable` must be true or false, found `{v}`"),
-                        v,
-                    ));
-                    continue;
-                }
-            },
-        };
-        let connections = match cell(c_conn) {
-            None => None,
-            Some(v) => match v.parse::<f64>() {
-                Ok(x) if x.is_finite() && x > 0.0 => Some(x),
-                _ => {
-                    bad.push(err(
-                        &format!("`connections` must be a positive number, found `{v}`"),
-                        v,
-                    ));
-                    continue;
-                }
-            },
-        };
-        let key = email.to_ascii_lowercase();
-        if let Some(first) = first_line_of.get(&key) {
-            bad.push(err(
-                &format!("duplicate email `{email}` (first on line {first})"),
-                email,
-            ));
-            continue;
-        }
-        first_line_of.insert(key, line);
-        let list = |c: Option<usize>| -> Vec<String> {
-            cell(c).map_or_else(Vec::new, |s| {
-                s.split(';')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-        };
-        rows.push(UserRow {
-            line,
-            email: email.to_string(),
-            name: cell(c_name).map(str::to_string),
-            groups: list(c_groups),
-            ip,
-            virtual_network: cell(c_vnet).map(str::to_string),
-            posture_passed: list(c_posture),
-            ipv6_capable,
-            connections,
-        });
     }
     if mode == BadRows::Error && !bad.is_empty() {
-        let n = bad.len();
-        let mut errors: Vec<InputError> = bad.into_iter().take(MAX_SHOWN).collect();
-        if let Some(last) = errors.last_mut() {
-            let more = if n > MAX_SHOWN {
-                format!(" ({} more bad rows not shown)", n - MAX_SHOWN)
-            } else {
-                String::new()
-            };
-            last.help = Some(format!(
-                "fix the rows, or set `bad_rows = \"skip\"` in the scenario's `[geoip]` table to skip and count them{more}"
-            ));
-        }
-        return Err(into_error(errors));
+        return Err(bad_rows_error(bad));
     }
     Ok(UserList {
         path: src.path.clone(),
         rows,
         bad_rows: bad,
     })
+}
+
+/// Where each column is (found by header name); `width` is the header's number of fields.
+struct Columns {
+    width: usize,
+    email: usize,
+    ip: usize,
+    groups: Option<usize>,
+    name: Option<usize>,
+    virtual_network: Option<usize>,
+    posture_passed: Option<usize>,
+    ipv6_capable: Option<usize>,
+    connections: Option<usize>,
+}
+
+/// Reads the header row: every column known, none twice, `email` and `ip` present.
+fn columns(src: &Source, reader: &mut csv::Reader<&[u8]>) -> Result<Columns, Error> {
+    let header_span = 0..src.text.lines().next().map_or(0, str::len);
+    let headers = reader.headers().map_err(|e| {
+        Error::Input(InputError::at(
+            src,
+            header_span.clone(),
+            format!("cannot read the header row: {e}"),
+        ))
+    })?;
+    if headers.iter().all(str::is_empty) {
+        return Err(
+            InputError::in_file(src, "the user list is empty: it has no header row")
+                .with_help(format!(
+                    "the first line names the columns, e.g. `email,groups,ip`; columns: {}",
+                    COLUMNS.join(", ")
+                ))
+                .into(),
+        );
+    }
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        let key = h.trim();
+        let span = field_span(src, 0, key);
+        match COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(key)) {
+            Some(c) => {
+                if index.insert(c, i).is_some() {
+                    errors.push(InputError::at(
+                        src,
+                        span,
+                        format!("column `{key}` appears twice"),
+                    ));
+                }
+            }
+            None => errors.push(
+                InputError::at(
+                    src,
+                    span,
+                    format!("unknown column `{key}` in the user list"),
+                )
+                .with_help(
+                    match suggest::closest(&key.to_ascii_lowercase(), COLUMNS) {
+                        Some(s) => format!("did you mean `{s}`? columns: {}", COLUMNS.join(", ")),
+                        None => format!("columns: {}", COLUMNS.join(", ")),
+                    },
+                ),
+            ),
+        }
+    }
+    for required in ["email", "ip"] {
+        if !index.contains_key(required) {
+            errors.push(
+                InputError::at(src, header_span.clone(), format!("the user list has no `{required}` column"))
+                    .with_help("required columns: email, ip; optional: groups, name, virtual_network, posture_passed, ipv6_capable, connections"),
+            );
+        }
+    }
+    if !errors.is_empty() {
+        return Err(into_error(errors));
+    }
+    let col = |name: &str| index.get(name).copied();
+    Ok(Columns {
+        width: headers.len(),
+        email: index["email"],
+        ip: index["ip"],
+        groups: col("groups"),
+        name: col("name"),
+        virtual_network: col("virtual_network"),
+        posture_passed: col("posture_passed"),
+        ipv6_capable: col("ipv6_capable"),
+        connections: col("connections"),
+    })
+}
+
+/// One data row and where it is in the file.
+struct Row<'a> {
+    src: &'a Source,
+    record: &'a csv::StringRecord,
+    /// 1-based line.
+    line: u64,
+    /// Byte offset of the line.
+    start: usize,
+}
+
+impl Row<'_> {
+    /// An error about `value` on this row.
+    fn err(&self, what: &str, value: &str) -> InputError {
+        InputError::at(
+            self.src,
+            field_span(self.src, self.start, value),
+            format!("line {}: {what}", self.line),
+        )
+    }
+
+    /// A cell, `None` when the column is absent or the cell empty.
+    fn cell(&self, c: Option<usize>) -> Option<&str> {
+        c.map(|i| &self.record[i]).filter(|s| !s.is_empty())
+    }
+
+    /// A semicolon-separated cell.
+    fn list(&self, c: Option<usize>) -> Vec<String> {
+        self.cell(c).map_or_else(Vec::new, |s| {
+            s.split(';')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+    }
+
+    /// The row's user, or the error that makes it a bad row. `first_line_of` finds duplicate emails.
+    fn user(
+        &self,
+        c: &Columns,
+        first_line_of: &mut HashMap<String, u64>,
+    ) -> Result<UserRow, InputError> {
+        let (line, record) = (self.line, self.record);
+        if record.len() != c.width {
+            return Err(InputError::at(
+                self.src,
+                line_span(self.src, self.start),
+                format!(
+                    "line {line}: the row has {} fields but the header has {}",
+                    record.len(),
+                    c.width
+                ),
+            )
+            .with_help("quote fields that contain commas, e.g. \"Doe, Jane\""));
+        }
+        let email = &record[c.email];
+        if email.is_empty() || !email.contains('@') {
+            return Err(self.err(
+                &format!("`email` must be an address such as `ada@example.com`, found `{email}`"),
+                email,
+            ));
+        }
+        let ip_text = &record[c.ip];
+        let ip: IpAddr = ip_text.parse().map_err(|_| {
+            self.err(
+                &format!("`ip` `{ip_text}` is not an IPv4 or IPv6 address"),
+                ip_text,
+            )
+        })?;
+        let ipv6_capable = self.ipv6_capable(c.ipv6_capable)?;
+        let connections = self.connections(c.connections)?;
+        let key = email.to_ascii_lowercase();
+        if let Some(first) = first_line_of.get(&key) {
+            return Err(self.err(
+                &format!("duplicate email `{email}` (first on line {first})"),
+                email,
+            ));
+        }
+        first_line_of.insert(key, line);
+        Ok(UserRow {
+            line,
+            email: email.to_string(),
+            name: self.cell(c.name).map(str::to_string),
+            groups: self.list(c.groups),
+            ip,
+            virtual_network: self.cell(c.virtual_network).map(str::to_string),
+            posture_passed: self.list(c.posture_passed),
+            ipv6_capable,
+            connections,
+        })
+    }
+
+    fn ipv6_capable(&self, c: Option<usize>) -> Result<Option<bool>, InputError> {
+        let Some(v) = self.cell(c) else {
+            return Ok(None);
+        };
+        match v.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Ok(Some(true)),
+            "false" | "no" | "0" => Ok(Some(false)),
+            _ => Err(self.err(
+                &format!("`ipv6_capable` must be true or false, found `{v}`"),
+                v,
+            )),
+        }
+    }
+
+    fn connections(&self, c: Option<usize>) -> Result<Option<f64>, InputError> {
+        let Some(v) = self.cell(c) else {
+            return Ok(None);
+        };
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+            _ => Err(self.err(
+                &format!("`connections` must be a positive number, found `{v}`"),
+                v,
+            )),
+        }
+    }
+}
+
+/// `bad_rows = "error"`: the first bad rows as one error, the last with the way out.
+fn bad_rows_error(bad: Vec<InputError>) -> Error {
+    let n = bad.len();
+    let mut errors: Vec<InputError> = bad.into_iter().take(MAX_SHOWN).collect();
+    if let Some(last) = errors.last_mut() {
+        let more = if n > MAX_SHOWN {
+            format!(" ({} more bad rows not shown)", n - MAX_SHOWN)
+        } else {
+            String::new()
+        };
+        last.help = Some(format!(
+            "fix the rows, or set `bad_rows = \"skip\"` in the scenario's `[geoip]` table to skip and count them{more}"
+        ));
+    }
+    into_error(errors)
 }
 
 /// Bad rows shown in one error report.

@@ -1,15 +1,12 @@
-//! Egress policies with Gateway semantics: the compiled policy list and how a request is matched.
+//! Egress policies with Gateway semantics: the compiled policy list the World holds.
 //!
 //! - [`expr`]: the filter-expression language (lexer, parser, type-checking compiler, evaluator).
-//! - [`facts`]: what a policy can test about a (user, destination, IP version).
-//! - [`matcher`]: first-match evaluation, with results cached per class of users so that even long
-//!   policy lists cost little per request.
+//!
+//! How a generated user's request is matched against these policies lives in `crate::matching`.
 
 pub mod expr;
-pub mod facts;
-pub mod matcher;
 
-use crate::world::EgressId;
+use crate::ids::EgressId;
 
 /// Which of a rule's three filters a condition is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -54,7 +54,7 @@ struct EgressSettings {
 
 /// Runs `rules export`; returns the text to print on standard output.
 pub fn export(opts: &ExportOptions) -> Result<String> {
-    let loaded = scenario::load(&opts.scenario, &Overrides::default())?;
+    let loaded = scenario::load(&opts.scenario, &Overrides::without_sweep())?;
     for w in &loaded.warnings {
         eprintln!("{w}");
     }

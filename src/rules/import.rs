@@ -240,8 +240,11 @@ pub fn import(opts: &ImportOptions) -> Result<String> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("<standard output>"));
-    let compiled = scenario::compile(&Source::new(out_name, text.clone()), &Overrides::default())
-        .map_err(|e| {
+    let compiled = scenario::compile(
+        &Source::new(out_name, text.clone()),
+        &Overrides::without_sweep(),
+    )
+    .map_err(|e| {
         Error::Internal(format!(
             "the imported scenario does not compile (a bug in `rules import`):\n{e}"
         ))
@@ -275,7 +278,7 @@ fn display_name(p: &Path) -> String {
 /// replaced, so when only they are broken (the usual reason to re-import) the scenario is compiled
 /// without them; any other error is the original one, pointing into the original file.
 fn load_base(src: &Source) -> Result<(Loaded, Vec<String>)> {
-    let original = match scenario::compile(src, &Overrides::default()) {
+    let original = match scenario::compile(src, &Overrides::without_sweep()) {
         Ok(loaded) => return Ok((loaded, Vec::new())),
         Err(e) => e,
     };
@@ -285,7 +288,7 @@ fn load_base(src: &Source) -> Result<(Loaded, Vec<String>)> {
     if doc.remove("policy").is_none() {
         return Err(original);
     }
-    match scenario::compile(&Source::new(src.path.clone(), doc.to_string()), &Overrides::default()) {
+    match scenario::compile(&Source::new(src.path.clone(), doc.to_string()), &Overrides::without_sweep()) {
         Ok(loaded) => Ok((
             loaded,
             vec![format!(

@@ -5,9 +5,14 @@ use std::ops::Range;
 use rand_distr::weighted::WeightedAliasIndex;
 use toml::Spanned;
 
-use super::populations::{declared_groups, populations, Registry};
+use super::failures::failures;
+use super::listed::list_source;
+use super::placement::Places;
+use super::policies::policies;
+use super::populations::{populations, PopulationInputs};
 use super::raw::*;
-use super::resources::resources;
+use super::registry::Registry;
+use super::resources::{resources, ResourceInputs};
 use super::sites::{advise_resilience, datacenters, egress_ips};
 use super::{toml_error, Loaded};
 use crate::catalog::{Catalog, DataCenter};
@@ -15,6 +20,7 @@ use crate::country_index::CountryIndex;
 use crate::error::{Error, InputError, Source};
 use crate::latency::{LatencyModel, Network};
 use crate::nearest::NearestIndex;
+use crate::policy::expr::Universe;
 use crate::world::*;
 
 /// Command-line overrides of scenario settings.
@@ -30,6 +36,21 @@ pub struct Overrides {
     pub sweep: Option<Sweep>,
     /// GeoIP database for listed populations (`--geoip`), instead of the scenario's `geoip`.
     pub geoip: Option<std::path::PathBuf>,
+    /// Worker threads for the work done while compiling (the sweep's pre-pass over the users);
+    /// 0 = one per core. Never changes the result.
+    pub threads: usize,
+}
+
+impl Overrides {
+    /// No failure sweep, whatever the scenario says: for commands that read the model but never
+    /// simulate (`latency --scenario`, `rules`), so they neither pay for the sweep's pre-pass over the
+    /// users nor fail on its case limit.
+    pub fn without_sweep() -> Self {
+        Self {
+            sweep: Some(Sweep::None),
+            ..Self::default()
+        }
+    }
 }
 
 /// Largest simulation the tool accepts, to catch typos like an extra zero before they eat the machine.
@@ -119,6 +140,23 @@ impl Ctx<'_> {
             0.0
         }
     }
+    /// An address typed in the scenario (trimmed); else an error naming the `family` and `help`.
+    pub(super) fn address<T: std::str::FromStr>(
+        &mut self,
+        s: &Spanned<String>,
+        family: &str,
+        help: &str,
+    ) -> Option<T> {
+        let parsed = s.get_ref().trim().parse::<T>().ok();
+        if parsed.is_none() {
+            self.err_help(
+                s.span(),
+                format!("`{}` is not a valid {family} address", s.get_ref()),
+                Some(help.into()),
+            );
+        }
+        parsed
+    }
     /// A count >= 1.
     pub(super) fn count(&mut self, v: &Spanned<i64>, key: &str, max: u64) -> Option<u64> {
         let x = *v.get_ref();
@@ -137,19 +175,187 @@ impl Ctx<'_> {
     }
 }
 
-/// Validates and compiles a scenario source. Collects every error it can before giving up.
+/// Validates and compiles a scenario source into a complete World (sweep cases included). Collects
+/// every error it can before giving up.
 pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> {
     let raw: RawScenario =
         toml::from_str(&source.text).map_err(|e| Error::Input(toml_error::convert(source, &e)))?;
-    let catalog = Catalog::embedded();
     let mut cx = Ctx {
         src: source,
         errors: Vec::new(),
         warnings: Vec::new(),
     };
+    let parts = parts(&mut cx, &raw, overrides);
+    if !cx.errors.is_empty() {
+        return Err(if cx.errors.len() == 1 {
+            Error::Input(cx.errors.remove(0))
+        } else {
+            Error::Inputs(cx.errors)
+        });
+    }
+    advise_resilience(&mut cx, &parts.datacenters, &parts.egress, &raw.egress);
+    let mut world = parts.into_world(source)?;
+    super::sweep::add_cases(&mut world, overrides.threads)?;
+    Ok(Loaded {
+        world,
+        warnings: cx.warnings,
+    })
+}
 
-    let name = scenario_name(&mut cx, &raw);
-    let seed = match (&overrides.seed, &raw.seed) {
+/// Scenario-wide settings.
+struct Settings {
+    name: String,
+    description: String,
+    seed: u64,
+    requests_per_user: u32,
+    latency: LatencyModel,
+    ingress: IngressSettings,
+    balancing: Balancing,
+    sweep: Sweep,
+}
+
+/// Everything compiled from the tables, before the derived tables and the sweep.
+struct Parts {
+    settings: Settings,
+    datacenters: Vec<DataCenter>,
+    egress: Vec<Egress>,
+    registry: Registry,
+    dc_index: NearestIndex,
+    populations: Vec<Population>,
+    resources: Vec<Resource>,
+    policies: Vec<crate::policy::Policy>,
+    failures: Vec<Case>,
+    requirements: Vec<EgressRequirement>,
+}
+
+/// Compiles every table, in file-independent order (errors are reported in this order).
+fn parts(cx: &mut Ctx, raw: &RawScenario, overrides: &Overrides) -> Parts {
+    let catalog = Catalog::embedded();
+    let name = scenario_name(cx, raw);
+    let seed = seed(cx, raw, overrides);
+    let latency = latency_model(cx, raw.latency.as_ref());
+    let ingress = ingress_settings(cx, raw.ingress.as_ref());
+    let balancing = match &raw.balancing {
+        None => Balancing::default(),
+        Some(b) => Balancing {
+            tie_tolerance_km: cx.non_negative(&b.tie_tolerance_km, "tie_tolerance_km", 0.0),
+            ipv6_preference: cx.share(&b.ipv6_preference, "ipv6_preference", 1.0),
+        },
+    };
+    let datacenters = datacenters(cx, catalog, &raw.datacenter);
+    let egress = egress_ips(cx, &datacenters, &raw.egress);
+    let mut registry = Registry::with_declared_groups(cx, &raw.group);
+    let dc_index = NearestIndex::new(&datacenters.iter().map(|d| d.location).collect::<Vec<_>>());
+    let requests_per_user = requests_per_user(cx, raw, overrides);
+    let sim = raw.simulation.as_ref();
+    let sim_users = sim
+        .and_then(|s| s.users.as_ref())
+        .and_then(|v| cx.count(v, "users", MAX_USERS));
+    let lists = list_source(
+        cx,
+        raw.geoip.as_ref(),
+        &raw.population,
+        overrides.geoip.as_deref(),
+        seed,
+    );
+    let inputs = PopulationInputs {
+        places: Places {
+            catalog,
+            dcs: &datacenters,
+            dc_index: &dc_index,
+        },
+        sim_users,
+        override_users: overrides.users,
+        lists: &lists,
+    };
+    let mut populations = populations(cx, &inputs, &mut registry, &raw.population);
+    let resource_inputs = ResourceInputs {
+        catalog,
+        countries: CountryIndex::embedded(),
+        dcs: &datacenters,
+        egress: &egress,
+    };
+    let resources = resources(cx, &resource_inputs, &raw.resource);
+    require_tables(cx, raw);
+    let universe = universe(&registry);
+    let mut policies = policies(cx, &raw.policy, &egress, &datacenters, &universe);
+    let sweep = match overrides.sweep {
+        Some(s) => s,
+        None => super::failures::sweep(cx, sim.and_then(|s| s.sweep.as_ref())),
+    };
+    let failures = failures(cx, catalog, &datacenters, &egress, &raw.failure);
+    let requirements = requirements(cx, raw, &datacenters, &mut populations, &mut policies);
+    Parts {
+        settings: Settings {
+            name,
+            description: raw.description.clone().unwrap_or_default(),
+            seed,
+            requests_per_user,
+            latency,
+            ingress,
+            balancing,
+            sweep,
+        },
+        datacenters,
+        egress,
+        registry,
+        dc_index,
+        populations,
+        resources,
+        policies,
+        failures,
+        requirements,
+    }
+}
+
+impl Parts {
+    /// The World, with its derived tables (destination choice, per-pair RTTs); no sweep cases yet.
+    fn into_world(self, source: &Source) -> Result<World, Error> {
+        let users: u64 = self.populations.iter().map(|p| p.users).sum();
+        if users == 0 {
+            return Err(InputError::in_file(source, "the scenario simulates zero users")
+                .with_help("give populations `users = N`, or `[simulation] users = N` with population shares")
+                .into());
+        }
+        let resource_alias =
+            WeightedAliasIndex::new(self.resources.iter().map(|r| r.weight).collect())
+                .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
+        let s = self.settings;
+        let (dc_to_resource_ms, dc_to_egress_ms) =
+            tables(&s.latency, &self.datacenters, &self.egress, &self.resources);
+        let mut cases = vec![Case::baseline(self.datacenters.len(), self.egress.len())];
+        cases.extend(self.failures);
+        Ok(World {
+            name: s.name,
+            description: s.description,
+            seed: s.seed,
+            users,
+            requests_per_user: s.requests_per_user,
+            datacenters: self.datacenters,
+            egress: self.egress,
+            groups: self.registry.groups,
+            posture_checks: self.registry.posture_checks,
+            vnets: self.registry.vnets,
+            policies: self.policies,
+            populations: self.populations,
+            resources: self.resources,
+            resource_alias,
+            latency: s.latency,
+            ingress: s.ingress,
+            balancing: s.balancing,
+            cases,
+            sweep: s.sweep,
+            requirements: self.requirements,
+            dc_index: self.dc_index,
+            dc_to_resource_ms,
+            dc_to_egress_ms,
+        })
+    }
+}
+
+/// `--seed`, else `seed`, else 1.
+fn seed(cx: &mut Ctx, raw: &RawScenario, overrides: &Overrides) -> u64 {
+    match (&overrides.seed, &raw.seed) {
         (Some(s), _) => *s,
         (None, Some(s)) if *s.get_ref() >= 0 => *s.get_ref() as u64,
         (None, Some(s)) => {
@@ -163,91 +369,46 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
             0
         }
         (None, None) => 1,
-    };
-    let latency = latency_model(&mut cx, raw.latency.as_ref());
-    let ingress = match &raw.ingress {
-        None => IngressSettings::default(),
-        Some(i) => {
-            let s = IngressSettings {
-                second_nearest_share: cx.share(
-                    &i.second_nearest_share,
-                    "second_nearest_share",
-                    0.0,
-                ),
-                third_nearest_share: cx.share(&i.third_nearest_share, "third_nearest_share", 0.0),
-            };
-            if s.second_nearest_share + s.third_nearest_share > 1.0 {
-                if let Some(v) = &i.second_nearest_share {
-                    cx.err(
-                        v.span(),
-                        "`second_nearest_share` + `third_nearest_share` must not exceed 1",
-                    );
-                }
-            }
-            s
-        }
-    };
-    let balancing = match &raw.balancing {
-        None => Balancing::default(),
-        Some(b) => Balancing {
-            tie_tolerance_km: cx.non_negative(&b.tie_tolerance_km, "tie_tolerance_km", 0.0),
-            ipv6_preference: cx.share(&b.ipv6_preference, "ipv6_preference", 1.0),
-        },
-    };
+    }
+}
 
-    let datacenters = datacenters(&mut cx, catalog, &raw.datacenter);
-    let egress = egress_ips(&mut cx, &datacenters, &raw.egress);
-    let mut groups = declared_groups(&mut cx, &raw.group);
-    let country_index = CountryIndex::embedded();
-    let dc_index = NearestIndex::new(&datacenters.iter().map(|d| d.location).collect::<Vec<_>>());
-
-    let requests_per_user = match (
-        &overrides.requests_per_user,
-        raw.simulation
-            .as_ref()
-            .and_then(|s| s.requests_per_user.as_ref()),
-    ) {
+/// `--requests-per-user`, else `[simulation] requests_per_user`, else 20.
+fn requests_per_user(cx: &mut Ctx, raw: &RawScenario, overrides: &Overrides) -> u32 {
+    let from_file = raw
+        .simulation
+        .as_ref()
+        .and_then(|s| s.requests_per_user.as_ref());
+    match (&overrides.requests_per_user, from_file) {
         (Some(n), _) => *n,
         (None, Some(v)) => cx
             .count(v, "requests_per_user", MAX_REQUESTS_PER_USER as u64)
             .unwrap_or(1) as u32,
         (None, None) => 20,
+    }
+}
+
+fn ingress_settings(cx: &mut Ctx, raw: Option<&RawIngress>) -> IngressSettings {
+    let Some(i) = raw else {
+        return IngressSettings::default();
     };
-    let sim_users = raw
-        .simulation
-        .as_ref()
-        .and_then(|s| s.users.as_ref())
-        .and_then(|v| cx.count(v, "users", MAX_USERS));
+    let s = IngressSettings {
+        second_nearest_share: cx.share(&i.second_nearest_share, "second_nearest_share", 0.0),
+        third_nearest_share: cx.share(&i.third_nearest_share, "third_nearest_share", 0.0),
+    };
+    if s.second_nearest_share + s.third_nearest_share > 1.0 {
+        if let Some(v) = &i.second_nearest_share {
+            cx.err(
+                v.span(),
+                "`second_nearest_share` + `third_nearest_share` must not exceed 1",
+            );
+        }
+    }
+    s
+}
 
-    let mut registry = Registry::default();
-    let lists = super::listed::list_source(
-        &mut cx,
-        raw.geoip.as_ref(),
-        &raw.population,
-        overrides.geoip.as_deref(),
-        seed,
-    );
-    let populations = populations(
-        &mut cx,
-        catalog,
-        &datacenters,
-        &dc_index,
-        &mut groups,
-        &mut registry,
-        &raw.population,
-        sim_users,
-        overrides.users,
-        &lists,
-    );
-    let resources = resources(
-        &mut cx,
-        catalog,
-        country_index,
-        &datacenters,
-        &egress,
-        &raw.resource,
-    );
-
+/// Errors for a scenario without egress IPs, populations or destinations.
+fn require_tables(cx: &mut Ctx, raw: &RawScenario) {
+    let source = cx.src;
     if raw.egress.is_empty() {
         cx.errors.push(InputError::in_file(source, "the scenario defines no dedicated egress IPs").with_help(
             "add at least one `[[egress]]` table with `id`, `datacenter` and `ipv4` (see scenarios/three-sites.toml)",
@@ -265,36 +426,23 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
             ),
         );
     }
-    let universe = crate::policy::expr::Universe {
-        groups: groups
-            .iter()
-            .map(|g| crate::policy::expr::GroupDef {
-                name: g.name.clone(),
-                id: g.id.clone(),
-                email: g.email.clone(),
-            })
-            .collect(),
-        posture_checks: registry.posture_checks.clone(),
-        vnets: registry.vnets.clone(),
-    };
-    let policies = {
-        let mut sink = super::policies::Sink {
-            src: source,
-            errors: &mut cx.errors,
-            warnings: &mut cx.warnings,
-        };
-        super::policies::policies(&mut sink, &raw.policy, &egress, &datacenters, &universe)
-    };
-    let sweep = match overrides.sweep {
-        Some(s) => s,
-        None => super::failures::sweep(
-            &mut cx,
-            raw.simulation.as_ref().and_then(|s| s.sweep.as_ref()),
-        ),
-    };
-    let failures = super::failures::failures(&mut cx, catalog, &datacenters, &egress, &raw.failure);
-    let mut requirements = Vec::new();
-    let mut wanted: Vec<(bool, String, u16)> = Vec::new();
+}
+
+/// The names policies may refer to.
+fn universe(registry: &Registry) -> Universe {
+    universe_of(&registry.groups, &registry.posture_checks, &registry.vnets)
+}
+
+/// Compiles every `require_egress_in` (populations first, then policies) and attaches each to its
+/// population or policy by name.
+fn requirements(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    dcs: &[DataCenter],
+    populations: &mut [Population],
+    policies: &mut [crate::policy::Policy],
+) -> Vec<EgressRequirement> {
+    let catalog = Catalog::embedded();
     let raw_reqs = raw
         .population
         .iter()
@@ -304,83 +452,25 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
                 .iter()
                 .map(|p| (false, p.name.get_ref(), &p.require_egress_in)),
         );
+    let mut requirements = Vec::new();
     for (is_pop, name, items) in raw_reqs {
         let Some(items) = items else { continue };
-        let whose = format!(
-            "{} `{}`",
-            if is_pop { "population" } else { "policy" },
-            name.trim()
-        );
-        if let Some(r) = super::failures::requirement(&mut cx, catalog, &datacenters, items, &whose)
-        {
-            requirements.push(r);
-            wanted.push((
-                is_pop,
-                name.trim().to_string(),
-                requirements.len() as u16 - 1,
-            ));
-        }
-    }
-    let mut populations = populations;
-    let mut policies = policies;
-    for (is_pop, name, r) in wanted {
+        let name = name.trim();
+        let whose = format!("{} `{name}`", if is_pop { "population" } else { "policy" },);
+        let Some(r) = super::failures::requirement(cx, catalog, dcs, items, &whose) else {
+            continue;
+        };
+        requirements.push(r);
+        let index = Some(requirements.len() as u16 - 1);
         if is_pop {
             if let Some(p) = populations.iter_mut().find(|p| p.name == name) {
-                p.require_egress_in = Some(r);
+                p.require_egress_in = index;
             }
         } else if let Some(p) = policies.iter_mut().find(|p| p.name == name) {
-            p.require_egress_in = Some(r);
+            p.require_egress_in = index;
         }
     }
-    if !cx.errors.is_empty() {
-        return Err(if cx.errors.len() == 1 {
-            Error::Input(cx.errors.remove(0))
-        } else {
-            Error::Inputs(cx.errors)
-        });
-    }
-    advise_resilience(&mut cx, &datacenters, &egress, &raw.egress);
-
-    let users: u64 = populations.iter().map(|p| p.users).sum();
-    if users == 0 {
-        return Err(InputError::in_file(source, "the scenario simulates zero users")
-            .with_help("give populations `users = N`, or `[simulation] users = N` with population shares")
-            .into());
-    }
-    let resource_alias = WeightedAliasIndex::new(resources.iter().map(|r| r.weight).collect())
-        .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
-    let (dc_to_resource_ms, dc_to_egress_ms) = tables(&latency, &datacenters, &egress, &resources);
-    let mut cases = vec![Case::baseline(datacenters.len(), egress.len())];
-    cases.extend(failures);
-    let world = World {
-        name,
-        description: raw.description.clone().unwrap_or_default(),
-        seed,
-        users,
-        requests_per_user,
-        datacenters,
-        egress,
-        groups,
-        posture_checks: registry.posture_checks,
-        vnets: registry.vnets,
-        policies,
-        populations,
-        resources,
-        resource_alias,
-        latency,
-        ingress,
-        balancing,
-        cases,
-        sweep,
-        requirements,
-        dc_index,
-        dc_to_resource_ms,
-        dc_to_egress_ms,
-    };
-    Ok(Loaded {
-        world,
-        warnings: cx.warnings,
-    })
+    requirements
 }
 
 fn scenario_name(cx: &mut Ctx, raw: &RawScenario) -> String {

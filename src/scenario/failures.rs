@@ -26,23 +26,9 @@ pub(super) fn failures(
     let mut names: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for f in raw {
-        let name = f.name.get_ref().trim().to_string();
-        if name.is_empty() {
-            cx.err(f.name.span(), "failure `name` must not be empty");
+        let Some(name) = failure_name(cx, f, &mut names) else {
             continue;
-        }
-        if name == "baseline" || name.starts_with("down:") {
-            cx.err_help(
-                f.name.span(),
-                format!("failure name `{name}` is reserved"),
-                Some("`baseline` and names starting with `down:` are used by the tool; pick another name, e.g. `lhr-outage`".into()),
-            );
-            continue;
-        }
-        if !names.insert(name.clone()) {
-            cx.err(f.name.span(), format!("duplicate failure name `{name}`"));
-            continue;
-        }
+        };
         let mut case = Case {
             name,
             description: f.description.clone().unwrap_or_default(),
@@ -50,93 +36,10 @@ pub(super) fn failures(
             dc_down: vec![false; dcs.len()],
             egress_down: vec![false; egress.len()],
         };
-        for d in &f.datacenters {
-            let code = d.get_ref().trim();
-            match dcs.iter().position(|x| x.code.eq_ignore_ascii_case(code)) {
-                Some(i) => case.dc_down[i] = true,
-                None => cx.err_help(
-                    d.span(),
-                    format!("unknown data center `{code}`"),
-                    place::suggest_datacenter(code, dcs),
-                ),
-            }
-        }
-        for e in &f.egress {
-            let id = e.get_ref().trim();
-            match egress.iter().position(|x| x.id == id) {
-                Some(i) => case.egress_down[i] = true,
-                None => cx.err_help(
-                    e.span(),
-                    format!(
-                        "unknown egress IP `{id}`{}",
-                        suggest::did_you_mean(id, egress.iter().map(|x| x.id.as_str()))
-                    ),
-                    Some(format!(
-                        "egress ids in this scenario: {}",
-                        egress
-                            .iter()
-                            .map(|x| format!("`{}`", x.id))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                ),
-            }
-        }
-        for c in &f.countries {
-            let text = c.get_ref().trim();
-            match catalog
-                .country_by_code(text)
-                .or_else(|| catalog.country_by_name(text))
-            {
-                Some(id) => {
-                    let mut any = false;
-                    for (i, d) in dcs.iter().enumerate() {
-                        if d.country == id {
-                            case.dc_down[i] = true;
-                            any = true;
-                        }
-                    }
-                    if !any {
-                        cx.warn(
-                            c.span(),
-                            format!("country `{text}` has no Cloudflare data center; failing it changes nothing"),
-                        );
-                    }
-                }
-                None => cx.err_help(
-                    c.span(),
-                    format!("unknown country `{text}`"),
-                    catalog
-                        .suggest_country(text)
-                        .or_else(|| Some("use an ISO code such as `GB` or `NL`".into())),
-                ),
-            }
-        }
-        for r in &f.regions {
-            let region = r.get_ref().trim().to_ascii_uppercase();
-            let mut any = false;
-            for (i, d) in dcs.iter().enumerate() {
-                if d.region == region {
-                    case.dc_down[i] = true;
-                    any = true;
-                }
-            }
-            if !any {
-                let mut known: Vec<&str> = dcs.iter().map(|d| d.region.as_str()).collect();
-                known.sort_unstable();
-                known.dedup();
-                known.retain(|k| !k.is_empty());
-                cx.err_help(
-                    r.span(),
-                    format!(
-                        "unknown Cloudflare region `{}`{}",
-                        r.get_ref(),
-                        suggest::did_you_mean(&region, known.iter().copied())
-                    ),
-                    Some(format!("regions: {}", known.join(", "))),
-                );
-            }
-        }
+        down_datacenters(cx, dcs, &f.datacenters, &mut case.dc_down);
+        down_egress(cx, egress, &f.egress, &mut case.egress_down);
+        down_countries(cx, catalog, dcs, &f.countries, &mut case.dc_down);
+        down_regions(cx, dcs, &f.regions, &mut case.dc_down);
         if f.datacenters.is_empty()
             && f.egress.is_empty()
             && f.countries.is_empty()
@@ -152,6 +55,137 @@ pub(super) fn failures(
         out.push(case);
     }
     out
+}
+
+/// A failure's name: not empty, not reserved, not a duplicate.
+fn failure_name(cx: &mut Ctx, f: &RawFailure, names: &mut HashSet<String>) -> Option<String> {
+    let name = f.name.get_ref().trim().to_string();
+    if name.is_empty() {
+        cx.err(f.name.span(), "failure `name` must not be empty");
+        return None;
+    }
+    if name == "baseline" || name.starts_with("down:") {
+        cx.err_help(
+            f.name.span(),
+            format!("failure name `{name}` is reserved"),
+            Some("`baseline` and names starting with `down:` are used by the tool; pick another name, e.g. `lhr-outage`".into()),
+        );
+        return None;
+    }
+    if !names.insert(name.clone()) {
+        cx.err(f.name.span(), format!("duplicate failure name `{name}`"));
+        return None;
+    }
+    Some(name)
+}
+
+/// Sets `flags[i]` for every data center `i` that `pick` selects; true when there was one.
+fn mark(flags: &mut [bool], dcs: &[DataCenter], pick: impl Fn(&DataCenter) -> bool) -> bool {
+    let mut any = false;
+    for (flag, d) in flags.iter_mut().zip(dcs) {
+        if pick(d) {
+            *flag = true;
+            any = true;
+        }
+    }
+    any
+}
+
+fn down_datacenters(
+    cx: &mut Ctx,
+    dcs: &[DataCenter],
+    codes: &[Spanned<String>],
+    down: &mut [bool],
+) {
+    for d in codes {
+        let code = d.get_ref().trim();
+        match dcs.iter().position(|x| x.code.eq_ignore_ascii_case(code)) {
+            Some(i) => down[i] = true,
+            None => cx.err_help(
+                d.span(),
+                format!("unknown data center `{code}`"),
+                place::suggest_datacenter(code, dcs),
+            ),
+        }
+    }
+}
+
+fn down_egress(cx: &mut Ctx, egress: &[Egress], ids: &[Spanned<String>], down: &mut [bool]) {
+    for e in ids {
+        let id = e.get_ref().trim();
+        match egress.iter().position(|x| x.id == id) {
+            Some(i) => down[i] = true,
+            None => cx.err_help(
+                e.span(),
+                format!(
+                    "unknown egress IP `{id}`{}",
+                    suggest::did_you_mean(id, egress.iter().map(|x| x.id.as_str()))
+                ),
+                Some(format!(
+                    "egress ids in this scenario: {}",
+                    egress
+                        .iter()
+                        .map(|x| format!("`{}`", x.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            ),
+        }
+    }
+}
+
+fn down_countries(
+    cx: &mut Ctx,
+    catalog: &Catalog,
+    dcs: &[DataCenter],
+    countries: &[Spanned<String>],
+    down: &mut [bool],
+) {
+    for c in countries {
+        let text = c.get_ref().trim();
+        match catalog
+            .country_by_code(text)
+            .or_else(|| catalog.country_by_name(text))
+        {
+            Some(id) => {
+                if !mark(down, dcs, |d| d.country == id) {
+                    cx.warn(
+                        c.span(),
+                        format!("country `{text}` has no Cloudflare data center; failing it changes nothing"),
+                    );
+                }
+            }
+            None => cx.err_help(
+                c.span(),
+                format!("unknown country `{text}`"),
+                catalog
+                    .suggest_country(text)
+                    .or_else(|| Some("use an ISO code such as `GB` or `NL`".into())),
+            ),
+        }
+    }
+}
+
+fn down_regions(cx: &mut Ctx, dcs: &[DataCenter], regions: &[Spanned<String>], down: &mut [bool]) {
+    for r in regions {
+        let region = r.get_ref().trim().to_ascii_uppercase();
+        if mark(down, dcs, |d| d.region == region) {
+            continue;
+        }
+        let mut known: Vec<&str> = dcs.iter().map(|d| d.region.as_str()).collect();
+        known.sort_unstable();
+        known.dedup();
+        known.retain(|k| !k.is_empty());
+        cx.err_help(
+            r.span(),
+            format!(
+                "unknown Cloudflare region `{}`{}",
+                r.get_ref(),
+                suggest::did_you_mean(&region, known.iter().copied())
+            ),
+            Some(format!("regions: {}", known.join(", "))),
+        );
+    }
 }
 
 /// Reads `[simulation] sweep`.
@@ -203,14 +237,7 @@ pub(super) fn requirement(
             .country_by_code(text)
             .or_else(|| catalog.country_by_name(text))
         {
-            let mut any = false;
-            for (i, d) in dcs.iter().enumerate() {
-                if d.country == id {
-                    allowed[i] = true;
-                    any = true;
-                }
-            }
-            if !any {
+            if !mark(&mut allowed, dcs, |d| d.country == id) {
                 cx.err_help(
                     item.span(),
                     format!("no Cloudflare data center is in `{text}`, so this requirement can never be met"),
@@ -222,16 +249,11 @@ pub(super) fn requirement(
         }
         if let Some(ci) = catalog.find_city(text) {
             let city = &catalog.cities[ci];
-            let mut any = false;
-            for (i, d) in dcs.iter().enumerate() {
-                if d.location.distance_km(city.location) <= CITY_RADIUS_KM
+            let in_city = |d: &DataCenter| {
+                d.location.distance_km(city.location) <= CITY_RADIUS_KM
                     || suggest::search_key(&d.city) == city.ascii_name
-                {
-                    allowed[i] = true;
-                    any = true;
-                }
-            }
-            if !any {
+            };
+            if !mark(&mut allowed, dcs, in_city) {
                 cx.err_help(
                     item.span(),
                     format!(

@@ -6,15 +6,13 @@ use rand_distr::weighted::WeightedAliasIndex;
 use toml::Spanned;
 
 use super::compile::Ctx;
-use super::populations::Registry;
 use super::raw::{RawGeoip, RawPopulation};
+use super::registry::Registry;
 use crate::error::{Error, InputError};
 use crate::geodesy::LatLon;
-use crate::geoip::{
-    read_user_list, resolve, BadRows, GeoDb, Listing, ListingSettings, Resolver, Unplaced,
-};
+use crate::geoip::{read_user_list, resolve, BadRows, GeoDb, Listing, ListingSettings, Unplaced};
 use crate::suggest;
-use crate::world::{Group, Placement, Spread};
+use crate::world::{Placement, Spread};
 
 /// The database and settings that listed populations use.
 pub(super) struct ListSource {
@@ -145,33 +143,24 @@ fn check_keys(cx: &mut Ctx, p: &RawPopulation) {
             Some(why.to_string()),
         );
     };
-    if let Some(v) = &p.users {
-        bad(
-            v.span(),
-            "users",
-            "a listed population has one user per placed row of the list",
-        );
-    }
-    if let Some(v) = &p.share {
-        bad(
-            v.span(),
-            "share",
-            "a listed population has one user per placed row of the list",
-        );
-    }
-    if let Some(v) = &p.location {
-        bad(
-            v.span(),
+    let one_per_row = "a listed population has one user per placed row of the list";
+    for (span, key, why) in [
+        (p.users.as_ref().map(Spanned::span), "users", one_per_row),
+        (p.share.as_ref().map(Spanned::span), "share", one_per_row),
+        (
+            p.location.as_ref().map(Spanned::span),
             "location",
             "listed users are placed by the GeoIP database",
-        );
-    }
-    if let Some(v) = &p.source_ips {
-        bad(
-            v.span(),
+        ),
+        (
+            p.source_ips.as_ref().map(Spanned::span),
             "source_ips",
             "each listed user's `ip` is its source address",
-        );
+        ),
+    ] {
+        if let Some(span) = span {
+            bad(span, key, why);
+        }
     }
     for (key, map) in [
         ("groups", &p.groups),
@@ -195,35 +184,6 @@ fn check_keys(cx: &mut Ctx, p: &RawPopulation) {
     }
 }
 
-struct Names<'a> {
-    groups: &'a mut Vec<Group>,
-    registry: &'a mut Registry,
-}
-
-impl Resolver for Names<'_> {
-    fn group(&mut self, name: &str) -> Option<u16> {
-        let i = match self.groups.iter().position(|g| g.name == name) {
-            Some(i) => i,
-            None => {
-                self.groups.push(Group {
-                    name: name.to_string(),
-                    id: format!("group-{name}"),
-                    email: format!("{name}@groups.example.com"),
-                });
-                self.groups.len() - 1
-            }
-        };
-        (i < 256).then_some(i as u16)
-    }
-    fn posture(&mut self, id: &str) -> Option<u8> {
-        let i = self.registry.posture(id);
-        (i < 256).then_some(i as u8)
-    }
-    fn vnet(&mut self, id: &str) -> u16 {
-        self.registry.vnet(id) as u16
-    }
-}
-
 /// Reads and places the users of population `p` (which has `from_csv`). Returns its placement (for
 /// descriptions) and listing, or `None` after reporting errors.
 pub(super) fn listed_population(
@@ -231,7 +191,6 @@ pub(super) fn listed_population(
     p: &RawPopulation,
     csv: &Spanned<String>,
     source: &ListSource,
-    groups: &mut Vec<Group>,
     registry: &mut Registry,
 ) -> Option<(Placement, Listing)> {
     check_keys(cx, p);
@@ -263,8 +222,7 @@ pub(super) fn listed_population(
             return None;
         }
     };
-    let mut names = Names { groups, registry };
-    let listing = match resolve(list, db, &source.settings, &mut names) {
+    let listing = match resolve(list, db, &source.settings, registry) {
         Ok(l) => l,
         Err(e) => {
             cx.errors.push(e);
@@ -272,24 +230,35 @@ pub(super) fn listed_population(
         }
     };
     if source.settings.unplaced == Unplaced::Error && !listing.unplaced.is_empty() {
-        let n = listing.unplaced.len();
-        for (i, (line, ip, why)) in listing.unplaced.iter().take(20).enumerate() {
-            let mut e = InputError::new(format!(
-                "line {line}: user at {ip} cannot be placed: {}",
-                why.description()
-            ));
-            e.file = Some(listing.file.clone());
-            e.line_col = Some((*line as usize, 1));
-            if i + 1 == n.min(20) {
-                e = e.with_help(format!(
-                    "{n} user{} cannot be placed; set `unresolved = \"skip\"` (or `\"country\"`) in `[geoip]` to leave them out and count them",
-                    if n == 1 { "" } else { "s" }
-                ));
-            }
-            cx.errors.push(e);
-        }
+        report_unplaced(cx, &listing);
         return None;
     }
+    warn_shortfall(cx, csv, name, &listing, &path);
+    Some((listed_placement(&listing, &path)?, listing))
+}
+
+/// `unresolved = "error"`: one error per unplaced user (the first 20), naming its line.
+fn report_unplaced(cx: &mut Ctx, listing: &Listing) {
+    let n = listing.unplaced.len();
+    for (i, (line, ip, why)) in listing.unplaced.iter().take(20).enumerate() {
+        let mut e = InputError::new(format!(
+            "line {line}: user at {ip} cannot be placed: {}",
+            why.description()
+        ));
+        e.file = Some(listing.file.clone());
+        e.line_col = Some((*line as usize, 1));
+        if i + 1 == n.min(20) {
+            e = e.with_help(format!(
+                "{n} user{} cannot be placed; set `unresolved = \"skip\"` (or `\"country\"`) in `[geoip]` to leave them out and count them",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        cx.errors.push(e);
+    }
+}
+
+/// Warnings for rows left out (with the first malformed ones) and for a list that placed nobody.
+fn warn_shortfall(cx: &mut Ctx, csv: &Spanned<String>, name: &str, listing: &Listing, path: &Path) {
     if let Some(short) = listing.shortfall() {
         let mut msg = format!("population `{name}`: {short} (see geoip.csv in the output)");
         for e in listing.bad_rows.iter().take(5) {
@@ -312,6 +281,10 @@ pub(super) fn listed_population(
             ),
         );
     }
+}
+
+/// A listed population's placement: only its description is used (users come from the listing).
+fn listed_placement(listing: &Listing, path: &Path) -> Option<Placement> {
     let anchor = listing
         .users
         .first()
@@ -322,7 +295,7 @@ pub(super) fn listed_population(
     } else {
         String::new()
     };
-    let placement = Placement {
+    Some(Placement {
         anchors: vec![anchor],
         alias,
         spread: Spread::Normal { sigma_km: 0.0 },
@@ -333,6 +306,5 @@ pub(super) fn listed_population(
             listing.rows(),
             listing.database
         ),
-    };
-    Some((placement, listing))
+    })
 }

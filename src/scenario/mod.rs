@@ -6,11 +6,14 @@
 mod compile;
 mod failures;
 mod listed;
+mod placement;
 mod policies;
 mod populations;
 pub mod raw;
+mod registry;
 mod resources;
 mod sites;
+mod sweep;
 mod toml_error;
 
 use std::path::Path;
@@ -20,8 +23,10 @@ use crate::world::World;
 
 pub use compile::{compile, Overrides};
 pub use policies::{derived_id, MAX_POLICIES};
+pub use sweep::MAX_CASES;
 
-/// A compiled scenario and the warnings found while compiling it.
+/// A compiled scenario and the warnings found while compiling it. The world is complete (failure sweep
+/// cases included) and is never changed afterwards.
 #[derive(Debug)]
 pub struct Loaded {
     /// The compiled world.
@@ -30,7 +35,7 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Reads, parses, validates and compiles the scenario at `path`.
+/// Reads, parses, validates and compiles the scenario at `path`, sweep cases included.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Loaded, Error> {
     let source = Source::read(path)?;
     compile(&source, overrides)

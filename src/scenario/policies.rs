@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use toml::Spanned;
 
+use super::compile::Ctx;
 use super::raw::{RawConditionRow, RawPolicy};
 use crate::catalog::DataCenter;
 use crate::error::{InputError, Source};
@@ -14,28 +15,6 @@ use crate::world::{Egress, EgressId};
 
 /// Most policies a scenario may have (per-user policy bookkeeping is a 256-bit set, one slot unmatched).
 pub const MAX_POLICIES: usize = 255;
-
-/// Where compile diagnostics go.
-pub(super) struct Sink<'a> {
-    pub src: &'a Source,
-    pub errors: &'a mut Vec<InputError>,
-    pub warnings: &'a mut Vec<String>,
-}
-
-impl Sink<'_> {
-    fn err(&mut self, span: std::ops::Range<usize>, msg: impl Into<String>, help: Option<String>) {
-        self.errors
-            .push(InputError::at(self.src, span, msg).with_optional_help(help));
-    }
-    fn warn(&mut self, span: std::ops::Range<usize>, msg: impl Into<String>) {
-        let (l, c) = self.src.line_col(span.start);
-        self.warnings.push(format!(
-            "warning: {} ({}:{l}:{c})",
-            msg.into(),
-            self.src.path.display()
-        ));
-    }
-}
 
 /// Byte offset in the file of byte `offset` inside the TOML string value at `span`, when the value is
 /// written without escapes (the usual case for expressions); otherwise the start of the value.
@@ -61,15 +40,15 @@ fn offset_in_file(src: &Source, span: &std::ops::Range<usize>, offset: usize) ->
     }
 }
 
-fn expr_error(sink: &mut Sink, value: &Spanned<String>, policy: &str, kind: &str, e: &ExprError) {
-    let at = offset_in_file(sink.src, &value.span(), e.offset);
+fn expr_error(cx: &mut Ctx, value: &Spanned<String>, policy: &str, kind: &str, e: &ExprError) {
+    let at = offset_in_file(cx.src, &value.span(), e.offset);
     let mut err = InputError::at(
-        sink.src,
+        cx.src,
         at..at + e.len.max(1),
         format!("in `{kind}` of policy `{policy}`: {}", e.message),
     );
     err.help = e.hint.clone();
-    sink.errors.push(err);
+    cx.errors.push(err);
 }
 
 /// The filter a field belongs to in Gateway's rule shape.
@@ -113,27 +92,34 @@ fn row_values(row: &RawConditionRow) -> Result<Vec<String>, String> {
     }
 }
 
-/// Compiles the structured rows into one expression per filter kind.
-fn structured(
-    sink: &mut Sink,
-    p: &RawPolicy,
-    rows: &[Spanned<RawConditionRow>],
-) -> [Option<(Expr, std::ops::Range<usize>)>; 3] {
-    let mut out: [Option<(Expr, std::ops::Range<usize>)>; 3] = [None, None, None];
-    let join = match p.join.as_ref().map(|j| j.get_ref().to_ascii_lowercase()) {
-        None => Join::And,
-        Some(j) if j == "and" => Join::And,
-        Some(j) if j == "or" => Join::Or,
+/// `join` of a policy's `conditions` rows (default `and`); `None` after an error.
+fn join(cx: &mut Ctx, p: &RawPolicy) -> Option<Join> {
+    match p.join.as_ref().map(|j| j.get_ref().to_ascii_lowercase()) {
+        None => Some(Join::And),
+        Some(j) if j == "and" => Some(Join::And),
+        Some(j) if j == "or" => Some(Join::Or),
         Some(j) => {
             if let Some(s) = &p.join {
-                sink.err(
+                cx.err_help(
                     s.span(),
                     format!("unknown `join` `{j}`"),
                     Some("use `and` or `or`".into()),
                 );
             }
-            return out;
+            None
         }
+    }
+}
+
+/// Compiles the structured rows into one expression per filter kind.
+fn structured(
+    cx: &mut Ctx,
+    p: &RawPolicy,
+    rows: &[Spanned<RawConditionRow>],
+) -> [Option<(Expr, std::ops::Range<usize>)>; 3] {
+    let mut out: [Option<(Expr, std::ops::Range<usize>)>; 3] = [None, None, None];
+    let Some(join) = join(cx, p) else {
+        return out;
     };
     let mut by_kind: [Vec<ConditionRow>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     let mut spans: [Option<std::ops::Range<usize>>; 3] = [None, None, None];
@@ -142,7 +128,7 @@ fn structured(
         let values = match row_values(r) {
             Ok(v) => v,
             Err(m) => {
-                sink.err(
+                cx.err_help(
                     row.span(),
                     format!("condition {} of policy `{}`: {m}", i + 1, p.name.get_ref()),
                     None,
@@ -165,7 +151,7 @@ fn structured(
                 by_kind[kind as usize].push(cr);
                 spans[kind as usize].get_or_insert(row.span());
             }
-            Err(e) => sink.err(
+            Err(e) => cx.err_help(
                 row.span(),
                 format!(
                     "condition {} of policy `{}`: {}",
@@ -180,7 +166,7 @@ fn structured(
     let used = by_kind.iter().filter(|k| !k.is_empty()).count();
     if join == Join::Or && used > 1 {
         if let Some(first) = rows.first() {
-            sink.err(
+            cx.err_help(
                 first.span(),
                 format!("policy `{}` joins conditions with `or` across traffic, identity and posture selectors", p.name.get_ref()),
                 Some("Gateway ANDs its three filters; write the `or` as a text expression inside one filter instead".into()),
@@ -197,7 +183,7 @@ fn structured(
             Ok(e) => out[kind as usize] = spans[kind as usize].clone().map(|s| (e, s)),
             Err(e) => {
                 if let Some(s) = spans[kind as usize].clone() {
-                    sink.err(
+                    cx.err_help(
                         s,
                         format!("conditions of policy `{}`: {}", p.name.get_ref(), e.message),
                         e.hint.clone(),
@@ -224,15 +210,10 @@ fn resolve_egress(egress: &[Egress], text: &str) -> Option<EgressId> {
         .map(|i| i as EgressId)
 }
 
-fn egress_ref(
-    sink: &mut Sink,
-    egress: &[Egress],
-    v: &Spanned<String>,
-    key: &str,
-) -> Option<EgressId> {
+fn egress_ref(cx: &mut Ctx, egress: &[Egress], v: &Spanned<String>, key: &str) -> Option<EgressId> {
     let found = resolve_egress(egress, v.get_ref());
     if found.is_none() {
-        sink.err(
+        cx.err_help(
             v.span(),
             format!(
                 "`{key}` = `{}` is not an egress id or one of their addresses",
@@ -255,7 +236,7 @@ fn egress_ref(
     found
 }
 
-fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter]) -> Option<Action> {
+fn action(cx: &mut Ctx, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter]) -> Option<Action> {
     let name = p.name.get_ref();
     let mode = p.egress.as_ref().map(|e| e.get_ref().to_ascii_lowercase());
     match mode.as_deref() {
@@ -266,7 +247,7 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
                 (&p.ipv6, "ipv6"),
             ] {
                 if let Some(v) = v {
-                    sink.err(
+                    cx.err_help(
                         v.span(),
                         format!("policy `{name}` uses default egress, so `{key}` has no effect"),
                         Some("remove it, or set `egress = \"dedicated\"`".into()),
@@ -278,7 +259,7 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
         Some("dedicated") | None => {}
         Some(other) => {
             if let Some(e) = &p.egress {
-                sink.err(
+                cx.err_help(
                     e.span(),
                     format!("unknown egress method `{other}`"),
                     Some("use `dedicated` (with `ipv4`) or `default`".into()),
@@ -288,7 +269,7 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
         }
     }
     let Some(v4) = &p.ipv4 else {
-        sink.err(
+        cx.err_help(
             p.name.span(),
             format!("policy `{name}` has no action"),
             Some(
@@ -298,18 +279,18 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
         );
         return None;
     };
-    let ipv4 = egress_ref(sink, egress, v4, "ipv4")?;
+    let ipv4 = egress_ref(cx, egress, v4, "ipv4")?;
     let fallback = match &p.ipv4_fallback {
         None => Fallback::None,
         Some(f) if matches!(f.get_ref().trim(), "0.0.0.0" | "default") => Fallback::DefaultEgress,
         Some(f) => {
-            let fb = egress_ref(sink, egress, f, "ipv4_fallback")?;
+            let fb = egress_ref(cx, egress, f, "ipv4_fallback")?;
             let (a, b) = (
                 egress[ipv4 as usize].datacenter,
                 egress[fb as usize].datacenter,
             );
             if a == b {
-                sink.warn(
+                cx.warn(
                     f.span(),
                     format!(
                         "policy `{name}`: `ipv4_fallback` is in the same data center ({}) as the primary, so it cannot take over when that data center fails",
@@ -322,10 +303,10 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
     };
     let ipv6 = match &p.ipv6 {
         None => ipv4,
-        Some(v) => egress_ref(sink, egress, v, "ipv6")?,
+        Some(v) => egress_ref(cx, egress, v, "ipv6")?,
     };
     if egress[ipv6 as usize].ipv6.is_none() {
-        sink.warn(
+        cx.warn(
             p.ipv6.as_ref().unwrap_or(v4).span(),
             format!(
                 "policy `{name}`: egress `{}` has no IPv6 range, so IPv6 traffic matching this policy uses default egress",
@@ -342,14 +323,14 @@ fn action(sink: &mut Sink, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter])
 
 /// Compiles every `[[policy]]`, sorted by precedence.
 pub(super) fn policies(
-    sink: &mut Sink,
+    cx: &mut Ctx,
     raw: &[RawPolicy],
     egress: &[Egress],
     dcs: &[DataCenter],
     universe: &Universe,
 ) -> Vec<Policy> {
     if raw.len() > MAX_POLICIES {
-        sink.err(
+        cx.err_help(
             raw[MAX_POLICIES].name.span(),
             format!("at most {MAX_POLICIES} policies are supported"),
             None,
@@ -359,7 +340,7 @@ pub(super) fn policies(
     let explicit = raw.iter().filter(|p| p.precedence.is_some()).count();
     if explicit > 0 && explicit < raw.len() {
         if let Some(p) = raw.iter().find(|p| p.precedence.is_none()) {
-            sink.err(
+            cx.err_help(
                 p.name.span(),
                 format!(
                     "policy `{}` has no `precedence` but others do",
@@ -375,117 +356,18 @@ pub(super) fn policies(
     for (i, p) in raw.iter().enumerate() {
         let name = p.name.get_ref().trim().to_string();
         if name.is_empty() {
-            sink.err(p.name.span(), "policy `name` must not be empty", None);
+            cx.err_help(p.name.span(), "policy `name` must not be empty", None);
         } else if !names.insert(name.clone()) {
-            sink.err(
+            cx.err_help(
                 p.name.span(),
                 format!("duplicate policy name `{name}`"),
                 Some("names identify policies in policies.csv; make them unique".into()),
             );
         }
-        let precedence = match &p.precedence {
-            Some(v) => {
-                if !seen_precedence.insert(*v.get_ref()) {
-                    sink.warn(
-                        v.span(),
-                        format!(
-                            "precedence {} is used twice; file order breaks the tie",
-                            v.get_ref()
-                        ),
-                    );
-                }
-                *v.get_ref()
-            }
-            None => (i as i64 + 1) * 1000,
-        };
-        let texts = [&p.traffic, &p.identity, &p.device_posture];
-        let rows = p.conditions.as_ref().map(|rows| structured(sink, p, rows));
-        if p.join.is_some() && p.conditions.is_none() {
-            if let Some(j) = &p.join {
-                sink.err(
-                    j.span(),
-                    "`join` applies to `conditions` rows, and this policy has none",
-                    None,
-                );
-            }
-        }
-        let mut filters: [Option<Condition>; 3] = [None, None, None];
-        let mut ok = true;
-        for kind in FilterKind::ALL {
-            let k = kind as usize;
-            let from_rows = rows.as_ref().and_then(|r| r[k].clone());
-            let (tree, span, text_value) = match (texts[k], from_rows) {
-                (Some(_), Some((_, rspan))) => {
-                    sink.err(
-                        rspan,
-                        format!(
-                            "policy `{name}` gives `{}` both as text and as `conditions` rows",
-                            kind.name()
-                        ),
-                        Some("use one form per filter".into()),
-                    );
-                    ok = false;
-                    continue;
-                }
-                (Some(t), None) => {
-                    if t.get_ref().trim().is_empty() {
-                        continue;
-                    }
-                    match expr::parse(t.get_ref()) {
-                        Ok(e) => (e, t.span(), Some(t)),
-                        Err(e) => {
-                            expr_error(sink, t, &name, kind.name(), &e);
-                            ok = false;
-                            continue;
-                        }
-                    }
-                }
-                (None, Some((e, s))) => (e, s, None),
-                (None, None) => continue,
-            };
-            let mut fields = Vec::new();
-            fields_of(&tree, &mut fields);
-            if let Some(f) = fields.iter().find(|f| kind_of_field(**f) != kind) {
-                sink.warn(
-                    span.clone(),
-                    format!(
-                        "policy `{name}`: `{}` tests `{}`, which Gateway puts in the `{}` filter",
-                        kind.name(),
-                        f.name(),
-                        kind_of_field(*f).name()
-                    ),
-                );
-            }
-            match expr::compile(&tree, universe) {
-                Ok((compiled, warnings)) => {
-                    for w in warnings {
-                        let at = match text_value {
-                            Some(t) => offset_in_file(sink.src, &t.span(), w.offset),
-                            None => span.start,
-                        };
-                        sink.warn(at..at + 1, format!("policy `{name}`: {}", w.message));
-                    }
-                    filters[k] = Some(Condition {
-                        text: tree.to_string(),
-                        expr: tree,
-                        compiled,
-                    });
-                }
-                Err(e) => {
-                    match text_value {
-                        Some(t) => expr_error(sink, t, &name, kind.name(), &e),
-                        None => sink.err(
-                            span,
-                            format!("conditions of policy `{name}`: {}", e.message),
-                            e.hint.clone(),
-                        ),
-                    }
-                    ok = false;
-                }
-            }
-        }
-        let action = action(sink, p, egress, dcs);
-        if let (true, Some(action)) = (ok, action) {
+        let precedence = precedence(cx, p, i, &mut seen_precedence);
+        let filters = filters(cx, p, &name, universe);
+        let action = action(cx, p, egress, dcs);
+        if let (Some(filters), Some(action)) = (filters, action) {
             out.push(Policy {
                 id: p.id.clone().unwrap_or_else(|| derived_id(&name)),
                 name,
@@ -501,6 +383,158 @@ pub(super) fn policies(
     // Stable: equal precedence keeps file order.
     out.sort_by_key(|p| p.precedence);
     out
+}
+
+/// The policy's `precedence`, or its position × 1000 when no policy gives one.
+fn precedence(cx: &mut Ctx, p: &RawPolicy, index: usize, seen: &mut HashSet<i64>) -> i64 {
+    let Some(v) = &p.precedence else {
+        return (index as i64 + 1) * 1000;
+    };
+    if !seen.insert(*v.get_ref()) {
+        cx.warn(
+            v.span(),
+            format!(
+                "precedence {} is used twice; file order breaks the tie",
+                v.get_ref()
+            ),
+        );
+    }
+    *v.get_ref()
+}
+
+/// Which filter of which policy is being compiled, and the names it may refer to.
+#[derive(Clone, Copy)]
+struct FilterAt<'a> {
+    policy: &'a str,
+    kind: FilterKind,
+    universe: &'a Universe,
+}
+
+/// A policy's three filters, each from text or from `conditions` rows; `None` after an error.
+fn filters(
+    cx: &mut Ctx,
+    p: &RawPolicy,
+    name: &str,
+    universe: &Universe,
+) -> Option<[Option<Condition>; 3]> {
+    let texts = [&p.traffic, &p.identity, &p.device_posture];
+    let rows = p.conditions.as_ref().map(|rows| structured(cx, p, rows));
+    if p.join.is_some() && p.conditions.is_none() {
+        if let Some(j) = &p.join {
+            cx.err_help(
+                j.span(),
+                "`join` applies to `conditions` rows, and this policy has none",
+                None,
+            );
+        }
+    }
+    let mut filters: [Option<Condition>; 3] = [None, None, None];
+    let mut ok = true;
+    for kind in FilterKind::ALL {
+        let k = kind as usize;
+        let at = FilterAt {
+            policy: name,
+            kind,
+            universe,
+        };
+        let from_rows = rows.as_ref().and_then(|r| r[k].clone());
+        match filter(cx, at, texts[k].as_ref(), from_rows) {
+            Ok(f) => filters[k] = f,
+            Err(()) => ok = false,
+        }
+    }
+    ok.then_some(filters)
+}
+
+/// One filter from its text or its rows (`Ok(None)` when the policy has none); `Err` after an error.
+fn filter(
+    cx: &mut Ctx,
+    at: FilterAt,
+    text: Option<&Spanned<String>>,
+    from_rows: Option<(Expr, std::ops::Range<usize>)>,
+) -> Result<Option<Condition>, ()> {
+    let (tree, span) = match (text, from_rows) {
+        (Some(_), Some((_, rspan))) => {
+            cx.err_help(
+                rspan,
+                format!(
+                    "policy `{}` gives `{}` both as text and as `conditions` rows",
+                    at.policy,
+                    at.kind.name()
+                ),
+                Some("use one form per filter".into()),
+            );
+            return Err(());
+        }
+        (Some(t), None) => {
+            if t.get_ref().trim().is_empty() {
+                return Ok(None);
+            }
+            match expr::parse(t.get_ref()) {
+                Ok(e) => (e, t.span()),
+                Err(e) => {
+                    expr_error(cx, t, at.policy, at.kind.name(), &e);
+                    return Err(());
+                }
+            }
+        }
+        (None, Some((e, s))) => (e, s),
+        (None, None) => return Ok(None),
+    };
+    let mut fields = Vec::new();
+    fields_of(&tree, &mut fields);
+    if let Some(f) = fields.iter().find(|f| kind_of_field(**f) != at.kind) {
+        cx.warn(
+            span.clone(),
+            format!(
+                "policy `{}`: `{}` tests `{}`, which Gateway puts in the `{}` filter",
+                at.policy,
+                at.kind.name(),
+                f.name(),
+                kind_of_field(*f).name()
+            ),
+        );
+    }
+    compile_filter(cx, at, tree, span, text).map(Some)
+}
+
+/// Type-checks a parsed filter against the scenario's names. Errors and warnings point into the
+/// text (`text`) when the filter was written as one, else at its first row (`span`).
+fn compile_filter(
+    cx: &mut Ctx,
+    at: FilterAt,
+    tree: Expr,
+    span: std::ops::Range<usize>,
+    text: Option<&Spanned<String>>,
+) -> Result<Condition, ()> {
+    let name = at.policy;
+    match expr::compile(&tree, at.universe) {
+        Ok((compiled, warnings)) => {
+            for w in warnings {
+                let at = match text {
+                    Some(t) => offset_in_file(cx.src, &t.span(), w.offset),
+                    None => span.start,
+                };
+                cx.warn(at..at + 1, format!("policy `{name}`: {}", w.message));
+            }
+            Ok(Condition {
+                text: tree.to_string(),
+                expr: tree,
+                compiled,
+            })
+        }
+        Err(e) => {
+            match text {
+                Some(t) => expr_error(cx, t, name, at.kind.name(), &e),
+                None => cx.err_help(
+                    span,
+                    format!("conditions of policy `{name}`: {}", e.message),
+                    e.hint.clone(),
+                ),
+            }
+            Err(())
+        }
+    }
 }
 
 /// A stable, readable id for a policy that has none: its name in lower case with dashes.

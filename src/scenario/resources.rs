@@ -1,7 +1,9 @@
-//! Destinations: addresses, location, allowlist, weight.
+//! `[[resource]]` destinations: addresses, port, protocol, location, allowlist, weight, domains.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
+
+use toml::Spanned;
 
 use super::compile::Ctx;
 use super::raw::*;
@@ -11,12 +13,18 @@ use crate::place;
 use crate::suggest;
 use crate::world::*;
 
+/// What resources are compiled against.
+pub(super) struct ResourceInputs<'a> {
+    pub(super) catalog: &'a Catalog,
+    pub(super) countries: &'a CountryIndex,
+    pub(super) dcs: &'a [DataCenter],
+    pub(super) egress: &'a [Egress],
+}
+
+/// Compiles every `[[resource]]`; one without a usable location is left out (after its errors).
 pub(super) fn resources(
     cx: &mut Ctx,
-    catalog: &Catalog,
-    countries: &CountryIndex,
-    dcs: &[DataCenter],
-    egress: &[Egress],
+    inputs: &ResourceInputs,
     raw: &[RawResource],
 ) -> Vec<Resource> {
     let mut out = Vec::new();
@@ -28,119 +36,119 @@ pub(super) fn resources(
         } else if names.insert(name.clone(), ()).is_some() {
             cx.err(r.name.span(), format!("duplicate resource `{name}`"));
         }
-        let ipv4 = r
-            .ipv4
-            .as_ref()
-            .and_then(|s| match s.get_ref().trim().parse::<Ipv4Addr>() {
-                Ok(a) => Some(a),
-                Err(_) => {
-                    cx.err_help(
-                        s.span(),
-                        format!("`{}` is not a valid IPv4 address", s.get_ref()),
-                        Some("write a dotted quad such as `198.51.100.20`".into()),
-                    );
-                    None
-                }
-            });
-        let ipv6 = r
-            .ipv6
-            .as_ref()
-            .and_then(|s| match s.get_ref().trim().parse::<Ipv6Addr>() {
-                Ok(a) => Some(a),
-                Err(_) => {
-                    cx.err_help(
-                        s.span(),
-                        format!("`{}` is not a valid IPv6 address", s.get_ref()),
-                        Some("write an address such as `2001:db8::20` (no prefix length)".into()),
-                    );
-                    None
-                }
-            });
-        if r.ipv4.is_none() && r.ipv6.is_none() {
-            cx.err_help(
-                r.name.span(),
-                format!("resource `{name}` has no address"),
-                Some("add `ipv4 = \"...\"` and/or `ipv6 = \"...\"`".into()),
-            );
-        }
-        let port = match &r.port {
-            None => 443,
-            Some(p) if (1..=65535).contains(p.get_ref()) => *p.get_ref() as u16,
-            Some(p) => {
-                cx.err(
-                    p.span(),
-                    format!("`port` must be 1..65535, found {}", p.get_ref()),
-                );
-                443
-            }
-        };
-        let protocol = match &r.protocol {
-            None => "tcp".to_string(),
-            Some(p) => {
-                let v = p.get_ref().to_ascii_lowercase();
-                if v != "tcp" && v != "udp" {
-                    cx.err_help(
-                        p.span(),
-                        format!("unknown protocol `{}`", p.get_ref()),
-                        Some("use `tcp` or `udp` (ICMP never uses dedicated egress IPs)".into()),
-                    );
-                }
-                v
-            }
-        };
-        let location = match place::resolve(r.location.get_ref(), dcs, catalog) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                cx.err_help(r.location.span(), e.message, e.help);
-                None
-            }
-        };
-        let allowlist = r.allowlist.as_ref().map(|ids| {
-            let mut allowed = vec![false; egress.len()];
-            for id in ids {
-                match egress.iter().position(|e| &e.id == id.get_ref()) {
-                    Some(i) => allowed[i] = true,
-                    None => cx.err_help(
-                        id.span(),
-                        format!("unknown egress id `{}` in allowlist", id.get_ref()),
-                        suggest::closest(id.get_ref(), egress.iter().map(|e| e.id.as_str()))
-                            .map(|s| format!("did you mean `{s}`?")),
-                    ),
-                }
-            }
-            allowed
-        });
-        let weight = cx.positive(&r.weight, "weight", 1.0);
-        let processing_ms = cx.non_negative(&r.processing_ms, "processing_ms", 0.0);
-        let Some(location) = location else { continue };
-        let country = location
-            .country
-            .unwrap_or_else(|| countries.lookup(location.location));
-        out.push(Resource {
-            host: r
-                .host
-                .as_ref()
-                .map_or_else(|| name.clone(), |h| h.get_ref().trim().to_ascii_lowercase()),
-            name,
-            ipv4,
-            ipv6,
-            port,
-            protocol,
-            location: location.location,
-            location_label: location.label,
-            country,
-            proxied: r.proxied,
-            allowlist,
-            weight,
-            processing_ms,
-            domains: Vec::new(),
-            app_ids: r.app_ids.clone(),
-        });
-        if let Some(last) = out.last_mut() {
-            last.domains = domains_of(&last.host);
-        }
+        out.extend(resource(cx, inputs, r, name));
     }
     out
+}
+
+fn resource(
+    cx: &mut Ctx,
+    inputs: &ResourceInputs,
+    r: &RawResource,
+    name: String,
+) -> Option<Resource> {
+    let ipv4 = r.ipv4.as_ref().and_then(|s| {
+        cx.address::<Ipv4Addr>(s, "IPv4", "write a dotted quad such as `198.51.100.20`")
+    });
+    let ipv6 = r.ipv6.as_ref().and_then(|s| {
+        cx.address::<Ipv6Addr>(
+            s,
+            "IPv6",
+            "write an address such as `2001:db8::20` (no prefix length)",
+        )
+    });
+    if r.ipv4.is_none() && r.ipv6.is_none() {
+        cx.err_help(
+            r.name.span(),
+            format!("resource `{name}` has no address"),
+            Some("add `ipv4 = \"...\"` and/or `ipv6 = \"...\"`".into()),
+        );
+    }
+    let port = port(cx, r.port.as_ref());
+    let protocol = protocol(cx, r.protocol.as_ref());
+    let location = match place::resolve(r.location.get_ref(), inputs.dcs, inputs.catalog) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            cx.err_help(r.location.span(), e.message, e.help);
+            None
+        }
+    };
+    let allowlist = r
+        .allowlist
+        .as_ref()
+        .map(|ids| allowlist(cx, inputs.egress, ids));
+    let weight = cx.positive(&r.weight, "weight", 1.0);
+    let processing_ms = cx.non_negative(&r.processing_ms, "processing_ms", 0.0);
+    let location = location?;
+    let host = r
+        .host
+        .as_ref()
+        .map_or_else(|| name.clone(), |h| h.get_ref().trim().to_ascii_lowercase());
+    Some(Resource {
+        domains: domains_of(&host),
+        host,
+        name,
+        ipv4,
+        ipv6,
+        port,
+        protocol,
+        location: location.location,
+        location_label: location.label,
+        country: location
+            .country
+            .unwrap_or_else(|| inputs.countries.lookup(location.location)),
+        proxied: r.proxied,
+        allowlist,
+        weight,
+        processing_ms,
+        app_ids: r.app_ids.clone(),
+    })
+}
+
+fn port(cx: &mut Ctx, raw: Option<&Spanned<i64>>) -> u16 {
+    match raw {
+        None => 443,
+        Some(p) if (1..=65535).contains(p.get_ref()) => *p.get_ref() as u16,
+        Some(p) => {
+            cx.err(
+                p.span(),
+                format!("`port` must be 1..65535, found {}", p.get_ref()),
+            );
+            443
+        }
+    }
+}
+
+fn protocol(cx: &mut Ctx, raw: Option<&Spanned<String>>) -> String {
+    let Some(p) = raw else {
+        return "tcp".to_string();
+    };
+    let v = p.get_ref().to_ascii_lowercase();
+    if v != "tcp" && v != "udp" {
+        cx.err_help(
+            p.span(),
+            format!("unknown protocol `{}`", p.get_ref()),
+            Some("use `tcp` or `udp` (ICMP never uses dedicated egress IPs)".into()),
+        );
+    }
+    v
+}
+
+/// Per egress IP: accepted by the destination's allowlist.
+fn allowlist(cx: &mut Ctx, egress: &[Egress], ids: &[Spanned<String>]) -> Vec<bool> {
+    let mut allowed = vec![false; egress.len()];
+    for id in ids {
+        match egress.iter().position(|e| &e.id == id.get_ref()) {
+            Some(i) => allowed[i] = true,
+            None => cx.err_help(
+                id.span(),
+                format!("unknown egress id `{}` in allowlist", id.get_ref()),
+                suggest::closest(id.get_ref(), egress.iter().map(|e| e.id.as_str()))
+                    .map(|s| format!("did you mean `{s}`?")),
+            ),
+        }
+    }
+    allowed
 }
 
 /// `net.fqdn.domains` of a host: the host and each parent domain.

@@ -123,23 +123,17 @@ pub(super) fn egress_ips(cx: &mut Ctx, dcs: &[DataCenter], raw: &[RawEgress]) ->
             ids.insert(id.clone(), e.id.span());
         }
         let dc = resolve_dc(cx, dcs, &e.datacenter);
-        let ipv4 = match e.ipv4.get_ref().trim().parse::<Ipv4Addr>() {
-            Ok(a) => {
-                if let Some(other) = v4s.get(&a) {
-                    cx.err_help(e.ipv4.span(), format!("IPv4 address {a} is already used by egress `{other}`"), Some("a dedicated IP is bound to exactly one data center; give each egress its own address".into()));
-                }
-                v4s.insert(a, id.clone());
-                Some(a)
+        let ipv4 = cx.address::<Ipv4Addr>(
+            &e.ipv4,
+            "IPv4",
+            "write a dotted quad such as `203.0.113.10` (no prefix length)",
+        );
+        if let Some(a) = ipv4 {
+            if let Some(other) = v4s.get(&a) {
+                cx.err_help(e.ipv4.span(), format!("IPv4 address {a} is already used by egress `{other}`"), Some("a dedicated IP is bound to exactly one data center; give each egress its own address".into()));
             }
-            Err(_) => {
-                cx.err_help(
-                    e.ipv4.span(),
-                    format!("`{}` is not a valid IPv4 address", e.ipv4.get_ref()),
-                    Some("write a dotted quad such as `203.0.113.10` (no prefix length)".into()),
-                );
-                None
-            }
-        };
+            v4s.insert(a, id.clone());
+        }
         let ipv6 = e
             .ipv6
             .as_ref()

@@ -8,18 +8,23 @@ use super::{
     Warning,
 };
 
-fn universe() -> Universe {
+/// The groups the expression tests know: finance, hr and eng, with ids and emails.
+pub(super) fn test_groups() -> Vec<GroupDef> {
     let g = |name: &str, id: &str, email: &str| GroupDef {
         name: name.into(),
         id: id.into(),
         email: email.into(),
     };
+    vec![
+        g("finance", "g-fin", "fin@example.com"),
+        g("hr", "g-hr", "hr@example.com"),
+        g("eng", "g-eng", "eng@example.com"),
+    ]
+}
+
+fn universe() -> Universe {
     Universe {
-        groups: vec![
-            g("finance", "g-fin", "fin@example.com"),
-            g("hr", "g-hr", "hr@example.com"),
-            g("eng", "g-eng", "eng@example.com"),
-        ],
+        groups: test_groups(),
         posture_checks: vec![
             "disk-encrypted".into(),
             "os-updated".into(),
@@ -640,10 +645,29 @@ fn fields_are_reported() {
     );
 }
 
+/// Each (source, text under the caret, message fragment) fails to compile with that message, and
+/// the error points at that text.
+fn assert_type_errors(cases: &[(&str, &str, &str)]) {
+    for (src, under, needle) in cases {
+        let e = compile_err(src);
+        assert!(
+            e.message.contains(needle),
+            "{src}: {:?} lacks {needle:?}",
+            e.message
+        );
+        assert_eq!(
+            src.get(e.offset..e.offset + e.len),
+            Some(*under),
+            "{src}\n{}",
+            e.render(src)
+        );
+        assert_eq!(e.column, e.offset + 1, "ASCII source: column = offset + 1");
+    }
+}
+
 #[test]
-fn type_errors() {
-    let cases: &[(&str, &str, &str)] = &[
-        // (source, text under the caret, message fragment)
+fn scalar_type_errors() {
+    assert_type_errors(&[
         (
             r#"net.dst.port == "443""#,
             r#""443""#,
@@ -699,6 +723,12 @@ fn type_errors() {
             "1..5",
             "expected an IP address, CIDR or address range",
         ),
+    ]);
+}
+
+#[test]
+fn array_and_regex_type_errors() {
+    assert_type_errors(&[
         (
             r#"identity.groups.name == "finance""#,
             "identity.groups.name",
@@ -734,22 +764,11 @@ fn type_errors() {
             ">",
             "expected an integer field",
         ),
-    ];
-    for (src, under, needle) in cases {
-        let e = compile_err(src);
-        assert!(
-            e.message.contains(needle),
-            "{src}: {:?} lacks {needle:?}",
-            e.message
-        );
-        assert_eq!(
-            src.get(e.offset..e.offset + e.len),
-            Some(*under),
-            "{src}\n{}",
-            e.render(src)
-        );
-        assert_eq!(e.column, e.offset + 1, "ASCII source: column = offset + 1");
-    }
+    ]);
+}
+
+#[test]
+fn type_errors_suggest_a_fix() {
     let e = compile_err(r#"identity.groups.name == "finance""#);
     assert_eq!(
         e.hint.as_deref(),

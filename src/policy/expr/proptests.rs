@@ -222,6 +222,23 @@ fn arb_cmp() -> impl Strategy<Value = Comparison> {
     ]
 }
 
+/// `and`, `or`, `xor` of two or three `inner` expressions, or `not` of one.
+fn arb_combination(inner: BoxedStrategy<Expr>) -> impl Strategy<Value = Expr> {
+    let span = Span::default();
+    prop_oneof![
+        prop::collection::vec(inner.clone(), 2..4)
+            .prop_map(move |operands| Expr::And { operands, span }),
+        prop::collection::vec(inner.clone(), 2..4)
+            .prop_map(move |operands| Expr::Or { operands, span }),
+        prop::collection::vec(inner.clone(), 2..4)
+            .prop_map(move |operands| Expr::Xor { operands, span }),
+        inner.prop_map(move |e| Expr::Not {
+            operand: Box::new(e),
+            span
+        }),
+    ]
+}
+
 fn arb_expr() -> impl Strategy<Value = Expr> {
     let span = Span::default();
     let leaf = prop_oneof![
@@ -229,20 +246,7 @@ fn arb_expr() -> impl Strategy<Value = Expr> {
         1 => arb_cmp().prop_map(move |cmp| Expr::Any { cmp, span }),
         1 => arb_cmp().prop_map(move |cmp| Expr::All { cmp, span }),
     ];
-    leaf.prop_recursive(6, 48, 4, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(move |operands| Expr::And { operands, span }),
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(move |operands| Expr::Or { operands, span }),
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(move |operands| Expr::Xor { operands, span }),
-            inner.prop_map(move |e| Expr::Not {
-                operand: Box::new(e),
-                span
-            }),
-        ]
-    })
+    leaf.prop_recursive(6, 48, 4, arb_combination)
 }
 
 proptest! {
@@ -325,17 +329,8 @@ const DOMAIN_SETS: &[&[&str]] = &[
 const APP_SETS: &[&[u32]] = &[&[], &[505], &[1, 505, 600], &[22]];
 
 fn test_universe() -> Universe {
-    let g = |name: &str, id: &str, email: &str| GroupDef {
-        name: name.into(),
-        id: id.into(),
-        email: email.into(),
-    };
     Universe {
-        groups: vec![
-            g("finance", "g-fin", "fin@example.com"),
-            g("hr", "g-hr", "hr@example.com"),
-            g("eng", "g-eng", "eng@example.com"),
-        ],
+        groups: super::eval_tests::test_groups(),
         posture_checks: vec!["disk".into(), "os".into(), "fw".into()],
         vnets: vec!["default".into(), "vnet-eu".into(), "vnet-us".into()],
     }
@@ -496,21 +491,7 @@ fn arb_typed_cmp() -> impl Strategy<Value = Expr> {
 }
 
 fn arb_typed_expr() -> impl Strategy<Value = Expr> {
-    let span = Span::default();
-    arb_typed_cmp().prop_recursive(4, 24, 4, move |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(move |operands| Expr::And { operands, span }),
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(move |operands| Expr::Or { operands, span }),
-            prop::collection::vec(inner.clone(), 2..4)
-                .prop_map(move |operands| Expr::Xor { operands, span }),
-            inner.prop_map(move |e| Expr::Not {
-                operand: Box::new(e),
-                span
-            }),
-        ]
-    })
+    arb_typed_cmp().prop_recursive(4, 24, 4, arb_combination)
 }
 
 /// The obvious meaning of one element test.

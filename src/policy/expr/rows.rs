@@ -156,64 +156,11 @@ pub fn rows_to_expr(rows: &[ConditionRow], join: Join) -> Result<Expr, ExprError
 }
 
 fn row_to_expr(i: usize, row: &ConditionRow) -> Result<Expr, ExprError> {
-    let field = parse_selector(&row.selector).map_err(|suggestion| {
-        let e = row_error(
-            i,
-            format!(
-                "expected a selector (a field such as `net.dst.port` or a label such as \"Destination Port\"), found \"{}\"",
-                row.selector
-            ),
-        );
-        match suggestion {
-            Some(s) => e.with_hint(format!("did you mean \"{s}\"?")),
-            None => e,
-        }
-    })?;
-    let op = parse_operator(&row.operator).ok_or_else(|| {
-        row_error(
-            i,
-            format!(
-                "expected an operator (is, is not, in, not in, matches regex, does not match regex, greater than, \
-                 greater than or equal to, less than, less than or equal to), found \"{}\"",
-                row.operator
-            ),
-        )
-    })?;
+    let field = row_field(i, row)?;
+    let op = row_operator(i, row)?;
     let takes_set = matches!(op, RowOp::In | RowOp::NotIn);
-    match (takes_set, row.values.len()) {
-        (_, 0) => {
-            return Err(row_error(
-                i,
-                format!("expected a value for `{}`, found none", field.label()),
-            ))
-        }
-        (false, n) if n > 1 => {
-            return Err(row_error(
-                i,
-                format!(
-                    "expected exactly one value for operator \"{}\", found {n}",
-                    row.operator
-                ),
-            )
-            .with_hint("use \"in\" to match any of several values"))
-        }
-        _ => {}
-    }
-    let elem = field.value_type().element();
-    let mut literals = Vec::with_capacity(row.values.len());
-    for (j, raw) in row.values.iter().enumerate() {
-        let value = match elem {
-            ScalarType::Str => Value::Str(raw.clone()),
-            ScalarType::Int | ScalarType::Ip => {
-                classify(raw.trim(), Span::default()).map_err(|e| {
-                    let mut re = row_error(i, format!("value {} \"{raw}\": {}", j + 1, e.message));
-                    re.hint = e.hint;
-                    re
-                })?
-            }
-        };
-        literals.push(Literal::new(value));
-    }
+    check_value_count(i, row, field, takes_set)?;
+    let mut literals = row_literals(i, row, field)?;
     let (cmp_op, negate) = match op {
         RowOp::Is => (CompareOp::Eq, false),
         RowOp::IsNot => (CompareOp::Ne, false),
@@ -260,6 +207,80 @@ fn row_to_expr(i: usize, row: &ConditionRow) -> Result<Expr, ExprError> {
     })
 }
 
+/// Row `i`'s selector as a field, or an error with the closest name or label.
+fn row_field(i: usize, row: &ConditionRow) -> Result<Field, ExprError> {
+    parse_selector(&row.selector).map_err(|suggestion| {
+        let e = row_error(
+            i,
+            format!(
+                "expected a selector (a field such as `net.dst.port` or a label such as \"Destination Port\"), found \"{}\"",
+                row.selector
+            ),
+        );
+        match suggestion {
+            Some(s) => e.with_hint(format!("did you mean \"{s}\"?")),
+            None => e,
+        }
+    })
+}
+
+fn row_operator(i: usize, row: &ConditionRow) -> Result<RowOp, ExprError> {
+    parse_operator(&row.operator).ok_or_else(|| {
+        row_error(
+            i,
+            format!(
+                "expected an operator (is, is not, in, not in, matches regex, does not match regex, greater than, \
+                 greater than or equal to, less than, less than or equal to), found \"{}\"",
+                row.operator
+            ),
+        )
+    })
+}
+
+/// One value, or (for `in` / `not in`) one or more.
+fn check_value_count(
+    i: usize,
+    row: &ConditionRow,
+    field: Field,
+    takes_set: bool,
+) -> Result<(), ExprError> {
+    match (takes_set, row.values.len()) {
+        (_, 0) => Err(row_error(
+            i,
+            format!("expected a value for `{}`, found none", field.label()),
+        )),
+        (false, n) if n > 1 => Err(row_error(
+            i,
+            format!(
+                "expected exactly one value for operator \"{}\", found {n}",
+                row.operator
+            ),
+        )
+        .with_hint("use \"in\" to match any of several values")),
+        _ => Ok(()),
+    }
+}
+
+/// The row's values as literals of the field's element type (strings verbatim).
+fn row_literals(i: usize, row: &ConditionRow, field: Field) -> Result<Vec<Literal>, ExprError> {
+    let elem = field.value_type().element();
+    let mut literals = Vec::with_capacity(row.values.len());
+    for (j, raw) in row.values.iter().enumerate() {
+        let value = match elem {
+            ScalarType::Str => Value::Str(raw.clone()),
+            ScalarType::Int | ScalarType::Ip => {
+                classify(raw.trim(), Span::default()).map_err(|e| {
+                    let mut re = row_error(i, format!("value {} \"{raw}\": {}", j + 1, e.message));
+                    re.hint = e.hint;
+                    re
+                })?
+            }
+        };
+        literals.push(Literal::new(value));
+    }
+    Ok(literals)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::parse;
@@ -284,91 +305,107 @@ mod tests {
         assert_eq!(from_rows.to_string(), text);
     }
 
+    /// Each (selector, operator, values) row alone builds what `text` parses to.
+    fn single_rows(cases: &[(&str, &str, &[&str], &str)]) {
+        for (selector, operator, values, text) in cases {
+            same(&[row(selector, operator, values)], Join::And, text);
+        }
+    }
+
     #[test]
-    fn rows_match_text_form() {
-        same(
-            &[row("Destination Port", "in", &["443", "8000..8080"])],
-            Join::And,
-            "net.dst.port in {443 8000..8080}",
-        );
-        same(
-            &[row("net.src.ip", "is", &["10.1.2.3"])],
-            Join::And,
-            "net.src.ip == 10.1.2.3",
-        );
-        same(
-            &[row(
+    fn scalar_rows_match_text_form() {
+        single_rows(&[
+            (
+                "Destination Port",
+                "in",
+                &["443", "8000..8080"],
+                "net.dst.port in {443 8000..8080}",
+            ),
+            ("net.src.ip", "is", &["10.1.2.3"], "net.src.ip == 10.1.2.3"),
+            (
                 "Source IP",
                 "in",
                 &["192.0.2.0/24", " 10.0.0.1..10.0.0.9 "],
-            )],
-            Join::And,
-            "net.src.ip in {192.0.2.0/24 10.0.0.1..10.0.0.9}",
-        );
-        same(
-            &[row("User Group Names", "in", &["finance"])],
-            Join::And,
-            r#"any(identity.groups.name[*] in {"finance"})"#,
-        );
-        same(
-            &[row("user group names", "is", &["finance"])],
-            Join::And,
-            r#"any(identity.groups.name[*] == "finance")"#,
-        );
-        same(
-            &[row("User Group Names", "is not", &["finance"])],
-            Join::And,
-            r#"not any(identity.groups.name[*] == "finance")"#,
-        );
-        same(
-            &[row("User Group IDs", "not in", &["a", "b"])],
-            Join::And,
-            r#"not any(identity.groups.id[*] in {"a" "b"})"#,
-        );
-        same(
-            &[row("Source Country", "not in", &["GB", "FR"])],
-            Join::And,
-            r#"not net.src.geo.country in {"GB" "FR"}"#,
-        );
-        same(
-            &[row("Host", "matches regex", &[r"\.example\.com$"])],
-            Join::And,
-            r#"net.fqdn.host matches "\\.example\\.com$""#,
-        );
-        same(
-            &[row("Host", "does not match regex", &["^a"])],
-            Join::And,
-            r#"not net.fqdn.host matches "^a""#,
-        );
-        same(
-            &[row(
+                "net.src.ip in {192.0.2.0/24 10.0.0.1..10.0.0.9}",
+            ),
+            (
+                "Source Country",
+                "not in",
+                &["GB", "FR"],
+                r#"not net.src.geo.country in {"GB" "FR"}"#,
+            ),
+            (
+                "Host",
+                "matches regex",
+                &[r"\.example\.com$"],
+                r#"net.fqdn.host matches "\\.example\\.com$""#,
+            ),
+            (
+                "Host",
+                "does not match regex",
+                &["^a"],
+                r#"not net.fqdn.host matches "^a""#,
+            ),
+            (
                 "Destination Port",
                 "greater than or equal to",
                 &["1024"],
-            )],
-            Join::And,
-            "net.dst.port >= 1024",
-        );
-        same(
-            &[row("Application", "in", &["505"])],
-            Join::And,
-            "any(app.ids[*] in {505})",
-        );
-        same(
-            &[row("Domain", "is", &["example.com"])],
-            Join::And,
-            r#"any(net.fqdn.domains[*] == "example.com")"#,
-        );
-        same(
-            &[row("Passed Device Posture Checks", "in", &["chk-1"])],
-            Join::And,
-            r#"any(device_posture.checks.passed[*] in {"chk-1"})"#,
-        );
-        same(
-            &[row("Virtual Network", "is", &["vnet-eu"])],
-            Join::And,
-            r#"net.vnet_id == "vnet-eu""#,
-        );
+                "net.dst.port >= 1024",
+            ),
+            (
+                "Virtual Network",
+                "is",
+                &["vnet-eu"],
+                r#"net.vnet_id == "vnet-eu""#,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn array_rows_match_text_form() {
+        single_rows(&[
+            (
+                "User Group Names",
+                "in",
+                &["finance"],
+                r#"any(identity.groups.name[*] in {"finance"})"#,
+            ),
+            (
+                "user group names",
+                "is",
+                &["finance"],
+                r#"any(identity.groups.name[*] == "finance")"#,
+            ),
+            (
+                "User Group Names",
+                "is not",
+                &["finance"],
+                r#"not any(identity.groups.name[*] == "finance")"#,
+            ),
+            (
+                "User Group IDs",
+                "not in",
+                &["a", "b"],
+                r#"not any(identity.groups.id[*] in {"a" "b"})"#,
+            ),
+            ("Application", "in", &["505"], "any(app.ids[*] in {505})"),
+            (
+                "Domain",
+                "is",
+                &["example.com"],
+                r#"any(net.fqdn.domains[*] == "example.com")"#,
+            ),
+            (
+                "Passed Device Posture Checks",
+                "in",
+                &["chk-1"],
+                r#"any(device_posture.checks.passed[*] in {"chk-1"})"#,
+            ),
+        ]);
+    }
+
+    #[test]
+    fn joined_rows_match_text_form() {
         same(
             &[
                 row("Protocol", "is", &["tcp"]),

@@ -8,7 +8,7 @@
 use crate::engine::route::{self, UserGeo};
 use crate::engine::{Outcome, Prepared};
 use crate::latency::PathSpec;
-use crate::policy::facts::FactsBuilder;
+use crate::matching::facts::FactsBuilder;
 use crate::world::World;
 
 /// One population's typical round trip.
@@ -63,7 +63,7 @@ pub(super) fn traces(world: &World) -> Vec<Option<Trace>> {
             let matched = world.policies.iter().position(|pol| {
                 crate::explain::verdict(pol, &f, &universe) == crate::explain::Verdict::Match
             });
-            let policy = matched.map_or(crate::policy::matcher::UNMATCHED, |i| i as u16);
+            let policy = matched.map_or(crate::matching::matcher::UNMATCHED, |i| i as u16);
             let rt = route::decide(&p, &user, &geo, &uc, 0, r, false, policy);
             let ingress = uc.ingress?;
             if rt.outcome == Outcome::Dropped as u8 {

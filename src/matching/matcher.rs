@@ -13,8 +13,8 @@
 
 use std::collections::HashMap;
 
-use super::expr::{Field, FieldSet};
 use super::facts::FactsBuilder;
+use crate::policy::expr::{Field, FieldSet};
 use crate::users::User;
 use crate::world::World;
 

@@ -6,8 +6,8 @@
 
 use std::net::IpAddr;
 
-use super::expr::{BitSet256, Facts};
 use crate::catalog::Catalog;
+use crate::policy::expr::{BitSet256, Facts};
 use crate::users::User;
 use crate::world::World;
 

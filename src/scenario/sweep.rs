@@ -1,4 +1,4 @@
-//! Failure sweeps: the cases `--sweep n-1` and `--sweep n-2` add to a world.
+//! Failure sweeps: the cases `--sweep n-1` and `--sweep n-2` add to a world while it is compiled.
 //!
 //! N-1 takes down, one at a time, every data center that hosts an egress IP or serves as ingress for
 //! at least one user in the baseline, then every egress IP. N-2 adds every pair of data centers hosting
@@ -8,56 +8,59 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::country_index::CountryIndex;
+use crate::error::{Error, InputError, Result};
+use crate::ingress;
+use crate::users;
 use crate::world::{Case, CaseOrigin, Sweep, World};
-
-use super::{route, Prepared, CHUNK_USERS};
 
 /// Most cases a run evaluates (`users.csv` numbers cases with 16 bits).
 pub const MAX_CASES: usize = 4096;
 
-/// Adds the world's sweep cases (after the declared ones). Idempotent: a world is swept once.
-pub fn expand(world: &mut World, threads: usize) -> Result<()> {
-    if world.sweep == Sweep::None || world.cases.iter().any(|c| c.origin == CaseOrigin::Sweep) {
+/// Users per task of the ingress pre-pass (the result does not depend on it).
+const CHUNK_USERS: u64 = 8192;
+
+/// Appends the cases of `world.sweep` after the declared ones. The compiler calls it once, before the
+/// World is handed out; `threads` (0 = one per core) only sets the speed of the pre-pass over the users.
+pub(super) fn add_cases(world: &mut World, threads: usize) -> Result<()> {
+    if world.sweep == Sweep::None {
         return Ok(());
     }
     let ingress = ingress_datacenters(world, threads)?;
-    let n_dc = world.datacenters.len();
-    let n_eg = world.egress.len();
+    let added = sweep_cases(world, &ingress);
+    let total = world.cases.len() + added.len();
+    if total > MAX_CASES {
+        return Err(Error::Input(
+            InputError::new(format!(
+                "the {} sweep would evaluate {total} cases; at most {MAX_CASES} are supported",
+                world.sweep.name(),
+            ))
+            .with_help(
+                "use `--sweep n-1`, or list the failures you care about as `[[failure]]` entries",
+            ),
+        ));
+    }
+    world.cases.extend(added);
+    Ok(())
+}
+
+/// The new cases of a sweep, in order: each egress data center, each egress IP, each data center that
+/// is only an ingress (by code), then (N-2) each pair of egress data centers. Names already taken (by a
+/// declared failure, or earlier in the sweep) are skipped.
+fn sweep_cases(world: &World, ingress: &[bool]) -> Vec<Case> {
     let mut egress_dcs: Vec<usize> = Vec::new();
     for e in &world.egress {
         if !egress_dcs.contains(&(e.datacenter as usize)) {
             egress_dcs.push(e.datacenter as usize);
         }
     }
-    let mut names: HashSet<String> = world.cases.iter().map(|c| c.name.clone()).collect();
-    let mut added: Vec<Case> = Vec::new();
-    let mut push = |name: String, dcs: &[usize], egress: Option<usize>, added: &mut Vec<Case>| {
-        if !names.insert(name.clone()) {
-            return;
-        }
-        let mut case = Case {
-            name,
-            description: String::new(),
-            origin: CaseOrigin::Sweep,
-            dc_down: vec![false; n_dc],
-            egress_down: vec![false; n_eg],
-        };
-        for &d in dcs {
-            case.dc_down[d] = true;
-        }
-        if let Some(e) = egress {
-            case.egress_down[e] = true;
-        }
-        added.push(case);
+    let mut list = NewCases {
+        world,
+        names: world.cases.iter().map(|c| c.name.clone()).collect(),
+        added: Vec::new(),
     };
     for &d in &egress_dcs {
-        push(
-            format!("down:{}", world.datacenters[d].code),
-            &[d],
-            None,
-            &mut added,
-        );
+        list.datacenters_down(&[d]);
     }
     let dc_codes: HashSet<String> = world
         .datacenters
@@ -71,58 +74,70 @@ pub fn expand(world: &mut World, threads: usize) -> Result<()> {
         } else {
             format!("down:{}", e.id)
         };
-        push(name, &[], Some(i), &mut added);
+        list.push(name, &[], Some(i));
     }
-    let mut ingress_only: Vec<usize> = (0..n_dc)
+    let mut ingress_only: Vec<usize> = (0..world.datacenters.len())
         .filter(|d| ingress[*d] && !egress_dcs.contains(d))
         .collect();
     ingress_only.sort_by(|a, b| world.datacenters[*a].code.cmp(&world.datacenters[*b].code));
     for d in ingress_only {
-        push(
-            format!("down:{}", world.datacenters[d].code),
-            &[d],
-            None,
-            &mut added,
-        );
+        list.datacenters_down(&[d]);
     }
     if world.sweep == Sweep::N2 {
         for (i, &a) in egress_dcs.iter().enumerate() {
             for &b in &egress_dcs[i + 1..] {
-                push(
-                    format!(
-                        "down:{}+{}",
-                        world.datacenters[a].code, world.datacenters[b].code
-                    ),
-                    &[a, b],
-                    None,
-                    &mut added,
-                );
+                list.datacenters_down(&[a, b]);
             }
         }
     }
-    if world.cases.len() + added.len() > MAX_CASES {
-        return Err(Error::Input(
-            crate::error::InputError::new(format!(
-                "the {} sweep would evaluate {} cases; at most {MAX_CASES} are supported",
-                world.sweep.name(),
-                world.cases.len() + added.len()
-            ))
-            .with_help(
-                "use `--sweep n-1`, or list the failures you care about as `[[failure]]` entries",
-            ),
-        ));
-    }
-    world.cases.extend(added);
-    Ok(())
+    list.added
 }
 
-/// Per data center: true when it is the baseline ingress of at least one user.
+/// The cases a sweep adds, with the names in use.
+struct NewCases<'w> {
+    world: &'w World,
+    names: HashSet<String>,
+    added: Vec<Case>,
+}
+
+impl NewCases<'_> {
+    /// `down:LHR`, `down:LHR+AMS`: the data centers `dcs` down.
+    fn datacenters_down(&mut self, dcs: &[usize]) {
+        let codes: Vec<&str> = dcs
+            .iter()
+            .map(|&d| self.world.datacenters[d].code.as_str())
+            .collect();
+        self.push(format!("down:{}", codes.join("+")), dcs, None);
+    }
+
+    fn push(&mut self, name: String, dcs: &[usize], egress: Option<usize>) {
+        if !self.names.insert(name.clone()) {
+            return;
+        }
+        let mut case = Case {
+            name,
+            description: String::new(),
+            origin: CaseOrigin::Sweep,
+            dc_down: vec![false; self.world.datacenters.len()],
+            egress_down: vec![false; self.world.egress.len()],
+        };
+        for &d in dcs {
+            case.dc_down[d] = true;
+        }
+        if let Some(e) = egress {
+            case.egress_down[e] = true;
+        }
+        self.added.push(case);
+    }
+}
+
+/// Per data center: true when it is the baseline ingress (nothing down) of at least one user.
 fn ingress_datacenters(world: &World, threads: usize) -> Result<Vec<bool>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
-    let p = Prepared::new(world);
+    let countries = CountryIndex::embedded();
     let chunks = world.users.div_ceil(CHUNK_USERS);
     let n = world.datacenters.len();
     let used = pool.install(|| {
@@ -132,10 +147,17 @@ fn ingress_datacenters(world: &World, threads: usize) -> Result<Vec<bool>> {
                 let mut used = vec![false; n];
                 let first = c * CHUNK_USERS;
                 for index in first..(first + CHUNK_USERS).min(world.users) {
-                    let (user, _) = p.user(index);
-                    let geo = route::UserGeo::new(&p, &user);
-                    if let Some(d) = route::user_case(&p, &user, &geo, 0).ingress {
-                        used[d as usize] = true;
+                    let p = world.population_of(index);
+                    let (user, _) = users::generate(
+                        world.seed,
+                        index,
+                        p as u16,
+                        &world.populations[p],
+                        countries,
+                    );
+                    let unit = user.location.to_unit_vector();
+                    if let Some(d) = ingress::candidates(world, &user, &unit, |_| true).ingress() {
+                        used[d.index as usize] = true;
                     }
                 }
                 used
@@ -157,7 +179,7 @@ mod tests {
     use crate::error::Source;
     use crate::scenario::{compile, Overrides};
 
-    fn world(sweep: Sweep) -> World {
+    fn world(sweep: Sweep, threads: usize) -> World {
         let text = r#"
 name = "t"
 seed = 3
@@ -187,23 +209,21 @@ name = "app"
 ipv4 = "192.0.2.1"
 location = "Frankfurt"
 "#;
-        let src = Source::new("t.toml", text);
-        let mut w = compile(
-            &src,
+        compile(
+            &Source::new("t.toml", text),
             &Overrides {
                 sweep: Some(sweep),
+                threads,
                 ..Overrides::default()
             },
         )
         .unwrap()
-        .world;
-        expand(&mut w, 1).unwrap();
-        w
+        .world
     }
 
     #[test]
     fn n1_names_each_egress_site_each_ip_and_each_ingress() {
-        let w = world(Sweep::N1);
+        let w = world(Sweep::N1, 1);
         let names: Vec<&str> = w.cases.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names[..6],
@@ -227,16 +247,19 @@ location = "Frankfurt"
 
     #[test]
     fn n2_adds_pairs_of_egress_sites() {
-        let w = world(Sweep::N2);
+        let w = world(Sweep::N2, 1);
         assert_eq!(w.cases.last().unwrap().name, "down:LHR+AMS");
         assert_eq!(w.cases.len(), 7);
     }
 
     #[test]
-    fn expanding_twice_adds_nothing() {
-        let mut w = world(Sweep::N1);
-        let n = w.cases.len();
-        expand(&mut w, 2).unwrap();
-        assert_eq!(w.cases.len(), n);
+    fn the_thread_count_does_not_change_the_cases() {
+        let names = |w: World| w.cases.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(names(world(Sweep::N2, 1)), names(world(Sweep::N2, 2)));
+    }
+
+    #[test]
+    fn no_sweep_adds_nothing() {
+        assert_eq!(world(Sweep::None, 1).cases.len(), 1);
     }
 }
