@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use egress_sim::commands::{self, LatencyOptions, RunOptions};
+use egress_sim::commands::{self, LatencyOptions, Printed, RunOptions};
 use egress_sim::scenario::Overrides;
 use egress_sim::world::Sweep;
 
@@ -282,7 +282,8 @@ fn main() -> ExitCode {
                 geoip,
                 ..Overrides::default()
             },
-        ),
+        )
+        .map(Printed::from),
         Command::Latency {
             from,
             to,
@@ -297,7 +298,8 @@ fn main() -> ExitCode {
             access,
             scenario,
             json,
-        }),
+        })
+        .map(Printed::from),
         Command::Explain {
             scenario,
             user,
@@ -319,7 +321,8 @@ fn main() -> ExitCode {
                 sweep,
                 geoip,
             },
-        }),
+        })
+        .map(Printed::from),
         Command::Compare {
             a,
             b,
@@ -361,14 +364,17 @@ fn main() -> ExitCode {
         } => egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out }),
         Command::Geoip {
             command: GeoipCommand::Lookup { db, ips },
-        } => egress_sim::geoip::lookup_command(&db, &ips),
+        } => egress_sim::geoip::lookup_command(&db, &ips).map(Printed::from),
         Command::Geoip {
             command: GeoipCommand::Stats { db, users },
-        } => egress_sim::geoip::stats_command(&db, &users),
+        } => egress_sim::geoip::stats_command(&db, &users).map(Printed::from),
     };
     match result {
-        Ok(text) => {
-            print!("{text}");
+        Ok(printed) => {
+            for w in &printed.warnings {
+                eprintln!("{w}");
+            }
+            print!("{}", printed.text);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -1,9 +1,9 @@
-//! `egress-sim geoip lookup` and `geoip stats`, and the `geoip.csv` table of a run.
+//! `egress-sim geoip lookup` and `geoip stats` (a run's `geoip.csv` is an output: `report/csv.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::db::GeoDb;
 use super::userlist::{read_user_list, BadRows};
@@ -11,7 +11,6 @@ use super::Unresolved;
 use crate::catalog::Catalog;
 use crate::country_index::CountryIndex;
 use crate::error::{Error, InputError, Result};
-use crate::world::World;
 
 fn fmt_opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |x| x.to_string())
@@ -226,34 +225,4 @@ pub fn stats_command(db: &Path, users: &Path) -> Result<String> {
         }
     }
     Ok(out)
-}
-
-/// Writes `geoip.csv` (population, file, outcome, users) when the world has listed populations;
-/// returns its path.
-pub fn write_table(dir: &Path, world: &World) -> Result<Option<PathBuf>> {
-    if world.populations.iter().all(|p| p.listing.is_none()) {
-        return Ok(None);
-    }
-    let path = dir.join("geoip.csv");
-    let io = |e: csv::Error| Error::Internal(format!("writing {}: {e}", path.display()));
-    let mut w = csv::Writer::from_path(&path).map_err(io)?;
-    w.write_record(["population", "user_list", "outcome", "users"])
-        .map_err(io)?;
-    for p in &world.populations {
-        let Some(l) = &p.listing else { continue };
-        let file = l.file.display().to_string();
-        let placed = l.users.len() as u64 - l.placed_by_country;
-        let mut rows = vec![
-            ("placed", placed),
-            ("placed_at_country_centre", l.placed_by_country),
-        ];
-        rows.extend(l.reasons());
-        for (outcome, n) in rows {
-            w.write_record([p.name.as_str(), file.as_str(), outcome, &n.to_string()])
-                .map_err(io)?;
-        }
-    }
-    w.flush()
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    Ok(Some(path))
 }

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    bold_style, draw_header, draw_note, fmt_share, group_thousands, palette, text_style, ChartSet,
+    bold_style, draw_header, draw_note, percent_label, count, palette, text_style, ChartSet,
     DrawResult, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
 
@@ -54,8 +54,8 @@ impl BarChart {
             .map(|b| Bar {
                 id: b.egress_id.clone(),
                 requests: b.requests,
-                value: format!("{} ({})", group_thousands(b.requests), fmt_share(b.share)),
-                users: format!("{} users", group_thousands(b.users)),
+                value: format!("{} ({})", count(b.requests), percent_label(b.share)),
+                users: format!("{} users", count(b.users)),
                 color: set
                     .sites
                     .iter()
@@ -78,8 +78,8 @@ impl BarChart {
         } else {
             format!(
                 "{} requests from {} users · labels: requests (share of all requests), users",
-                group_thousands(total_requests),
-                group_thousands(total_users)
+                count(total_requests),
+                count(total_users)
             )
         };
         Self {
@@ -216,7 +216,7 @@ fn fmt_axis_count(y: f64, y_max: f64) -> String {
     } else if y_max >= 1e6 {
         format!("{:.1}M", y / 1e6)
     } else if y >= 0.0 && y.fract().abs() < 1e-9 {
-        group_thousands(y as u64)
+        count(y as u64)
     } else {
         format!("{y:.1}")
     }

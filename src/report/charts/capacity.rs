@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::failover_cdf::shorten;
 use super::heatmap::{fit_width_middle, hatch, width_of};
 use super::{
-    bold_style, draw_header, draw_note, group_thousands, palette, text_style, DrawResult,
+    bold_style, draw_header, draw_note, count, palette, text_style, DrawResult,
     FailoverSet, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
 
@@ -73,7 +73,7 @@ impl CapacityChart {
                 let baseline = clean(b.baseline_peak);
                 let worst = clean(b.worst_peak);
                 let limit = Some(b.limit).filter(|l| l.is_finite() && *l > 0.0);
-                let count = group_thousands(worst.round() as u64);
+                let count = count(worst.round() as u64);
                 let value = match limit {
                     Some(l) => format!("{count} · {:.0}% of limit", worst / l * 100.0),
                     None => format!("{count} · no limit"),
@@ -269,7 +269,7 @@ impl super::Chart for CapacityChart {
                     5,
                     LIMIT_COLOR.stroke_width(3),
                 ))?;
-                let text = format!("limit {}", group_thousands(limit.round() as u64));
+                let text = format!("limit {}", count(limit.round() as u64));
                 let (tw, th) = root.estimate_text_size(&text, &limit_style)?;
                 let (tw, th) = (to_i32(tw), to_i32(th));
                 // Above the line at its left or right end, else below it: the first spot
@@ -475,9 +475,9 @@ fn fmt_axis_count(y: f64, y_max: f64) -> String {
     } else if y_max >= 1e6 {
         format!("{:.1}M", y / 1e6)
     } else if y >= 0.0 && y.fract().abs() < 1e-9 {
-        group_thousands(y as u64)
+        count(y as u64)
     } else if y_max >= 10.0 {
-        group_thousands(y.max(0.0).round() as u64)
+        count(y.max(0.0).round() as u64)
     } else {
         format!("{y:.1}")
     }

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    draw_header, draw_note, fmt_ms, palette, text_style, ChartSet, Corner, DrawResult, Legend,
+    draw_header, draw_note, ms_label, palette, text_style, ChartSet, Corner, DrawResult, Legend,
     LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, TICK_SIZE,
 };
 
@@ -71,9 +71,9 @@ impl CdfChart {
             .map(|(i, (s, c))| {
                 let stats = match (quantile(c, 0.5), quantile(c, 0.95)) {
                     (Some(p50), Some(p95)) => {
-                        format!("median {}, p95 {}", fmt_ms(p50), fmt_ms(p95))
+                        format!("median {}, p95 {}", ms_label(p50), ms_label(p95))
                     }
-                    (Some(p50), None) => format!("median {}", fmt_ms(p50)),
+                    (Some(p50), None) => format!("median {}", ms_label(p50)),
                     _ => "no data".to_string(),
                 };
                 LegendEntry {
@@ -93,7 +93,7 @@ impl CdfChart {
         } else if clipped {
             format!(
                 "x axis cut at {}, the 99.5th percentile of the slowest population; slower requests are off the chart",
-                fmt_ms(cut)
+                ms_label(cut)
             )
         } else {
             "all requests shown".to_string()

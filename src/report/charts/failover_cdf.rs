@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::cdf::{clean, cut_at, densify, quantile, thin_out};
 use super::{
-    draw_header, draw_legend_box, fmt_ms, group_thousands, text_style, Corner, DrawResult,
+    draw_header, draw_legend_box, ms_label, count, text_style, Corner, DrawResult,
     FailoverSet, Legend, LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED,
     LEGEND_PAD, LEGEND_ROW, LEGEND_SIZE, LEGEND_SWATCH_W, TICK_SIZE,
 };
@@ -232,7 +232,7 @@ impl FailoverCdfChart {
         if has_data && clipped {
             subtitle.push_str(&format!(
                 " · x axis cut at {} (99.5th percentile of the slowest line)",
-                fmt_ms(cut)
+                ms_label(cut)
             ));
         }
         Self {
@@ -390,7 +390,7 @@ impl super::Chart for FailoverCdfChart {
             if self.scale.hi < 10.0 {
                 format!("{x:.1}")
             } else {
-                group_thousands(x.max(0.0).round() as u64)
+                count(x.max(0.0).round() as u64)
             }
         };
         let x_desc = if self.scale.log {
@@ -566,9 +566,9 @@ fn stats(cdf: &[(f64, f64)], base_p95: Option<f64>) -> String {
     match (p50, p95) {
         (Some(p50), Some(p95)) => {
             let change = base_p95.map_or(String::new(), |b| format!(" ({})", signed_ms(p95 - b)));
-            format!("median {}, p95 {}{change}", fmt_ms(p50), fmt_ms(p95))
+            format!("median {}, p95 {}{change}", ms_label(p50), ms_label(p95))
         }
-        (Some(p50), None) => format!("median {}, p95 not reached", fmt_ms(p50)),
+        (Some(p50), None) => format!("median {}, p95 not reached", ms_label(p50)),
         _ if cdf.is_empty() => "no requests delivered".to_string(),
         _ => "median not reached".to_string(),
     }
@@ -584,9 +584,9 @@ pub(super) fn signed_ms(ms: f64) -> String {
         let sign = if ms > 0.0 { '+' } else { '−' };
         let abs = ms.abs();
         if abs >= 1000.0 {
-            format!("{sign}{} ms", group_thousands(abs.round() as u64))
+            format!("{sign}{} ms", count(abs.round() as u64))
         } else {
-            format!("{sign}{}", fmt_ms(abs))
+            format!("{sign}{}", ms_label(abs))
         }
     }
 }
@@ -619,7 +619,7 @@ fn fmt_tick(ms: f64) -> String {
     if ms < 1.0 {
         format!("{ms:.1}")
     } else {
-        group_thousands(ms.round() as u64)
+        count(ms.round() as u64)
     }
 }
 

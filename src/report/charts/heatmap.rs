@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::failover_cdf::signed_ms;
 use super::{
-    bold_style, draw_header, draw_note, group_thousands, longest_prefix_fitting, text_style,
+    bold_style, draw_header, draw_note, count, longest_prefix_fitting, text_style,
     DrawResult, FailoverSet, HeatCell, Title, HEADER_HEIGHT, INK, INK_MUTED,
 };
 
@@ -346,7 +346,7 @@ impl HeatmapChart {
             let text = if v == 0.0 {
                 "0 ms (no change)".to_string()
             } else if v >= 1.0 {
-                format!("+{} ms", group_thousands(v.round() as u64))
+                format!("+{} ms", count(v.round() as u64))
             } else {
                 format!("+{v} ms")
             };

@@ -15,7 +15,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    draw_header, draw_note, draw_triangle, group_thousands, palette, text_style, ChartSet, Corner,
+    draw_header, draw_note, draw_triangle, count, palette, text_style, ChartSet, Corner,
     DrawResult, Legend, LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK,
     NO_EGRESS_COLOR, TICK_SIZE,
 };
@@ -160,14 +160,14 @@ impl<'a> MapChart<'a> {
                     s.id,
                     s.datacenter,
                     s.city,
-                    group_thousands(n)
+                    count(n)
                 ),
             })
             .collect();
         if no_egress > 0 {
             entries.push(LegendEntry {
                 swatch: Swatch::Dot(NO_EGRESS_COLOR),
-                text: format!("default egress or dropped: {}", group_thousands(no_egress)),
+                text: format!("default egress or dropped: {}", count(no_egress)),
             });
         }
         let mut legend = Legend {
@@ -181,7 +181,7 @@ impl<'a> MapChart<'a> {
         let hemisphere = if parallel < 0.0 { 'S' } else { 'N' };
         let subtitle = format!(
             "{} sampled users · triangles mark egress data centers · equirectangular projection, true to scale at {:.0}°{}",
-            group_thousands(set.points.len() as u64),
+            count(set.points.len() as u64),
             parallel.abs(),
             hemisphere
         );

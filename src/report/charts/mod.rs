@@ -32,60 +32,14 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontDesc, FontFamily};
 
-/// `MapPoint::egress` value for users that are not on a dedicated egress IP (default egress or
-/// dropped); drawn in grey.
-pub const NO_EGRESS: u16 = u16::MAX;
-
-/// A dedicated egress IP placed on the map, with the data center it is bound to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EgressSite {
-    /// Egress IP id chosen by the user, for example `lhr-1`.
-    pub id: String,
-    /// IATA code of the data center that hosts the egress IP, for example `LHR`.
-    pub datacenter: String,
-    /// City of that data center, shown in the map legend.
-    pub city: String,
-    /// Latitude of the data center in degrees.
-    pub lat: f64,
-    /// Longitude of the data center in degrees, -180..180.
-    pub lon: f64,
-}
-
-/// One sampled user drawn as a dot on the map.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MapPoint {
-    /// Latitude of the user in degrees.
-    pub lat: f32,
-    /// Longitude of the user in degrees, -180..180.
-    pub lon: f32,
-    /// Index into [`ChartSet::sites`] of the egress IP that serves the user, or [`NO_EGRESS`]
-    /// for default egress or dropped traffic. An index past the end is treated as `NO_EGRESS`.
-    pub egress: u16,
-}
-
-/// One line of the RTT CDF chart, typically one population.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CdfSeries {
-    /// Name shown in the legend.
-    pub name: String,
-    /// `(rtt_ms, cumulative share of requests 0..1)`, ascending in both. Non-finite points are
-    /// ignored; shares are clamped to 0..1.
-    pub points: Vec<(f64, f64)>,
-}
-
-/// One bar of the egress load chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoadBar {
-    /// Egress IP id; bars whose id matches an [`EgressSite::id`] get that site's map colour,
-    /// others (for example a `default` bucket) are grey.
-    pub egress_id: String,
-    /// Requests carried by the egress IP.
-    pub requests: u64,
-    /// Distinct users whose requests it carried.
-    pub users: u64,
-    /// Share of all requests, as a fraction 0..1.
-    pub share: f64,
-}
+pub use crate::analysis::charts::{
+    CapacityBar, CdfSeries, EgressSite, HeatCell, LoadBar, MapPoint, NO_EGRESS,
+};
+use super::{Destination, Output};
+use crate::analysis::human::{count, ms_label, percent_label};
+use crate::analysis::Results;
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
 
 /// Everything needed to draw the charts of one case of one scenario.
 #[derive(Debug, Clone, Copy)]
@@ -104,37 +58,6 @@ pub struct ChartSet<'a> {
     pub cdfs: &'a [CdfSeries],
     /// Load per egress IP, in the order the bars are drawn.
     pub load: &'a [LoadBar],
-}
-
-/// One cell of the failover heatmap: what a failure case did to one population.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HeatCell {
-    /// Change of the population's p95 RTT against the baseline, ms (`None` when nothing was delivered).
-    pub p95_change_ms: Option<f64>,
-    /// Share of the population's requests dropped in this case, 0..1.
-    pub dropped_share: f64,
-    /// Share of the population's requests newly refused by allowlists in this case (beyond the
-    /// baseline's refusals), 0..1.
-    pub blocked_share: f64,
-    /// Share of the population's requests that newly broke a geography requirement, 0..1.
-    pub violation_share: f64,
-}
-
-/// Peak connections of one egress IP against its per-origin limit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CapacityBar {
-    /// Egress IP id (colour as on the map).
-    pub egress_id: String,
-    /// Largest concurrent connections to one destination in the baseline.
-    pub baseline_peak: f64,
-    /// Largest concurrent connections to one destination in any case.
-    pub worst_peak: f64,
-    /// The case of `worst_peak` (`baseline` when no failure loads it more).
-    pub worst_case: String,
-    /// The destination of `worst_peak`.
-    pub worst_resource: String,
-    /// Per-origin connection limit of the egress IP.
-    pub limit: f64,
 }
 
 /// Everything needed to draw the failover and capacity charts.
@@ -194,40 +117,6 @@ pub enum ChartError {
     Font,
 }
 
-/// Writes `map`, `latency_cdf` and `egress_load`, each as `.png` and `.svg`, into `dir`
-/// (created if missing) and returns the six paths in that order.
-///
-/// Empty inputs still produce valid charts that say "no data".
-pub fn write_charts(dir: &Path, set: &ChartSet) -> Result<Vec<PathBuf>, ChartError> {
-    ensure_fonts()?;
-    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut paths = Vec::with_capacity(6);
-    write_both(dir, &map::MapChart::new(set), &mut paths)?;
-    write_both(dir, &cdf::CdfChart::new(set), &mut paths)?;
-    write_both(dir, &bars::BarChart::new(set), &mut paths)?;
-    Ok(paths)
-}
-
-/// Writes `failover_cdf`, `failover_heatmap` and `capacity`, each as `.png` and `.svg`, into
-/// `dir` (created if missing) and returns the six paths in that order.
-///
-/// A run without failure cases or without egress IPs still gets valid charts that say so.
-pub fn write_failover_charts(dir: &Path, set: &FailoverSet) -> Result<Vec<PathBuf>, ChartError> {
-    ensure_fonts()?;
-    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut paths = Vec::with_capacity(6);
-    write_both(dir, &failover_cdf::FailoverCdfChart::new(set), &mut paths)?;
-    write_both(dir, &heatmap::HeatmapChart::new(set), &mut paths)?;
-    write_both(dir, &capacity::CapacityChart::new(set), &mut paths)?;
-    Ok(paths)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Backend plumbing
 
@@ -248,11 +137,12 @@ trait Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
 }
 
-fn write_both<C: Chart>(dir: &Path, chart: &C, paths: &mut Vec<PathBuf>) -> Result<(), ChartError> {
-    let png = dir.join(format!("{}.png", C::STEM));
-    let size = chart.size();
+/// Draws `chart` as `<stem>.png` and `<stem>.svg` into `to`'s folder.
+fn write_both<C: Chart>(to: &mut Destination, chart: &C) -> Result<(), ChartError> {
+    ensure_fonts()?;
+    let png = to.file(&format!("{}.png", C::STEM));
     {
-        let backend = BitMapBackend::new(&png, size);
+        let backend = BitMapBackend::new(&png, chart.size());
         let root = text::CrispText::new(backend, FONT_DEJAVU, FONT_DEJAVU_BOLD)
             .ok_or(ChartError::Font)?
             .into_drawing_area();
@@ -261,24 +151,27 @@ fn write_both<C: Chart>(dir: &Path, chart: &C, paths: &mut Vec<PathBuf>) -> Resu
             .and_then(|()| root.present())
             .map_err(|e| draw_error(&png, e))?;
     }
-    paths.push(png);
-
-    let svg = dir.join(format!("{}.svg", C::STEM));
+    let svg = to.file(&format!("{}.svg", C::STEM));
     // Rendered into memory and written by us: the file-backed SVG backend drops write errors.
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
-        chart
-            .draw(&root)
-            .and_then(|()| root.present())
-            .map_err(|e| draw_error(&svg, e))?;
-    }
+    let text = svg_string(chart, &svg)?;
     std::fs::write(&svg, text).map_err(|source| ChartError::Write {
         path: svg.clone(),
         source,
-    })?;
-    paths.push(svg);
-    Ok(())
+    })
+}
+
+/// `chart` as SVG text (`path` names it in errors).
+fn svg_string<C: Chart>(chart: &C, path: &Path) -> Result<String, ChartError> {
+    ensure_fonts()?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
+        chart
+            .draw(&root)
+            .and_then(|()| root.present())
+            .map_err(|e| draw_error(path, e))?;
+    }
+    Ok(text)
 }
 
 fn draw_error<E: std::error::Error + Send + Sync>(
@@ -509,7 +402,6 @@ fn longest_prefix_fitting<E>(
     Ok(Some(lo))
 }
 
-/// Writes a centred "no data" style note, on a white box so it stays legible over a map.
 /// The translucent white box with a grey border that legends sit in.
 fn draw_legend_box<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -525,6 +417,7 @@ fn draw_legend_box<DB: DrawingBackend>(
     ))
 }
 
+/// Writes a centred "no data" style note, on a white box so it stays legible over a map.
 fn draw_note<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     (xs, ys): &(std::ops::Range<i32>, std::ops::Range<i32>),
@@ -748,81 +641,176 @@ fn draw_triangle<DB: DrawingBackend>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Number formatting
+// The charts of a run
 
-/// `1234567` → `1,234,567`: full counts are what capacity planners compare against limits.
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
+/// One chart of a run, written as PNG and SVG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartFile {
+    /// `map`: users by egress IP.
+    Map,
+    /// `latency_cdf`: RTT CDF per population.
+    LatencyCdf,
+    /// `egress_load`: requests per egress IP.
+    EgressLoad,
+    /// `failover_cdf`: the baseline against the worst cases.
+    FailoverCdf,
+    /// `failover_heatmap`: case × population.
+    Heatmap,
+    /// `capacity`: peak connections against the limit.
+    Capacity,
+}
+
+/// Every chart of a run, in the order they are written.
+pub const CHARTS: [ChartFile; 6] = [
+    ChartFile::Map,
+    ChartFile::LatencyCdf,
+    ChartFile::EgressLoad,
+    ChartFile::FailoverCdf,
+    ChartFile::Heatmap,
+    ChartFile::Capacity,
+];
+
+/// Country outlines for the maps, from the embedded catalog (converted once per process).
+fn outlines() -> &'static [geo::MultiPolygon<f64>] {
+    static OUTLINES: OnceLock<Vec<geo::MultiPolygon<f64>>> = OnceLock::new();
+    OUTLINES.get_or_init(|| {
+        Catalog::embedded()
+            .outlines
+            .iter()
+            .map(|o| o.shape.clone())
+            .collect()
+    })
+}
+
+/// The baseline charts' inputs, with `points` on the map.
+fn baseline_set<'a>(r: &'a Results, points: &'a [MapPoint]) -> ChartSet<'a> {
+    ChartSet {
+        scenario: &r.world.name,
+        case: &r.world.cases[0].name,
+        outlines: outlines(),
+        sites: &r.charts.sites,
+        points,
+        cdfs: &r.charts.population_cdfs,
+        load: &r.charts.load,
+    }
+}
+
+/// The failover and capacity charts' inputs.
+fn failover_set<'a>(r: &'a Results) -> FailoverSet<'a> {
+    let c = &r.charts;
+    FailoverSet {
+        scenario: &r.world.name,
+        sites: &c.sites,
+        baseline_cdf: &c.baseline_cdf,
+        case_cdfs: &c.case_cdfs,
+        heat_cases: &c.heat_cases,
+        heat_populations: &c.heat_populations,
+        heat: &c.heat,
+        heat_hidden: c.heat_hidden,
+        capacity: &c.capacity,
+    }
+}
+
+impl ChartFile {
+    fn draw(self, r: &Results, to: &mut Destination) -> Result<(), ChartError> {
+        let base = || baseline_set(r, &r.charts.points);
+        match self {
+            ChartFile::Map => write_both(to, &map::MapChart::new(&base())),
+            ChartFile::LatencyCdf => write_both(to, &cdf::CdfChart::new(&base())),
+            ChartFile::EgressLoad => write_both(to, &bars::BarChart::new(&base())),
+            ChartFile::FailoverCdf => {
+                write_both(to, &failover_cdf::FailoverCdfChart::new(&failover_set(r)))
+            }
+            ChartFile::Heatmap => write_both(to, &heatmap::HeatmapChart::new(&failover_set(r))),
+            ChartFile::Capacity => {
+                write_both(to, &capacity::CapacityChart::new(&failover_set(r)))
+            }
         }
-        out.push(ch);
-    }
-    out
-}
-
-/// Milliseconds with one decimal below 10 ms, where the decimal still matters, else whole.
-fn fmt_ms(ms: f64) -> String {
-    if ms.abs() < 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.0} ms")
     }
 }
 
-/// A fraction 0..1 as a percentage with one decimal; non-finite shares print as "n/a".
-fn fmt_share(share: f64) -> String {
-    if share.is_finite() {
-        format!("{:.1}%", share * 100.0)
-    } else {
-        "n/a".to_string()
+impl Output<Results<'_>> for ChartFile {
+    fn write(&self, r: &Results, to: &mut Destination) -> Result<()> {
+        self.draw(r, to).map_err(|e| Error::Internal(e.to_string()))
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// SVG text for documents that embed the charts (the HTML report)
-
-/// Renders `chart` as SVG text, exactly as [`write_both`] writes its `.svg` file.
-fn svg_string<C: Chart>(chart: &C) -> Result<String, ChartError> {
-    ensure_fonts()?;
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
-        chart
-            .draw(&root)
-            .and_then(|()| root.present())
-            .map_err(|e| draw_error(Path::new(C::STEM), e))?;
-    }
-    Ok(text)
+/// SVG text of every chart in the report.
+#[derive(Debug, Clone)]
+pub struct ReportSvgs {
+    /// User map (the report's thinner sample, with the ingress data centers).
+    pub map: String,
+    /// RTT CDF per population.
+    pub latency_cdf: String,
+    /// Requests per egress IP.
+    pub egress_load: String,
+    /// RTT CDF of the baseline against the worst cases.
+    pub failover_cdf: String,
+    /// Case × population heatmap.
+    pub heatmap: String,
+    /// Peak connections against the limit.
+    pub capacity: String,
 }
 
-/// SVG text of `map`, `latency_cdf` and `egress_load` for `set`, in that order (the same drawings as
-/// [`write_charts`] writes), with the ingress data centers at `ingress` (`(lon, lat)`) drawn faintly
-/// on the map.
-pub fn charts_svg(set: &ChartSet, ingress: &[(f64, f64)]) -> Result<[String; 3], ChartError> {
-    Ok([
-        svg_string(&map::MapChart::new(set).with_ingress(ingress))?,
-        svg_string(&cdf::CdfChart::new(set))?,
-        svg_string(&bars::BarChart::new(set))?,
-    ])
-}
-
-/// SVG text of `failover_cdf`, `failover_heatmap` and `capacity` for `set`, in that order (the same
-/// drawings as [`write_failover_charts`] writes).
-pub fn failover_charts_svg(set: &FailoverSet) -> Result<[String; 3], ChartError> {
-    Ok([
-        svg_string(&failover_cdf::FailoverCdfChart::new(set))?,
-        svg_string(&heatmap::HeatmapChart::new(set))?,
-        svg_string(&capacity::CapacityChart::new(set))?,
-    ])
+/// The report's charts: the same drawings as the chart files, except that the map draws a thinner
+/// sample (to keep the page light) and marks the ingress data centers.
+pub fn report_svgs(r: &Results) -> Result<ReportSvgs> {
+    let svg = |chart: Result<String, ChartError>| chart.map_err(|e| Error::Internal(e.to_string()));
+    let base = baseline_set(r, &r.charts.report_points);
+    let fail = failover_set(r);
+    let map = map::MapChart::new(&base).with_ingress(&r.charts.report_ingress);
+    Ok(ReportSvgs {
+        map: svg(svg_string(&map, Path::new("map.svg")))?,
+        latency_cdf: svg(svg_string(&cdf::CdfChart::new(&base), Path::new("latency_cdf.svg")))?,
+        egress_load: svg(svg_string(&bars::BarChart::new(&base), Path::new("egress_load.svg")))?,
+        failover_cdf: svg(svg_string(
+            &failover_cdf::FailoverCdfChart::new(&fail),
+            Path::new("failover_cdf.svg"),
+        ))?,
+        heatmap: svg(svg_string(
+            &heatmap::HeatmapChart::new(&fail),
+            Path::new("failover_heatmap.svg"),
+        ))?,
+        capacity: svg(svg_string(
+            &capacity::CapacityChart::new(&fail),
+            Path::new("capacity.svg"),
+        ))?,
+    })
 }
 
 /// CSS colour (`#rrggbb`) of the `index`-th egress IP, the colour every chart gives it.
 pub fn egress_css_color(index: usize) -> String {
     let RGBColor(r, g, b) = palette(index);
     format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// Creates `dir` and draws the three baseline charts of `set` into it (tests).
+#[cfg(test)]
+fn write_charts(dir: &Path, set: &ChartSet) -> Result<Vec<PathBuf>, ChartError> {
+    let mut to = test_destination(dir)?;
+    write_both(&mut to, &map::MapChart::new(set))?;
+    write_both(&mut to, &cdf::CdfChart::new(set))?;
+    write_both(&mut to, &bars::BarChart::new(set))?;
+    Ok(to.files().to_vec())
+}
+
+/// Creates `dir` and draws the failover and capacity charts of `set` into it (tests).
+#[cfg(test)]
+fn write_failover_charts(dir: &Path, set: &FailoverSet) -> Result<Vec<PathBuf>, ChartError> {
+    let mut to = test_destination(dir)?;
+    write_both(&mut to, &failover_cdf::FailoverCdfChart::new(set))?;
+    write_both(&mut to, &heatmap::HeatmapChart::new(set))?;
+    write_both(&mut to, &capacity::CapacityChart::new(set))?;
+    Ok(to.files().to_vec())
+}
+
+#[cfg(test)]
+fn test_destination(dir: &Path) -> Result<Destination, ChartError> {
+    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(Destination::new(dir))
 }
 
 #[cfg(test)]
@@ -1078,17 +1066,5 @@ mod tests {
         assert_eq!(longest_prefix_fitting(10, fits(20)), Ok(Some(9)));
         assert_eq!(longest_prefix_fitting(0, fits(3)), Ok(Some(0)));
         assert_eq!(longest_prefix_fitting(10, |_| Ok::<_, ()>(false)), Ok(None));
-    }
-
-    #[test]
-    fn formats_numbers() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(1234567), "1,234,567");
-        assert_eq!(fmt_ms(4.25), "4.2 ms");
-        assert_eq!(fmt_ms(123.4), "123 ms");
-        assert_eq!(fmt_share(0.4123), "41.2%");
-        assert_eq!(fmt_share(f64::NAN), "n/a");
     }
 }

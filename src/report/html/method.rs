@@ -1,7 +1,7 @@
 //! Section 9: how the numbers were made: latency model and settings, routing semantics, data sources.
 
 use super::markup::{esc, p, section, table, td};
-use super::numbers::count_shown;
+use crate::analysis::human::count_thin;
 use super::page::Ctx;
 
 fn setting(name: &str, value: String, why: &str) -> Vec<String> {
@@ -86,7 +86,7 @@ fn access_table(ctx: &Ctx) -> String {
                 td(&pop.access_name),
                 format!("<td class=\"num\">{:.1} ms</td>", pop.access.median_ms),
                 format!("<td class=\"num\">{}</td>", pop.access.sigma),
-                format!("<td class=\"num\">{}</td>", count_shown(pop.users)),
+                format!("<td class=\"num\">{}</td>", count_thin(pop.users)),
                 td(&pop.placement.description),
             ]
         })
