@@ -49,6 +49,8 @@ type Ring = Vec<(f64, f64)>;
 type BBox = (f64, f64, f64, f64);
 /// The chart type the map draws on.
 type MapContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+/// The laid-out map: the chart, its view, and where the legend goes.
+type Laid<'b, DB> = (MapContext<'b, DB>, View, Option<PxRect>);
 
 /// The rectangle of lon/lat degrees shown, plus the standard parallel used to fit it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -309,34 +311,38 @@ impl<'a> MapChart<'a> {
     }
 }
 
-impl super::Chart for MapChart<'_> {
-    const STEM: &'static str = "map";
-    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
-
-        // Legend inside the map where a corner is free of sites; otherwise in a panel to the
-        // right, at the cost of a narrower map.
-        let (mut chart, mut view) = self.build(&body, MARGIN_RIGHT)?;
-        let mut legend_rect = None;
-        if !self.legend.entries.is_empty() {
-            let size = self.legend.size(root)?;
-            let (inside, hides_site) = self.place_legend_inside(&chart, size);
-            let panel_w = u32::try_from(size.0).unwrap_or(u32::MAX);
-            if hides_site && panel_w < WIDTH / 3 {
-                (chart, view) = self.build(&body, panel_w + SIDE_GAP + MARGIN)?;
-                let plot = chart.plotting_area().get_pixel_range();
-                let x0 = plot.0.end + i32::try_from(SIDE_GAP).unwrap_or(0);
-                // Level with the map, unless that would push a tall legend off the canvas.
-                let y0 = plot.1.start.min(HEIGHT as i32 - MARGIN as i32 - size.1);
-                legend_rect = Some(PxRect::new(x0, y0, size.0, size.1));
-            } else {
-                legend_rect = Some(inside);
-            }
+impl MapChart<'_> {
+    /// The chart with the legend inside the map where a corner is free of sites; otherwise in a
+    /// panel to the right, at the cost of a narrower map.
+    fn layout<'b, DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        body: &'b DrawingArea<DB, Shift>,
+    ) -> Result<Laid<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let (chart, view) = self.build(body, MARGIN_RIGHT)?;
+        if self.legend.entries.is_empty() {
+            return Ok((chart, view, None));
         }
+        let size = self.legend.size(root)?;
+        let (inside, hides_site) = self.place_legend_inside(&chart, size);
+        let panel_w = u32::try_from(size.0).unwrap_or(u32::MAX);
+        if !(hides_site && panel_w < WIDTH / 3) {
+            return Ok((chart, view, Some(inside)));
+        }
+        let (chart, view) = self.build(body, panel_w + SIDE_GAP + MARGIN)?;
+        let plot = chart.plotting_area().get_pixel_range();
+        let x0 = plot.0.end + i32::try_from(SIDE_GAP).unwrap_or(0);
+        // Level with the map, unless that would push a tall legend off the canvas.
+        let y0 = plot.1.start.min(HEIGHT as i32 - MARGIN as i32 - size.1);
+        Ok((chart, view, Some(PxRect::new(x0, y0, size.0, size.1))))
+    }
 
+    /// Ocean, grid, land, borders, the users and the ingress data centers.
+    fn draw_map<DB: DrawingBackend>(
+        &self,
+        chart: &mut MapContext<'_, DB>,
+        view: &View,
+    ) -> DrawResult<DB> {
         chart.plotting_area().fill(&OCEAN)?;
         let deg = |x: &f64| format!("{x:.0}°");
         chart
@@ -353,8 +359,7 @@ impl super::Chart for MapChart<'_> {
             .light_line_style(TRANSPARENT)
             .axis_style(GRID.stroke_width(1))
             .draw()?;
-
-        let clipped = self.clipped(&view, chart.plotting_area().dim_in_pixel().0);
+        let clipped = self.clipped(view, chart.plotting_area().dim_in_pixel().0);
         chart.draw_series(
             clipped
                 .fills
@@ -375,7 +380,6 @@ impl super::Chart for MapChart<'_> {
                     Circle::new((lon, lat), DOT_RADIUS, c.mix(DOT_ALPHA).filled())
                 }),
         )?;
-
         chart.draw_series(
             self.ingress
                 .iter()
@@ -384,7 +388,16 @@ impl super::Chart for MapChart<'_> {
                     Circle::new(p, INGRESS_RADIUS, INGRESS_COLOR.mix(INGRESS_ALPHA).filled())
                 }),
         )?;
+        Ok(())
+    }
 
+    /// The egress sites as triangles with labels placed clear of each other and of the legend.
+    fn draw_sites<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &MapContext<'_, DB>,
+        legend_rect: Option<PxRect>,
+    ) -> DrawResult<DB> {
         let plot = chart.plotting_area().get_pixel_range();
         let plot_rect = PxRect {
             x0: plot.0.start,
@@ -392,10 +405,6 @@ impl super::Chart for MapChart<'_> {
             x1: plot.0.end,
             y1: plot.1.end,
         };
-        if self.dots.is_empty() && self.sites.is_empty() {
-            draw_note(root, &plot, "no users or egress IPs to show")?;
-        }
-
         let site_px: Vec<(i32, i32)> = self
             .sites
             .iter()
@@ -404,7 +413,6 @@ impl super::Chart for MapChart<'_> {
         for (s, &p) in self.sites.iter().zip(&site_px) {
             draw_triangle(root, p, SITE_RADIUS, s.color)?;
         }
-
         let label_style = super::bold_style(LABEL_SIZE, INK);
         let mut taken: Vec<PxRect> = site_px
             .iter()
@@ -432,7 +440,24 @@ impl super::Chart for MapChart<'_> {
             root.draw_text(&s.label, &style, centre)?;
             taken.push(rect);
         }
+        Ok(())
+    }
+}
 
+impl super::Chart for MapChart<'_> {
+    const STEM: &'static str = "map";
+    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        root.fill(&WHITE)?;
+        let body = draw_header(root, &self.title, &self.subtitle)?;
+        let (mut chart, view, legend_rect) = self.layout(root, &body)?;
+        self.draw_map(&mut chart, &view)?;
+        if self.dots.is_empty() && self.sites.is_empty() {
+            let plot = chart.plotting_area().get_pixel_range();
+            draw_note(root, &plot, "no users or egress IPs to show")?;
+        }
+        self.draw_sites(root, &chart, legend_rect)?;
         if let Some(rect) = legend_rect {
             self.legend.draw(root, rect)?;
         }

@@ -27,6 +27,7 @@ mod text;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -641,6 +642,91 @@ fn draw_triangle<DB: DrawingBackend>(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bar charts (egress load, capacity): one slot per egress IP, counts on y
+
+/// Margin around a bar chart.
+const BAR_MARGIN: u32 = 16;
+/// Right margin of a bar chart.
+const BAR_MARGIN_RIGHT: u32 = 30;
+/// Room for the y tick labels of a bar chart.
+const BAR_Y_LABEL_AREA: u32 = 104;
+/// Default room for the x labels (egress ids) of a bar chart.
+const BAR_X_LABEL_AREA: u32 = 60;
+
+/// The chart type bar charts draw on.
+type BarContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// How a bar chart's axes look.
+struct BarAxes<'a> {
+    /// Egress IPs (slots on x; at least one is drawn).
+    slots: usize,
+    /// Top of the y axis.
+    y_max: f64,
+    /// What y counts.
+    y_desc: &'a str,
+    /// Room under the plot for the egress ids.
+    x_label_area: u32,
+    /// Extra room under the x labels (for a key).
+    extra_bottom: u32,
+    /// Whether fractional ticks of a tall axis print rounded (counts that cannot be fractional).
+    round_ticks: bool,
+}
+
+/// Draws the axes and grid of a bar chart and returns the chart to draw bars on.
+fn bar_axes<'b, DB: DrawingBackend>(
+    body: &'b DrawingArea<DB, Shift>,
+    a: &BarAxes,
+) -> Result<BarContext<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = a.slots.max(1) as f64;
+    let mut chart = ChartBuilder::on(body)
+        .margin(BAR_MARGIN)
+        .margin_right(BAR_MARGIN_RIGHT)
+        .margin_bottom(BAR_MARGIN + a.extra_bottom)
+        .x_label_area_size(a.x_label_area)
+        .y_label_area_size(BAR_Y_LABEL_AREA)
+        .build_cartesian_2d(-0.5..n - 0.5, 0.0..a.y_max)?;
+    let y_fmt = |y: &f64| axis_count(*y, a.y_max, a.round_ticks);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(8)
+        .y_label_formatter(&y_fmt)
+        .x_desc("egress IP")
+        .y_desc(a.y_desc)
+        .label_style(text_style(TICK_SIZE, INK))
+        .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(120, 120, 120).stroke_width(1))
+        .draw()?;
+    Ok(chart)
+}
+
+/// Tick label for a count: thousands separators, or millions on big axes so labels stay short;
+/// fractional ticks print rounded on axes of ten and more when `round` (else with one decimal).
+fn axis_count(y: f64, y_max: f64, round: bool) -> String {
+    if y == 0.0 {
+        "0".to_string()
+    } else if y_max >= 1e7 {
+        format!("{:.0}M", y / 1e6)
+    } else if y_max >= 1e6 {
+        format!("{:.1}M", y / 1e6)
+    } else if y >= 0.0 && y.fract().abs() < 1e-9 {
+        count(y as u64)
+    } else if round && y_max >= 10.0 {
+        count(y.max(0.0).round() as u64)
+    } else {
+        format!("{y:.1}")
+    }
+}
+
+/// Pixels as `i32` (saturating).
+fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------
 // The charts of a run
 
 /// One chart of a run, written as PNG and SVG.
@@ -1056,6 +1142,18 @@ mod tests {
         };
         let err = write_charts(&file.join("sub"), &set).expect_err("must fail");
         assert!(err.to_string().contains("a-file"), "{err}");
+    }
+
+    #[test]
+    fn axis_counts_stay_short() {
+        assert_eq!(axis_count(250_000.0, 400_000.0, false), "250,000");
+        assert_eq!(axis_count(1_500_000.0, 2_000_000.0, false), "1.5M");
+        assert_eq!(axis_count(20_000_000.0, 30_000_000.0, false), "20M");
+        assert_eq!(axis_count(0.5, 1.0, false), "0.5");
+        assert_eq!(axis_count(0.0, 2_000_000.0, false), "0");
+        assert_eq!(axis_count(2.5, 12.0, false), "2.5");
+        assert_eq!(axis_count(2.5, 12.0, true), "3");
+        assert_eq!(axis_count(40_000.0, 50_000.0, true), "40,000");
     }
 
     #[test]
