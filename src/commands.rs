@@ -3,11 +3,11 @@
 //! prints; nothing here prints by itself.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::Result;
 use crate::explain::{explain_path, PathQuery};
-use crate::pipeline::{self, Progress, RunSpec, Silent};
+use crate::pipeline::{self, Progress, RunSpec};
 use crate::scenario::{self, Overrides};
 
 /// What a command prints: its output (standard output) and warnings (standard error).
@@ -26,25 +26,6 @@ impl From<String> for Printed {
             warnings: Vec::new(),
         }
     }
-}
-
-/// Options of `egress-sim run`.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Scenario file.
-    pub scenario: PathBuf,
-    /// Output folder (default `output/<scenario-name>`).
-    pub out: Option<PathBuf>,
-    /// Replace a non-empty folder egress-sim did not create.
-    pub force: bool,
-    /// Setting overrides.
-    pub overrides: Overrides,
-    /// Worker threads (0 = one per core).
-    pub threads: usize,
-    /// Stream `users.csv`.
-    pub per_user: bool,
-    /// No progress bar and no summary.
-    pub quiet: bool,
 }
 
 /// A progress bar on standard error, when it is a terminal.
@@ -83,23 +64,12 @@ impl Bar {
     }
 }
 
-/// Runs a scenario end to end; prints the summary unless quiet.
-pub fn run(opts: &RunOptions) -> Result<Printed> {
-    let spec = RunSpec {
-        scenario: opts.scenario.clone(),
-        out: opts.out.clone(),
-        force: opts.force,
-        overrides: opts.overrides.clone(),
-        threads: opts.threads,
-        per_user: opts.per_user,
-    };
-    let finished = if opts.quiet {
-        pipeline::run(&spec, &Silent)?
-    } else {
-        pipeline::run(&spec, &Bar::new(opts.quiet))?
-    };
+/// Runs a scenario end to end; prints the summary unless `quiet` (which also hides the progress
+/// bar).
+pub fn run(spec: &RunSpec, quiet: bool) -> Result<Printed> {
+    let finished = pipeline::run(spec, &Bar::new(quiet))?;
     Ok(Printed {
-        text: if opts.quiet {
+        text: if quiet {
             String::new()
         } else {
             finished.summary
@@ -151,33 +121,10 @@ pub fn check_with(path: &Path, overrides: &Overrides) -> Result<String> {
     Ok(s)
 }
 
-/// Options of `egress-sim latency`.
-#[derive(Debug, Clone, Default)]
-pub struct LatencyOptions {
-    /// Where the user is.
-    pub from: String,
-    /// Where the destination is.
-    pub to: String,
-    /// Egress data center to route through (dedicated IPv4 egress to a non-proxied destination).
-    pub via: Option<String>,
-    /// Access preset for the with-access figure.
-    pub access: String,
-    /// Take latency constants from this scenario.
-    pub scenario: Option<PathBuf>,
-    /// Print JSON.
-    pub json: bool,
-}
-
-/// Explains the model's RTT between two places.
-pub fn latency(opts: &LatencyOptions) -> Result<String> {
-    let x = explain_path(&PathQuery {
-        from: opts.from.clone(),
-        to: opts.to.clone(),
-        via: opts.via.clone(),
-        access: opts.access.clone(),
-        scenario: opts.scenario.clone(),
-    })?;
-    if opts.json {
+/// Explains the model's RTT between two places, as a table or (`json`) one JSON object.
+pub fn latency(query: &PathQuery, json: bool) -> Result<String> {
+    let x = explain_path(query)?;
+    if json {
         x.to_json()
     } else {
         Ok(x.to_table())

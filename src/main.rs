@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use egress_sim::commands::{self, LatencyOptions, Printed, RunOptions};
+use egress_sim::commands::{self, Printed};
+use egress_sim::explain::PathQuery;
+use egress_sim::pipeline::RunSpec;
 use egress_sim::scenario::Overrides;
 use egress_sim::world::Sweep;
 
@@ -261,21 +263,23 @@ fn main() -> ExitCode {
             quiet,
             sweep,
             geoip,
-        } => commands::run(&RunOptions {
-            scenario,
-            out,
-            force,
-            overrides: Overrides {
-                users,
-                requests_per_user,
-                seed,
-                sweep,
-                geoip,
+        } => commands::run(
+            &RunSpec {
+                scenario,
+                out,
+                force,
+                overrides: Overrides {
+                    users,
+                    requests_per_user,
+                    seed,
+                    sweep,
+                    geoip,
+                },
+                threads: threads.map_or(0, usize::from),
+                per_user,
             },
-            threads: threads.map_or(0, usize::from),
-            per_user,
             quiet,
-        }),
+        ),
         Command::Check { scenario, geoip } => commands::check_with(
             &scenario,
             &Overrides {
@@ -291,14 +295,16 @@ fn main() -> ExitCode {
             access,
             scenario,
             json,
-        } => commands::latency(&LatencyOptions {
-            from,
-            to,
-            via,
-            access,
-            scenario,
+        } => commands::latency(
+            &PathQuery {
+                from,
+                to,
+                via,
+                access,
+                scenario,
+            },
             json,
-        })
+        )
         .map(Printed::from),
         Command::Explain {
             scenario,

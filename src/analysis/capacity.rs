@@ -121,15 +121,16 @@ impl Capacity {
     /// The case and destination with the most IPv4 connections of all (the first case on ties, so
     /// the baseline wins them), and its connections.
     pub fn worst_peak(&self, egress: usize) -> (usize, usize, f64) {
-        let (c, (r, v)) = (0..self.cases)
-            .map(|c| (c, self.peak(c, egress)))
-            .fold((0, self.peak(0, egress)), |best, x| {
+        let (c, (r, v)) = (0..self.cases).map(|c| (c, self.peak(c, egress))).fold(
+            (0, self.peak(0, egress)),
+            |best, x| {
                 if x.1 .1 > best.1 .1 {
                     x
                 } else {
                     best
                 }
-            });
+            },
+        );
         (c, r, v)
     }
 

@@ -87,7 +87,8 @@ impl<'w> Results<'w> {
                 .collect();
             ranking::rank(candidates, ties)
         };
-        let (ranked, ranked_by_movement) = (rank(TieBreak::CaseOrder), rank(TieBreak::TrafficMoved));
+        let (ranked, ranked_by_movement) =
+            (rank(TieBreak::CaseOrder), rank(TieBreak::TrafficMoved));
         let findings = findings::findings(&findings::Inputs {
             world,
             m,

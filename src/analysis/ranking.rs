@@ -41,7 +41,11 @@ pub fn rank(mut candidates: Vec<Candidate>, ties: TieBreak) -> Vec<usize> {
                     .moved
                     .requests_rerouted
                     .cmp(&a.moved.requests_rerouted)
-                    .then(b.moved.users_ingress_moved.cmp(&a.moved.users_ingress_moved)),
+                    .then(
+                        b.moved
+                            .users_ingress_moved
+                            .cmp(&a.moved.users_ingress_moved),
+                    ),
             })
             .then(a.case.cmp(&b.case))
     });

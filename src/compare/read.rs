@@ -63,12 +63,15 @@ pub(super) fn quantile(buckets: &[(f64, f64, u64)], q: f64) -> Option<f64> {
 /// Reads the run in `dir`.
 pub(super) fn read_run(dir: &Path) -> Result<Run> {
     let summary: Vec<SummaryRow> = table(dir, "summary.csv")?;
-    let base = summary.iter().find(|r| r.case == "baseline").ok_or_else(|| {
-        Error::Input(InputError::new(format!(
-            "`{}/summary.csv` has no baseline row",
-            dir.display()
-        )))
-    })?;
+    let base = summary
+        .iter()
+        .find(|r| r.case == "baseline")
+        .ok_or_else(|| {
+            Error::Input(InputError::new(format!(
+                "`{}/summary.csv` has no baseline row",
+                dir.display()
+            )))
+        })?;
     let mut headline = vec![
         ("rtt_p50_ms", base.rtt_p50_ms.0),
         ("rtt_p95_ms", base.rtt_p95_ms.0),

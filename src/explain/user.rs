@@ -139,7 +139,11 @@ fn attributes(out: &mut String, w: &World, u: &User) {
             l.ip
         );
     }
-    let group = |i: usize| w.groups.get(i).map_or_else(|| i.to_string(), |g| g.name.clone());
+    let group = |i: usize| {
+        w.groups
+            .get(i)
+            .map_or_else(|| i.to_string(), |g| g.name.clone())
+    };
     let _ = writeln!(out, "  groups           {}", names_of(&u.groups, &group));
     let check = |i: usize| w.posture_checks.get(i).cloned().unwrap_or_default();
     let _ = writeln!(out, "  posture passed   {}", names_of(&u.posture, &check));

@@ -21,44 +21,28 @@ pub struct CsvTable {
     write: fn(&Results, &Path) -> Result<bool>,
 }
 
+/// A table whose rows are the field `$rows` of [`crate::analysis::tables::Tables`].
+macro_rules! table {
+    ($file:literal, $rows:ident) => {
+        CsvTable {
+            file: $file,
+            write: |r, p| write_rows(p, &r.tables.$rows),
+        }
+    };
+}
+
 /// Every CSV table of a run, in the order they are written.
 pub const TABLES: [CsvTable; 10] = [
-    CsvTable {
-        file: "summary.csv",
-        write: |r, p| write_rows(p, &r.tables.summary),
-    },
-    CsvTable {
-        file: "egress_load.csv",
-        write: |r, p| write_rows(p, &r.tables.egress_load),
-    },
-    CsvTable {
-        file: "populations.csv",
-        write: |r, p| write_rows(p, &r.tables.populations),
-    },
-    CsvTable {
-        file: "latency_histogram.csv",
-        write: |r, p| write_rows(p, &r.tables.latency_histogram),
-    },
-    CsvTable {
-        file: "capacity.csv",
-        write: |r, p| write_rows(p, &r.tables.capacity),
-    },
-    CsvTable {
-        file: "policies.csv",
-        write: |r, p| write_rows(p, &r.tables.policies),
-    },
-    CsvTable {
-        file: "resources.csv",
-        write: |r, p| write_rows(p, &r.tables.resources),
-    },
-    CsvTable {
-        file: "failover.csv",
-        write: |r, p| write_rows(p, &r.tables.failover),
-    },
-    CsvTable {
-        file: "redundancy.csv",
-        write: |r, p| write_rows(p, &r.tables.redundancy),
-    },
+    table!("summary.csv", summary),
+    table!("egress_load.csv", egress_load),
+    table!("populations.csv", populations),
+    table!("latency_histogram.csv", latency_histogram),
+    table!("capacity.csv", capacity),
+    table!("policies.csv", policies),
+    table!("resources.csv", resources),
+    table!("failover.csv", failover),
+    table!("redundancy.csv", redundancy),
+    // Only runs with populations read from user lists have it.
     CsvTable {
         file: "geoip.csv",
         write: |r, p| match &r.tables.geoip {
@@ -169,8 +153,8 @@ impl<'w> UsersCsv<'w> {
 mod tests {
     use super::*;
     use crate::analysis::tables::{
-        CapacityRow, EgressLoadRow, FailoverRow, GeoipRow, HistogramRow, PolicyRow,
-        PopulationRow, RedundancyRow, ResourceRow, SummaryRow,
+        CapacityRow, EgressLoadRow, FailoverRow, GeoipRow, HistogramRow, PolicyRow, PopulationRow,
+        RedundancyRow, ResourceRow, SummaryRow,
     };
 
     /// The headers the tables had before rows were typed (and that README.md documents).

@@ -75,8 +75,16 @@ pub trait Output<R: ?Sized> {
 /// folder is in place, see [`terminal::Summary`]).
 pub fn run_outputs<'w>() -> Vec<Box<dyn Output<Results<'w>>>> {
     let mut out: Vec<Box<dyn Output<Results<'w>>>> = Vec::new();
-    out.extend(csv::TABLES.iter().map(|t| Box::new(*t) as Box<dyn Output<Results>>));
-    out.extend(charts::CHARTS.iter().map(|c| Box::new(*c) as Box<dyn Output<Results>>));
+    out.extend(
+        csv::TABLES
+            .iter()
+            .map(|t| Box::new(*t) as Box<dyn Output<Results>>),
+    );
+    out.extend(
+        charts::CHARTS
+            .iter()
+            .map(|c| Box::new(*c) as Box<dyn Output<Results>>),
+    );
     out.push(Box::new(html::Report));
     out
 }

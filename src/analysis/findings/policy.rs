@@ -142,7 +142,12 @@ impl Reviewed<'_> {
     }
 
     /// A finding about losing the primary's data center.
-    fn loss_finding(&self, severity: Severity, kind: &'static str, what: &str) -> (Finding, String) {
+    fn loss_finding(
+        &self,
+        severity: Severity,
+        kind: &'static str,
+        what: &str,
+    ) -> (Finding, String) {
         let (text, case, impact) = self.primary_loss(what);
         let mut f = self.finding(severity, kind);
         f.case = case;
@@ -202,7 +207,8 @@ fn fallback_finding(r: &Reviewed, fallback: Fallback) -> Option<Finding> {
             let fe = &w.egress[e as usize];
             let fdc = &w.datacenters[fe.datacenter as usize];
             if fe.datacenter == r.primary.datacenter {
-                let (mut f, t) = r.loss_finding(Severity::High, "fallback_same_datacenter", "drops");
+                let (mut f, t) =
+                    r.loss_finding(Severity::High, "fallback_same_datacenter", "drops");
                 f.detail = format!(
                     "policy `{}`: primary `{}` and fallback `{}` are both in {} ({}), so one data-center failure takes both down{t}",
                     p.name, r.primary.id, fe.id, pdc.code, pdc.city
@@ -236,9 +242,9 @@ fn default_fallback_finding(r: &Reviewed) -> Option<Finding> {
     if !r.world.resources.iter().any(|x| x.allowlist.is_some()) {
         return None;
     }
-    let refused = r.primary_case.is_none_or(|c| {
-        Impact::of_policy(r.m, c, r.index).extra_blocked_share() > 0.0
-    });
+    let refused = r
+        .primary_case
+        .is_none_or(|c| Impact::of_policy(r.m, c, r.index).extra_blocked_share() > 0.0);
     if !refused {
         return None;
     }

@@ -81,34 +81,42 @@ fn worst_failure_text(
         human::ms_whole(imp.p95.1),
         change
     );
-    if imp.dropped > 0 {
-        return (
+    // Lost, misplaced or refused traffic first, in that order.
+    let harm: Option<(Severity, String, &str)> = if imp.dropped > 0 {
+        Some((
             Severity::High,
             format!(
-                "population `{pop}`: worst single failure is `{case}`, which drops {} of its requests; {latency}",
+                "worst single failure is `{case}`, which drops {} of its requests",
                 pct(imp.dropped_share())
             ),
-            "give the policies these users match an `ipv4_fallback` in another data center".to_string(),
-        );
-    }
-    if imp.extra_violation_share() > 0.0 {
-        return (
+            "give the policies these users match an `ipv4_fallback` in another data center",
+        ))
+    } else if imp.extra_violation_share() > 0.0 {
+        Some((
             Severity::High,
             format!(
-                "population `{pop}`: in `{case}` {} of its requests egress outside the required geography; {latency}",
+                "in `{case}` {} of its requests egress outside the required geography",
                 pct(imp.extra_violation_share())
             ),
-            "add an egress IP in a second data center inside the required geography".to_string(),
-        );
-    }
-    if imp.extra_blocked_share() > 0.0 {
-        return (
+            "add an egress IP in a second data center inside the required geography",
+        ))
+    } else if imp.extra_blocked_share() > 0.0 {
+        Some((
             Severity::Medium,
             format!(
-                "population `{pop}`: in `{case}` allowlists refuse {} more of its requests; {latency}",
+                "in `{case}` allowlists refuse {} more of its requests",
                 pct(imp.extra_blocked_share())
             ),
-            "add the fallback egress IPs to the destinations' allowlists".to_string(),
+            "add the fallback egress IPs to the destinations' allowlists",
+        ))
+    } else {
+        None
+    };
+    if let Some((severity, what, recommendation)) = harm {
+        return (
+            severity,
+            format!("population `{pop}`: {what}; {latency}"),
+            recommendation.to_string(),
         );
     }
     let severity = if change > 50.0 {

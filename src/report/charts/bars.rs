@@ -6,10 +6,11 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    bar_axes, bold_style, count, draw_header, draw_note, palette, percent_label, text_style,
-    to_i32, BarAxes, BarContext, ChartSet, DrawResult, Title, BAR_MARGIN, BAR_MARGIN_RIGHT,
-    BAR_X_LABEL_AREA, BAR_Y_LABEL_AREA, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
+    bar_axes, bold_style, count, draw_note, palette, percent_label, text_style, to_i32, BarAxes,
+    BarContext, ChartSet, DrawResult, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA,
+    BAR_Y_LABEL_AREA, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
+use super::{Area, Frame};
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 750;
@@ -37,8 +38,7 @@ impl Bar {
 
 /// The load chart, with labels and colours resolved.
 pub(super) struct BarChart {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     bars: Vec<Bar>,
 }
 
@@ -80,11 +80,15 @@ impl BarChart {
             )
         };
         Self {
-            title: Title::new(
-                set.scenario,
-                format!(": requests per egress IP ({})", set.case),
-            ),
-            subtitle,
+            frame: Frame {
+                stem: "egress_load",
+                size: (WIDTH, HEIGHT),
+                title: Title::new(
+                    set.scenario,
+                    format!(": requests per egress IP ({})", set.case),
+                ),
+                subtitle,
+            },
             bars,
         }
     }
@@ -167,7 +171,11 @@ impl BarChart {
             let (cx, top) = chart.backend_coord(&(x, b.requests as f64));
             let (_, base) = chart.backend_coord(&(x, 0.0));
             if layout.vertical_values {
-                root.draw_text(&b.vertical(), &rotated(value_style(), HPos::Left), (cx, top - 8))?;
+                root.draw_text(
+                    &b.vertical(),
+                    &rotated(value_style(), HPos::Left),
+                    (cx, top - 8),
+                )?;
             } else {
                 let style = value_style().pos(Pos::new(HPos::Center, VPos::Bottom));
                 root.draw_text(&b.value, &style, (cx, top - 28))?;
@@ -186,15 +194,14 @@ impl BarChart {
 }
 
 impl super::Chart for BarChart {
-    const STEM: &'static str = "egress_load";
-    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
         let layout = self.layout(root, body.dim_in_pixel().1)?;
         let mut chart = bar_axes(
-            &body,
+            body,
             &BarAxes {
                 slots: self.bars.len(),
                 y_max: layout.y_max,

@@ -10,10 +10,11 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::failover_cdf::shorten;
 use super::heatmap::{fit_width_middle, hatch, width_of};
 use super::{
-    bar_axes, bold_style, count, draw_header, draw_note, palette, text_style, to_i32, BarAxes,
-    BarContext, DrawResult, FailoverSet, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA,
+    bar_axes, bold_style, count, draw_note, palette, text_style, to_i32, BarAxes, BarContext,
+    DrawResult, FailoverSet, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA,
     BAR_Y_LABEL_AREA, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
+use super::{Area, Frame};
 
 const MIN_WIDTH: u32 = 1200;
 /// Width per egress IP beyond what [`MIN_WIDTH`] holds, so limit labels always fit.
@@ -52,8 +53,7 @@ struct Pair {
 
 /// The capacity chart.
 pub(super) struct CapacityChart {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     pairs: Vec<Pair>,
     width: u32,
 }
@@ -93,7 +93,8 @@ impl CapacityChart {
             })
             .collect();
         let n = u32::try_from(pairs.len()).unwrap_or(u32::MAX / SLOT_MIN_W);
-        let width = MIN_WIDTH.max(BAR_MARGIN + BAR_MARGIN_RIGHT + BAR_Y_LABEL_AREA + n * SLOT_MIN_W);
+        let width =
+            MIN_WIDTH.max(BAR_MARGIN + BAR_MARGIN_RIGHT + BAR_Y_LABEL_AREA + n * SLOT_MIN_W);
         let over = pairs.iter().filter(|p| p.over).count();
         let mut subtitle = format!(
             "scenario {} · peak concurrent connections from one egress IP to one destination",
@@ -106,12 +107,16 @@ impl CapacityChart {
             ));
         }
         Self {
-            title: Title::new(
-                "",
-                "Connections per egress IP and destination against the per-origin limit"
-                    .to_string(),
-            ),
-            subtitle,
+            frame: Frame {
+                stem: "capacity",
+                size: (width, HEIGHT),
+                title: Title::new(
+                    "",
+                    "Connections per egress IP and destination against the per-origin limit"
+                        .to_string(),
+                ),
+                subtitle,
+            },
             pairs,
             width,
         }
@@ -153,8 +158,8 @@ impl CapacityChart {
     /// vertical line per bar; the y range leaves room above the tallest bar or limit for them.
     fn layout(&self, body_h: u32) -> Layout {
         let n = self.pairs.len().max(1);
-        let plot_w =
-            i32::try_from(self.width - BAR_MARGIN - BAR_MARGIN_RIGHT - BAR_Y_LABEL_AREA).unwrap_or(i32::MAX);
+        let plot_w = i32::try_from(self.width - BAR_MARGIN - BAR_MARGIN_RIGHT - BAR_Y_LABEL_AREA)
+            .unwrap_or(i32::MAX);
         let slot = plot_w / i32::try_from(n).unwrap_or(i32::MAX);
         let (what_style, value_style) = (what_style(), value_style());
         // Horizontal when every label fits its slot, or when slots are wide enough that
@@ -215,19 +220,14 @@ impl CapacityChart {
 }
 
 impl super::Chart for CapacityChart {
-    const STEM: &'static str = "capacity";
-    const SIZE: (u32, u32) = (MIN_WIDTH, HEIGHT);
-
-    fn size(&self) -> (u32, u32) {
-        (self.width, HEIGHT)
+    fn frame(&self) -> &Frame {
+        &self.frame
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
         let layout = self.layout(body.dim_in_pixel().1);
         let chart = bar_axes(
-            &body,
+            body,
             &BarAxes {
                 slots: self.pairs.len(),
                 y_max: layout.y_max,
@@ -289,7 +289,15 @@ fn draw_pair<DB: DrawingBackend>(
     };
     let (what, value) = &layout.labels[i];
     let worst_bar = (wx0, wy0, wx1, wy1);
-    draw_worst_label(root, layout, (what, value), p.over, cx, worst_bar, &keep_out)?;
+    draw_worst_label(
+        root,
+        layout,
+        (what, value),
+        p.over,
+        cx,
+        worst_bar,
+        &keep_out,
+    )?;
     let tick_style = bold_style(TICK_SIZE, INK).pos(Pos::new(HPos::Center, VPos::Top));
     let id = fit_width_middle(&p.id, &tick_style, layout.slot - 6);
     root.draw_text(&id, &tick_style, (cx, base + 10))
@@ -549,7 +557,7 @@ mod tests {
             .pairs
             .iter()
             .any(|p| p.over && p.worst >= 5.0 * p.limit.unwrap_or(0.0)));
-        assert!(chart.size().0 >= MIN_WIDTH);
+        assert!(chart.frame.size.0 >= MIN_WIDTH);
         let svg = svg_text(&render(&chart));
         assert!(svg.contains(TITLE));
         assert!(svg.contains("500% of limit"));

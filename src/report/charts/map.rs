@@ -15,10 +15,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    draw_header, draw_note, draw_triangle, count, palette, text_style, ChartSet, Corner,
-    DrawResult, Legend, LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK,
-    NO_EGRESS_COLOR, TICK_SIZE,
+    count, draw_note, draw_triangle, palette, text_style, ChartSet, Corner, DrawResult, Legend,
+    LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, NO_EGRESS_COLOR, TICK_SIZE,
 };
+use super::{Area, Frame};
 
 const WIDTH: u32 = 1400;
 const HEIGHT: u32 = 800;
@@ -87,8 +87,7 @@ struct Clipped {
 /// The map: users, sites and legend prepared; the view is fitted while drawing because it
 /// depends on whether the legend needs a panel of its own.
 pub(super) struct MapChart<'a> {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     outlines: &'a [geo::MultiPolygon<f64>],
     bbox: Option<BBox>,
     /// `(lon, lat, colour)` of every user with valid coordinates, in input order (the
@@ -105,31 +104,7 @@ pub(super) struct MapChart<'a> {
 impl<'a> MapChart<'a> {
     /// Prepares everything that does not depend on the backend or the layout.
     pub(super) fn new(set: &ChartSet<'a>) -> Self {
-        let valid = |lon: f64, lat: f64| {
-            lon.is_finite()
-                && lat.is_finite()
-                && (-180.0..=180.0).contains(&lon)
-                && lat.abs() <= 90.0
-        };
-        let site_color = |egress: u16| {
-            let i = usize::from(egress);
-            (egress != super::NO_EGRESS && i < set.sites.len()).then(|| palette(i))
-        };
-        let mut counts = vec![0u64; set.sites.len()];
-        let mut no_egress = 0u64;
-        let mut dots = Vec::with_capacity(set.points.len());
-        for p in set.points {
-            let color = site_color(p.egress);
-            match color {
-                Some(_) => counts[usize::from(p.egress)] += 1,
-                None => no_egress += 1,
-            }
-            let (lon, lat) = (f64::from(p.lon), f64::from(p.lat));
-            if valid(lon, lat) {
-                dots.push((lon, lat, color.unwrap_or(NO_EGRESS_COLOR)));
-            }
-        }
-
+        let (dots, counts, no_egress) = dots(set);
         let sites: Vec<SiteMark> = set
             .sites
             .iter()
@@ -150,35 +125,7 @@ impl<'a> MapChart<'a> {
                 .collect::<Vec<_>>(),
         );
 
-        let mut entries: Vec<LegendEntry> = set
-            .sites
-            .iter()
-            .zip(&counts)
-            .enumerate()
-            .map(|(i, (s, &n))| LegendEntry {
-                swatch: Swatch::Triangle(palette(i)),
-                text: format!(
-                    "{} ({}, {}): {}",
-                    s.id,
-                    s.datacenter,
-                    s.city,
-                    count(n)
-                ),
-            })
-            .collect();
-        if no_egress > 0 {
-            entries.push(LegendEntry {
-                swatch: Swatch::Dot(NO_EGRESS_COLOR),
-                text: format!("default egress or dropped: {}", count(no_egress)),
-            });
-        }
-        let mut legend = Legend {
-            heading: Some("Egress IP: users in sample".to_string()),
-            entries,
-        };
-        let plot_h = HEIGHT - super::HEADER_HEIGHT - 2 * MARGIN - X_LABEL_AREA;
-        legend.truncate_to_height(i32::try_from(plot_h).unwrap_or(0) - 24);
-
+        let legend = legend(set, &counts, no_egress);
         let parallel = standard_parallel(bbox);
         let hemisphere = if parallel < 0.0 { 'S' } else { 'N' };
         let subtitle = format!(
@@ -188,8 +135,12 @@ impl<'a> MapChart<'a> {
             hemisphere
         );
         Self {
-            title: Title::new(set.scenario, format!(": users by egress IP ({})", set.case)),
-            subtitle,
+            frame: Frame {
+                stem: "map",
+                size: (WIDTH, HEIGHT),
+                title: Title::new(set.scenario, format!(": users by egress IP ({})", set.case)),
+                subtitle,
+            },
             outlines: set.outlines,
             bbox,
             dots,
@@ -445,12 +396,11 @@ impl MapChart<'_> {
 }
 
 impl super::Chart for MapChart<'_> {
-    const STEM: &'static str = "map";
-    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
         let (mut chart, view, legend_rect) = self.layout(root, &body)?;
         self.draw_map(&mut chart, &view)?;
         if self.dots.is_empty() && self.sites.is_empty() {
@@ -463,6 +413,63 @@ impl super::Chart for MapChart<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether a point is a real place on the map.
+fn valid(lon: f64, lat: f64) -> bool {
+    lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && lat.abs() <= 90.0
+}
+
+/// The users with valid coordinates as `(lon, lat, colour)` in input order, the sampled users per
+/// egress site, and those on no site.
+fn dots(set: &ChartSet) -> (Vec<(f64, f64, RGBColor)>, Vec<u64>, u64) {
+    let site_color = |egress: u16| {
+        let i = usize::from(egress);
+        (egress != super::NO_EGRESS && i < set.sites.len()).then(|| palette(i))
+    };
+    let mut counts = vec![0u64; set.sites.len()];
+    let mut no_egress = 0u64;
+    let mut dots = Vec::with_capacity(set.points.len());
+    for p in set.points {
+        let color = site_color(p.egress);
+        match color {
+            Some(_) => counts[usize::from(p.egress)] += 1,
+            None => no_egress += 1,
+        }
+        let (lon, lat) = (f64::from(p.lon), f64::from(p.lat));
+        if valid(lon, lat) {
+            dots.push((lon, lat, color.unwrap_or(NO_EGRESS_COLOR)));
+        }
+    }
+    (dots, counts, no_egress)
+}
+
+/// The legend: each egress site with its users in the sample, then those on no site; cut to the
+/// plot's height.
+fn legend(set: &ChartSet, counts: &[u64], no_egress: u64) -> Legend {
+    let mut entries: Vec<LegendEntry> = set
+        .sites
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(i, (s, &n))| LegendEntry {
+            swatch: Swatch::Triangle(palette(i)),
+            text: format!("{} ({}, {}): {}", s.id, s.datacenter, s.city, count(n)),
+        })
+        .collect();
+    if no_egress > 0 {
+        entries.push(LegendEntry {
+            swatch: Swatch::Dot(NO_EGRESS_COLOR),
+            text: format!("default egress or dropped: {}", count(no_egress)),
+        });
+    }
+    let mut legend = Legend {
+        heading: Some("Egress IP: users in sample".to_string()),
+        entries,
+    };
+    let plot_h = HEIGHT - super::HEADER_HEIGHT - 2 * MARGIN - X_LABEL_AREA;
+    legend.truncate_to_height(i32::try_from(plot_h).unwrap_or(0) - 24);
+    legend
 }
 
 /// Latitude at which the map is true to scale: the middle of the data, capped at 60° where

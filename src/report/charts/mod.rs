@@ -27,16 +27,18 @@ mod text;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontDesc, FontFamily};
 
+use super::{Destination, Output};
 pub use crate::analysis::charts::{
     CapacityBar, CdfSeries, EgressSite, HeatCell, LoadBar, MapPoint, NO_EGRESS,
 };
-use super::{Destination, Output};
 use crate::analysis::human::{count, ms_label, percent_label};
 use crate::analysis::Results;
 use crate::catalog::Catalog;
@@ -124,35 +126,52 @@ pub enum ChartError {
 /// Result of drawing on backend `DB`.
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
+/// A drawing area covering part of a canvas.
+type Area<DB> = DrawingArea<DB, Shift>;
+
+/// What every chart has around its drawing.
+struct Frame {
+    /// File name without extension.
+    stem: &'static str,
+    /// Canvas size in pixels (SVG user units are the same pixels).
+    size: (u32, u32),
+    title: Title,
+    subtitle: String,
+}
+
 /// A chart whose inputs are already prepared, drawable on any backend.
 trait Chart {
-    /// File name without extension.
-    const STEM: &'static str;
-    /// Canvas size in pixels (SVG user units are the same pixels).
-    const SIZE: (u32, u32);
-    /// Canvas size of this chart; charts whose size depends on their data override it.
-    fn size(&self) -> (u32, u32) {
-        Self::SIZE
-    }
-    /// Draws the whole chart on `root`, which covers the full canvas.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+    /// File stem, canvas size, title and subtitle.
+    fn frame(&self) -> &Frame;
+    /// Draws everything under the header into `body`; `root` covers the full canvas.
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB>;
+}
+
+/// Draws a whole chart on `root`: a white canvas, the header, the body.
+fn draw_chart<C: Chart, DB: DrawingBackend>(
+    chart: &C,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let frame = chart.frame();
+    let body = draw_header(root, &frame.title, &frame.subtitle)?;
+    chart.draw_body(root, &body)
 }
 
 /// Draws `chart` as `<stem>.png` and `<stem>.svg` into `to`'s folder.
 fn write_both<C: Chart>(to: &mut Destination, chart: &C) -> Result<(), ChartError> {
     ensure_fonts()?;
-    let png = to.file(&format!("{}.png", C::STEM));
+    let png = to.file(&format!("{}.png", chart.frame().stem));
     {
-        let backend = BitMapBackend::new(&png, chart.size());
+        let backend = BitMapBackend::new(&png, chart.frame().size);
         let root = text::CrispText::new(backend, FONT_DEJAVU, FONT_DEJAVU_BOLD)
             .ok_or(ChartError::Font)?
             .into_drawing_area();
-        chart
-            .draw(&root)
+        draw_chart(chart, &root)
             .and_then(|()| root.present())
             .map_err(|e| draw_error(&png, e))?;
     }
-    let svg = to.file(&format!("{}.svg", C::STEM));
+    let svg = to.file(&format!("{}.svg", chart.frame().stem));
     // Rendered into memory and written by us: the file-backed SVG backend drops write errors.
     let text = svg_string(chart, &svg)?;
     std::fs::write(&svg, text).map_err(|source| ChartError::Write {
@@ -166,9 +185,8 @@ fn svg_string<C: Chart>(chart: &C, path: &Path) -> Result<String, ChartError> {
     ensure_fonts()?;
     let mut text = String::new();
     {
-        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
-        chart
-            .draw(&root)
+        let root = SVGBackend::with_string(&mut text, chart.frame().size).into_drawing_area();
+        draw_chart(chart, &root)
             .and_then(|()| root.present())
             .map_err(|e| draw_error(path, e))?;
     }
@@ -408,14 +426,19 @@ fn draw_legend_box<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     rect: PxRect,
 ) -> DrawResult<DB> {
-    root.draw(&Rectangle::new(
-        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-        WHITE.mix(0.92).filled(),
-    ))?;
-    root.draw(&Rectangle::new(
-        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-        RGBColor(170, 170, 170).stroke_width(1),
-    ))
+    draw_panel(root, rect, 0.92, RGBColor(170, 170, 170))
+}
+
+/// A white box of `opacity` with a thin `border`.
+fn draw_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rect: PxRect,
+    opacity: f64,
+    border: RGBColor,
+) -> DrawResult<DB> {
+    let corners = [(rect.x0, rect.y0), (rect.x1, rect.y1)];
+    root.draw(&Rectangle::new(corners, WHITE.mix(opacity).filled()))?;
+    root.draw(&Rectangle::new(corners, border.stroke_width(1)))
 }
 
 /// Writes a centred "no data" style note, on a white box so it stays legible over a map.
@@ -641,6 +664,22 @@ fn draw_triangle<DB: DrawingBackend>(
     root.draw(&PathElement::new(ring, BLACK.stroke_width(2)))
 }
 
+/// The look every chart's axes share: tick and axis-description fonts, a light grid, grey axes.
+fn house_style<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.label_style(text_style(TICK_SIZE, INK))
+        .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(120, 120, 120).stroke_width(1))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bar charts (egress load, capacity): one slot per egress IP, counts on y
 
@@ -686,19 +725,13 @@ fn bar_axes<'b, DB: DrawingBackend>(
         .y_label_area_size(BAR_Y_LABEL_AREA)
         .build_cartesian_2d(-0.5..n - 0.5, 0.0..a.y_max)?;
     let y_fmt = |y: &f64| axis_count(*y, a.y_max, a.round_ticks);
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(0)
         .y_labels(8)
         .y_label_formatter(&y_fmt)
         .x_desc("egress IP")
         .y_desc(a.y_desc)
-        .label_style(text_style(TICK_SIZE, INK))
-        .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
-        .bold_line_style(GRID.stroke_width(1))
-        .light_line_style(TRANSPARENT)
-        .axis_style(RGBColor(120, 120, 120).stroke_width(1))
         .draw()?;
     Ok(chart)
 }
@@ -808,9 +841,7 @@ impl ChartFile {
                 write_both(to, &failover_cdf::FailoverCdfChart::new(&failover_set(r)))
             }
             ChartFile::Heatmap => write_both(to, &heatmap::HeatmapChart::new(&failover_set(r))),
-            ChartFile::Capacity => {
-                write_both(to, &capacity::CapacityChart::new(&failover_set(r)))
-            }
+            ChartFile::Capacity => write_both(to, &capacity::CapacityChart::new(&failover_set(r))),
         }
     }
 }
@@ -847,8 +878,14 @@ pub fn report_svgs(r: &Results) -> Result<ReportSvgs> {
     let map = map::MapChart::new(&base).with_ingress(&r.charts.report_ingress);
     Ok(ReportSvgs {
         map: svg(svg_string(&map, Path::new("map.svg")))?,
-        latency_cdf: svg(svg_string(&cdf::CdfChart::new(&base), Path::new("latency_cdf.svg")))?,
-        egress_load: svg(svg_string(&bars::BarChart::new(&base), Path::new("egress_load.svg")))?,
+        latency_cdf: svg(svg_string(
+            &cdf::CdfChart::new(&base),
+            Path::new("latency_cdf.svg"),
+        ))?,
+        egress_load: svg(svg_string(
+            &bars::BarChart::new(&base),
+            Path::new("egress_load.svg"),
+        ))?,
         failover_cdf: svg(svg_string(
             &failover_cdf::FailoverCdfChart::new(&fail),
             Path::new("failover_cdf.svg"),
@@ -873,30 +910,37 @@ pub fn egress_css_color(index: usize) -> String {
 /// Creates `dir` and draws the three baseline charts of `set` into it (tests).
 #[cfg(test)]
 fn write_charts(dir: &Path, set: &ChartSet) -> Result<Vec<PathBuf>, ChartError> {
-    let mut to = test_destination(dir)?;
-    write_both(&mut to, &map::MapChart::new(set))?;
-    write_both(&mut to, &cdf::CdfChart::new(set))?;
-    write_both(&mut to, &bars::BarChart::new(set))?;
-    Ok(to.files().to_vec())
+    write_for_test(dir, Some(set), None)
 }
 
 /// Creates `dir` and draws the failover and capacity charts of `set` into it (tests).
 #[cfg(test)]
 fn write_failover_charts(dir: &Path, set: &FailoverSet) -> Result<Vec<PathBuf>, ChartError> {
-    let mut to = test_destination(dir)?;
-    write_both(&mut to, &failover_cdf::FailoverCdfChart::new(set))?;
-    write_both(&mut to, &heatmap::HeatmapChart::new(set))?;
-    write_both(&mut to, &capacity::CapacityChart::new(set))?;
-    Ok(to.files().to_vec())
+    write_for_test(dir, None, Some(set))
 }
 
 #[cfg(test)]
-fn test_destination(dir: &Path) -> Result<Destination, ChartError> {
+fn write_for_test(
+    dir: &Path,
+    baseline: Option<&ChartSet>,
+    failover: Option<&FailoverSet>,
+) -> Result<Vec<PathBuf>, ChartError> {
     std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;
-    Ok(Destination::new(dir))
+    let mut to = Destination::new(dir);
+    if let Some(set) = baseline {
+        write_both(&mut to, &map::MapChart::new(set))?;
+        write_both(&mut to, &cdf::CdfChart::new(set))?;
+        write_both(&mut to, &bars::BarChart::new(set))?;
+    }
+    if let Some(set) = failover {
+        write_both(&mut to, &failover_cdf::FailoverCdfChart::new(set))?;
+        write_both(&mut to, &heatmap::HeatmapChart::new(set))?;
+        write_both(&mut to, &capacity::CapacityChart::new(set))?;
+    }
+    Ok(to.files().to_vec())
 }
 
 #[cfg(test)]
@@ -1154,6 +1198,69 @@ mod tests {
         assert_eq!(axis_count(2.5, 12.0, false), "2.5");
         assert_eq!(axis_count(2.5, 12.0, true), "3");
         assert_eq!(axis_count(40_000.0, 50_000.0, true), "40,000");
+    }
+
+    /// Writes sample baseline charts for byte comparison between versions (not a check).
+    #[test]
+    #[ignore = "writes sample charts; needs EGRESS_SIM_CHART_SAMPLES"]
+    fn render_baseline_samples() {
+        let Some(out) = std::env::var_os("EGRESS_SIM_CHART_SAMPLES") else {
+            return;
+        };
+        let out = PathBuf::from(out);
+        let sites: Vec<_> = (0..14)
+            .map(|i| {
+                let i = f64::from(i);
+                site(
+                    &format!("site-{i}"),
+                    "DC",
+                    "City",
+                    40.0 + i,
+                    -10.0 + i * 3.0,
+                )
+            })
+            .collect();
+        let points: Vec<MapPoint> = (0..3000u16)
+            .map(|i| MapPoint {
+                lat: 38.0 + f32::from(i % 40) * 0.5,
+                lon: -12.0 + f32::from(i % 97) * 0.5,
+                egress: if i % 7 == 0 { NO_EGRESS } else { i % 14 },
+            })
+            .collect();
+        let cdfs: Vec<CdfSeries> = (0..9)
+            .map(|k| CdfSeries {
+                name: format!("population number {k} with a long name"),
+                points: (0..=200)
+                    .map(|i| {
+                        let x = f64::from(i) * (1.0 + f64::from(k) * 0.7);
+                        (x, (f64::from(i) / 200.0).powf(0.3 + f64::from(k) * 0.2))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let load: Vec<_> = sites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| LoadBar {
+                egress_id: s.id.clone(),
+                requests: 12_345 * (i as u64 + 1),
+                users: 100 * (i as u64 + 1),
+                share: 1.0 / 14.0,
+            })
+            .collect();
+        let outlines = vec![square(-10.0, 40.0, 15.0), square(0.0, 45.0, 10.0)];
+        for (name, n_sites, n_cdfs) in [("many", 14, 9), ("few", 2, 1), ("none", 0, 0)] {
+            let set = ChartSet {
+                scenario: "samples",
+                case: "baseline",
+                outlines: &outlines,
+                sites: &sites[..n_sites],
+                points: if n_sites == 0 { &[] } else { &points },
+                cdfs: &cdfs[..n_cdfs],
+                load: &load[..n_sites],
+            };
+            write_charts(&out.join(name), &set).expect("charts written");
+        }
     }
 
     #[test]
