@@ -125,3 +125,6 @@ impl<'w> Results<'w> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

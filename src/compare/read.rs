@@ -12,11 +12,14 @@ use crate::error::{Error, InputError, Result};
 /// Named numbers of one entity (`metric`, value).
 pub(super) type Figures = Vec<(&'static str, Option<f64>)>;
 
+/// Numbers per named entity (population or case).
+pub(super) type Entities = Vec<(String, Figures)>;
+
 /// What one run's tables say.
 pub(super) struct Run {
     pub headline: Figures,
     pub populations: BTreeMap<String, Figures>,
-    pub cases: Vec<(String, Figures)>,
+    pub cases: Entities,
 }
 
 /// Reads `name` in `dir` as rows of `T`.
@@ -106,10 +109,7 @@ pub(super) fn read_run(dir: &Path) -> Result<Run> {
 
 /// Each failure case's numbers, and the worst one's (harmed share, p95 change): most requests lost,
 /// refused or off-geography, then the largest p95 increase.
-fn failure_cases(
-    summary: &[SummaryRow],
-    base: &SummaryRow,
-) -> (Vec<(String, Figures)>, Option<(f64, f64)>) {
+fn failure_cases(summary: &[SummaryRow], base: &SummaryRow) -> (Entities, Option<(f64, f64)>) {
     let or0 = |x: Option<f64>| x.unwrap_or(0.0);
     let mut worst: Option<(f64, f64)> = None;
     let mut cases = Vec::new();

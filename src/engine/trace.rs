@@ -198,3 +198,67 @@ impl<'w> Tracer<'w> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{simulate, SimOptions};
+    use crate::scenario::{self, Overrides};
+    use crate::world::Sweep;
+
+    /// A trace is what the simulation did: the same ingress in every case, and the user's first
+    /// request left through one of the traced routes.
+    #[test]
+    fn traces_match_the_simulation() {
+        let overrides = Overrides {
+            users: Some(400),
+            sweep: Some(Sweep::N1),
+            ..Overrides::default()
+        };
+        let path = std::path::Path::new("scenarios/finance-and-qa.toml");
+        let mut world = scenario::load(path, &overrides).unwrap().world;
+        crate::engine::sweep::expand(&mut world, 1).unwrap();
+        let mut rows = Vec::new();
+        let options = SimOptions {
+            threads: 1,
+            per_user: true,
+        };
+        simulate(&world, &options, &|_| {}, &mut |r| {
+            rows.extend_from_slice(r);
+            Ok(())
+        })
+        .unwrap();
+        let tracer = Tracer::new(&world);
+        for row in rows.iter().step_by(7) {
+            let t = tracer.trace(row.user, row.case as usize);
+            assert_eq!(t.ingress.map(|i| i.datacenter), row.ingress, "{row:?}");
+            assert!(
+                t.destinations
+                    .iter()
+                    .any(|d| d.share > 0.0 && d.route.slot == row.slot),
+                "{row:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn delivered_routes_have_a_path_and_a_round_trip() {
+        let path = std::path::Path::new("scenarios/three-sites.toml");
+        let world = scenario::load(path, &Overrides::default()).unwrap().world;
+        let t = Tracer::new(&world).trace(0, 0);
+        assert_eq!(t.destinations.len(), world.resources.len() * 2);
+        for d in &t.destinations {
+            let delivered = d.outcome() != Outcome::Dropped;
+            assert_eq!(d.path.is_some(), delivered);
+            assert_eq!(d.rtt.is_some(), delivered);
+            if let (Some(p), Some(rtt)) = (d.path, &d.rtt) {
+                // Crossing the backbone shows as a part exactly when the path leaves elsewhere.
+                let backbone = rtt
+                    .parts
+                    .iter()
+                    .any(|x| x.kind == crate::latency::PartKind::Backbone);
+                assert_eq!(backbone, p.physical != p.ingress);
+            }
+        }
+    }
+}

@@ -525,7 +525,6 @@ fn lighten(c: RGBColor, amount: f64) -> RGBColor {
 #[cfg(test)]
 mod tests {
     use super::super::failover_fixtures::{render, svg_text, Fixture};
-    use super::super::Chart;
     use super::*;
 
     const TITLE: &str = "Connections per egress IP and destination against the per-origin limit";

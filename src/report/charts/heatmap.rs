@@ -606,7 +606,6 @@ fn to_i32(v: usize) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::super::failover_fixtures::{render, svg_text, Fixture};
-    use super::super::Chart;
     use super::*;
 
     #[test]

@@ -401,7 +401,7 @@ impl super::Chart for MapChart<'_> {
     }
 
     fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
-        let (mut chart, view, legend_rect) = self.layout(root, &body)?;
+        let (mut chart, view, legend_rect) = self.layout(root, body)?;
         self.draw_map(&mut chart, &view)?;
         if self.dots.is_empty() && self.sites.is_empty() {
             let plot = chart.plotting_area().get_pixel_range();

@@ -173,22 +173,22 @@ fn write_both<C: Chart>(to: &mut Destination, chart: &C) -> Result<(), ChartErro
     }
     let svg = to.file(&format!("{}.svg", chart.frame().stem));
     // Rendered into memory and written by us: the file-backed SVG backend drops write errors.
-    let text = svg_string(chart, &svg)?;
+    let text = svg_string(chart)?;
     std::fs::write(&svg, text).map_err(|source| ChartError::Write {
         path: svg.clone(),
         source,
     })
 }
 
-/// `chart` as SVG text (`path` names it in errors).
-fn svg_string<C: Chart>(chart: &C, path: &Path) -> Result<String, ChartError> {
+/// `chart` as SVG text.
+fn svg_string<C: Chart>(chart: &C) -> Result<String, ChartError> {
     ensure_fonts()?;
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, chart.frame().size).into_drawing_area();
         draw_chart(chart, &root)
             .and_then(|()| root.present())
-            .map_err(|e| draw_error(path, e))?;
+            .map_err(|e| draw_error(Path::new(&format!("{}.svg", chart.frame().stem)), e))?;
     }
     Ok(text)
 }
@@ -872,32 +872,18 @@ pub struct ReportSvgs {
 /// The report's charts: the same drawings as the chart files, except that the map draws a thinner
 /// sample (to keep the page light) and marks the ingress data centers.
 pub fn report_svgs(r: &Results) -> Result<ReportSvgs> {
-    let svg = |chart: Result<String, ChartError>| chart.map_err(|e| Error::Internal(e.to_string()));
+    fn svg<C: Chart>(chart: &C) -> Result<String> {
+        svg_string(chart).map_err(|e| Error::Internal(e.to_string()))
+    }
     let base = baseline_set(r, &r.charts.report_points);
     let fail = failover_set(r);
-    let map = map::MapChart::new(&base).with_ingress(&r.charts.report_ingress);
     Ok(ReportSvgs {
-        map: svg(svg_string(&map, Path::new("map.svg")))?,
-        latency_cdf: svg(svg_string(
-            &cdf::CdfChart::new(&base),
-            Path::new("latency_cdf.svg"),
-        ))?,
-        egress_load: svg(svg_string(
-            &bars::BarChart::new(&base),
-            Path::new("egress_load.svg"),
-        ))?,
-        failover_cdf: svg(svg_string(
-            &failover_cdf::FailoverCdfChart::new(&fail),
-            Path::new("failover_cdf.svg"),
-        ))?,
-        heatmap: svg(svg_string(
-            &heatmap::HeatmapChart::new(&fail),
-            Path::new("failover_heatmap.svg"),
-        ))?,
-        capacity: svg(svg_string(
-            &capacity::CapacityChart::new(&fail),
-            Path::new("capacity.svg"),
-        ))?,
+        map: svg(&map::MapChart::new(&base).with_ingress(&r.charts.report_ingress))?,
+        latency_cdf: svg(&cdf::CdfChart::new(&base))?,
+        egress_load: svg(&bars::BarChart::new(&base))?,
+        failover_cdf: svg(&failover_cdf::FailoverCdfChart::new(&fail))?,
+        heatmap: svg(&heatmap::HeatmapChart::new(&fail))?,
+        capacity: svg(&capacity::CapacityChart::new(&fail))?,
     })
 }
 
