@@ -316,7 +316,16 @@ fn draw_header<DB: DrawingBackend>(
     let style = bold_style(size, INK).pos(Pos::new(HPos::Center, VPos::Top));
     header.draw_text(&text, &style, (centre, 14))?;
     if !subtitle.is_empty() {
-        let (sub, size) = fit_text(&header, subtitle, SUBTITLE_SIZE, 14.0, max_w, false)?;
+        let (sub, size) = fit_text(
+            &header,
+            subtitle,
+            Fit {
+                max_size: SUBTITLE_SIZE,
+                min_size: 14.0,
+                max_w,
+                bold: false,
+            },
+        )?;
         let style = text_style(size, INK_MUTED).pos(Pos::new(HPos::Center, VPos::Top));
         header.draw_text(&sub, &style, (centre, 52))?;
     }
@@ -331,19 +340,53 @@ fn fit_title<DB: DrawingBackend>(
 ) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
     const MIN_SIZE: f64 = 20.0;
     let full = format!("{}{}", title.scenario, title.rest);
-    if let Some(size) = largest_size_fitting(area, &full, TITLE_SIZE, MIN_SIZE, max_w, true)? {
+    let fit = Fit {
+        max_size: TITLE_SIZE,
+        min_size: MIN_SIZE,
+        max_w,
+        bold: true,
+    };
+    if let Some(size) = largest_size_fitting(area, &full, fit)? {
         return Ok((full, size));
     }
     let style = bold_style(MIN_SIZE, INK);
-    let chars: Vec<char> = title.scenario.chars().collect();
-    let candidate = |k: usize| format!("{}…{}", chars[..k].iter().collect::<String>(), title.rest);
-    let kept = longest_prefix_fitting(chars.len(), |k| {
-        Ok(area.estimate_text_size(&candidate(k), &style)?.0 <= max_w)
-    })?;
-    match kept {
-        Some(k) => Ok((candidate(k), MIN_SIZE)),
+    match shortened(area, &title.scenario, &title.rest, &style, max_w)? {
+        Some(text) => Ok((text, MIN_SIZE)),
         // Not even the fixed part fits: shorten the whole line instead.
-        None => fit_text(area, &title.rest, MIN_SIZE, MIN_SIZE, max_w, true),
+        None => fit_text(
+            area,
+            &title.rest,
+            Fit {
+                max_size: MIN_SIZE,
+                ..fit
+            },
+        ),
+    }
+}
+
+/// The longest prefix of `text`, then `…` and `suffix`, that fits `max_w` pixels in `style`;
+/// `None` when not even `…suffix` fits.
+fn shortened<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    suffix: &str,
+    style: &TextStyle,
+    max_w: u32,
+) -> Result<Option<String>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let chars: Vec<char> = text.chars().collect();
+    let candidate = |k: usize| format!("{}…{suffix}", chars[..k].iter().collect::<String>());
+    let kept = longest_prefix_fitting(chars.len(), |k| {
+        Ok(area.estimate_text_size(&candidate(k), style)?.0 <= max_w)
+    })?;
+    Ok(kept.map(candidate))
+}
+
+/// Regular or bold text of `size` px.
+fn weighted_style(size: f64, bold: bool) -> TextStyle<'static> {
+    if bold {
+        bold_style(size, INK)
+    } else {
+        text_style(size, INK)
     }
 }
 
@@ -352,44 +395,39 @@ fn fit_title<DB: DrawingBackend>(
 fn fit_text<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
+    fit: Fit,
+) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
+    if let Some(size) = largest_size_fitting(area, text, fit)? {
+        return Ok((text.to_string(), size));
+    }
+    let style = weighted_style(fit.min_size, fit.bold);
+    let text = shortened(area, text, "", &style, fit.max_w)?.unwrap_or_else(|| "…".into());
+    Ok((text, fit.min_size))
+}
+
+/// How a line of text may be fitted: the sizes to try, the room it has, its weight.
+#[derive(Debug, Clone, Copy)]
+struct Fit {
     max_size: f64,
     min_size: f64,
     max_w: u32,
     bold: bool,
-) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
-    if let Some(size) = largest_size_fitting(area, text, max_size, min_size, max_w, bold)? {
-        return Ok((text.to_string(), size));
-    }
-    let style = if bold {
-        bold_style(min_size, INK)
-    } else {
-        text_style(min_size, INK)
-    };
-    let chars: Vec<char> = text.chars().collect();
-    let candidate = |k: usize| chars[..k].iter().collect::<String>() + "…";
-    let kept = longest_prefix_fitting(chars.len(), |k| {
-        Ok(area.estimate_text_size(&candidate(k), &style)?.0 <= max_w)
-    })?;
-    Ok((candidate(kept.unwrap_or(0)), min_size))
 }
 
 /// The largest size from `max_size` down to `min_size` (2 px steps) at which `text` fits.
 fn largest_size_fitting<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
-    max_size: f64,
-    min_size: f64,
-    max_w: u32,
-    bold: bool,
+    fit: Fit,
 ) -> Result<Option<f64>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut size = max_size;
+    let (min_size, max_w) = (fit.min_size, fit.max_w);
+    let mut size = fit.max_size;
     loop {
-        let style = if bold {
-            bold_style(size, INK)
-        } else {
-            text_style(size, INK)
-        };
-        if area.estimate_text_size(text, &style)?.0 <= max_w {
+        if area
+            .estimate_text_size(text, &weighted_style(size, fit.bold))?
+            .0
+            <= max_w
+        {
             return Ok(Some(size));
         }
         if size <= min_size {
@@ -1184,69 +1222,6 @@ mod tests {
         assert_eq!(axis_count(2.5, 12.0, false), "2.5");
         assert_eq!(axis_count(2.5, 12.0, true), "3");
         assert_eq!(axis_count(40_000.0, 50_000.0, true), "40,000");
-    }
-
-    /// Writes sample baseline charts for byte comparison between versions (not a check).
-    #[test]
-    #[ignore = "writes sample charts; needs EGRESS_SIM_CHART_SAMPLES"]
-    fn render_baseline_samples() {
-        let Some(out) = std::env::var_os("EGRESS_SIM_CHART_SAMPLES") else {
-            return;
-        };
-        let out = PathBuf::from(out);
-        let sites: Vec<_> = (0..14)
-            .map(|i| {
-                let i = f64::from(i);
-                site(
-                    &format!("site-{i}"),
-                    "DC",
-                    "City",
-                    40.0 + i,
-                    -10.0 + i * 3.0,
-                )
-            })
-            .collect();
-        let points: Vec<MapPoint> = (0..3000u16)
-            .map(|i| MapPoint {
-                lat: 38.0 + f32::from(i % 40) * 0.5,
-                lon: -12.0 + f32::from(i % 97) * 0.5,
-                egress: if i % 7 == 0 { NO_EGRESS } else { i % 14 },
-            })
-            .collect();
-        let cdfs: Vec<CdfSeries> = (0..9)
-            .map(|k| CdfSeries {
-                name: format!("population number {k} with a long name"),
-                points: (0..=200)
-                    .map(|i| {
-                        let x = f64::from(i) * (1.0 + f64::from(k) * 0.7);
-                        (x, (f64::from(i) / 200.0).powf(0.3 + f64::from(k) * 0.2))
-                    })
-                    .collect(),
-            })
-            .collect();
-        let load: Vec<_> = sites
-            .iter()
-            .enumerate()
-            .map(|(i, s)| LoadBar {
-                egress_id: s.id.clone(),
-                requests: 12_345 * (i as u64 + 1),
-                users: 100 * (i as u64 + 1),
-                share: 1.0 / 14.0,
-            })
-            .collect();
-        let outlines = vec![square(-10.0, 40.0, 15.0), square(0.0, 45.0, 10.0)];
-        for (name, n_sites, n_cdfs) in [("many", 14, 9), ("few", 2, 1), ("none", 0, 0)] {
-            let set = ChartSet {
-                scenario: "samples",
-                case: "baseline",
-                outlines: &outlines,
-                sites: &sites[..n_sites],
-                points: if n_sites == 0 { &[] } else { &points },
-                cdfs: &cdfs[..n_cdfs],
-                load: &load[..n_sites],
-            };
-            write_charts(&out.join(name), &set).expect("charts written");
-        }
     }
 
     #[test]
