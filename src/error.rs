@@ -185,6 +185,18 @@ pub enum Error {
     /// Anything else that is not the user's fault (exit code 1).
     #[error("internal error: {0}")]
     Internal(String),
+    /// An error with the warnings that explain it, shown before it (exit code of the error).
+    #[error("{}{error}", lines(.warnings))]
+    Explained {
+        /// Shown first, one per line.
+        warnings: Vec<String>,
+        /// The error itself.
+        error: Box<Error>,
+    },
+}
+
+fn lines(warnings: &[String]) -> String {
+    warnings.iter().map(|w| format!("{w}\n")).collect()
 }
 
 fn join_errors(errors: &[InputError]) -> String {
@@ -207,6 +219,7 @@ impl Error {
         match self {
             Error::Input(_) | Error::Inputs(_) => EXIT_INPUT,
             Error::Io { .. } | Error::Internal(_) => EXIT_INTERNAL,
+            Error::Explained { error, .. } => error.exit_code(),
         }
     }
 

@@ -129,9 +129,29 @@ pub fn access_preset(name: &str) -> Option<AccessProfile> {
         .map(|(_, p, _)| *p)
 }
 
+/// What a part of the round-trip time is, independent of its display name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartKind {
+    /// Last-mile access.
+    Access,
+    /// User → ingress data center, over the internet.
+    UserToIngress,
+    /// Ingress → egress data center, over the backbone.
+    Backbone,
+    /// Egress point → destination, over the internet.
+    EgressToDestination,
+    /// Destination processing time.
+    Processing,
+    /// Per-request jitter (at its mean).
+    Jitter,
+}
+
 /// One leg of a request's path with its share of the round-trip time.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Part {
+    /// What this part is, for code that sorts parts (the name is for people).
+    #[serde(skip)]
+    pub kind: PartKind,
     /// What this part is (`access`, `user → ingress`, ...).
     pub name: String,
     /// Great-circle distance of the leg, km (0 for non-network parts).
@@ -186,6 +206,7 @@ impl LatencyModel {
         let mut parts = Vec::new();
         if let Some(a) = p.access_ms {
             parts.push(Part {
+                kind: PartKind::Access,
                 name: "access (last mile)".into(),
                 distance_km: 0.0,
                 rtt_ms: a,
@@ -193,6 +214,7 @@ impl LatencyModel {
         }
         let d = p.user.distance_km(p.ingress.1);
         parts.push(Part {
+            kind: PartKind::UserToIngress,
             name: format!("user → ingress {}", p.ingress.0),
             distance_km: d,
             rtt_ms: self.segment_rtt_ms(d, Network::Internet),
@@ -200,6 +222,7 @@ impl LatencyModel {
         let exit = if let Some((label, loc)) = p.egress {
             let d = p.ingress.1.distance_km(loc);
             parts.push(Part {
+                kind: PartKind::Backbone,
                 name: format!("backbone {} → {label}", p.ingress.0),
                 distance_km: d,
                 rtt_ms: self.segment_rtt_ms(d, Network::Backbone),
@@ -210,12 +233,14 @@ impl LatencyModel {
         };
         let d = exit.1.distance_km(p.destination.1);
         parts.push(Part {
+            kind: PartKind::EgressToDestination,
             name: format!("{} → destination {}", exit.0, p.destination.0),
             distance_km: d,
             rtt_ms: self.segment_rtt_ms(d, Network::Internet),
         });
         if p.processing_ms > 0.0 {
             parts.push(Part {
+                kind: PartKind::Processing,
                 name: "destination processing".into(),
                 distance_km: 0.0,
                 rtt_ms: p.processing_ms,
@@ -223,6 +248,7 @@ impl LatencyModel {
         }
         if self.jitter_mean_ms > 0.0 {
             parts.push(Part {
+                kind: PartKind::Jitter,
                 name: "jitter (mean)".into(),
                 distance_km: 0.0,
                 rtt_ms: self.jitter_mean_ms,

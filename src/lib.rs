@@ -3,10 +3,13 @@
 //!
 //! Data flows one way (see ARCHITECTURE.md): [`scenario`] parses and validates a TOML file into a
 //! compiled [`world::World`]; [`engine`] simulates users × requests × cases into mergeable
-//! [`engine::Metrics`]; [`report`] turns metrics into CSV tables, charts and a terminal summary.
+//! [`engine::Metrics`]; [`analysis`] computes the results once ([`analysis::Results`]); [`report`]
+//! writes them as CSV tables, charts, `report.html` and a terminal summary. [`pipeline`] runs the
+//! whole chain; [`commands`] are the CLI's commands on top of it.
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod catalog;
 pub mod commands;
 pub mod compare;
@@ -23,9 +26,10 @@ pub mod ingress;
 pub mod latency;
 pub mod matching;
 pub mod nearest;
+pub mod pipeline;
 pub mod place;
 pub mod policy;
-pub mod redundancy;
+pub mod printed;
 pub mod report;
 pub mod rules;
 pub mod scenario;

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use egress_sim::commands::{self, LatencyOptions, RunOptions};
+use egress_sim::commands::{self, Printed};
 use egress_sim::compare::CompareOptions;
 use egress_sim::error::Result;
-use egress_sim::explain::ExplainOptions;
+use egress_sim::explain::{ExplainOptions, PathQuery};
+use egress_sim::pipeline::RunSpec;
 use egress_sim::scenario::Overrides;
 use egress_sim::world::Sweep;
 
@@ -91,7 +92,7 @@ Scenario files are run with the same --users/--seed/--sweep into <out>.runs/a an
     },
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 struct RunArgs {
     /// Scenario file (TOML).
     scenario: PathBuf,
@@ -280,9 +281,10 @@ or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rul
     },
 }
 
-impl From<RunArgs> for RunOptions {
-    fn from(a: RunArgs) -> Self {
-        RunOptions {
+impl From<&RunArgs> for RunSpec {
+    fn from(a: &RunArgs) -> Self {
+        let a = a.clone();
+        RunSpec {
             scenario: a.scenario,
             out: a.out,
             force: a.force,
@@ -296,20 +298,18 @@ impl From<RunArgs> for RunOptions {
             },
             threads: threads(a.threads),
             per_user: a.per_user,
-            quiet: a.quiet,
         }
     }
 }
 
-impl From<LatencyArgs> for LatencyOptions {
+impl From<LatencyArgs> for PathQuery {
     fn from(a: LatencyArgs) -> Self {
-        LatencyOptions {
+        PathQuery {
             from: a.from,
             to: a.to,
             via: a.via,
             access: a.access,
             scenario: a.scenario,
-            json: a.json,
         }
     }
 }
@@ -357,7 +357,7 @@ fn threads(n: Option<u16>) -> usize {
 }
 
 impl RulesCommand {
-    fn run(self) -> Result<String> {
+    fn run(self) -> Result<Printed> {
         match self {
             RulesCommand::Import {
                 rules,
@@ -376,33 +376,41 @@ impl RulesCommand {
 }
 
 impl GeoipCommand {
-    fn run(self) -> Result<String> {
+    fn run(self) -> Result<Printed> {
         match self {
             GeoipCommand::Lookup { db, ips } => egress_sim::geoip::lookup_command(&db, &ips),
             GeoipCommand::Stats { db, users } => egress_sim::geoip::stats_command(&db, &users),
         }
+        .map(Printed::from)
     }
 }
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Run(a) => commands::run(&a.into()),
+        Command::Run(a) => commands::run(&RunSpec::from(&a), a.quiet),
         Command::Check(a) => commands::check_with(
             &a.scenario,
             &Overrides {
                 geoip: a.geoip,
                 ..Overrides::default()
             },
-        ),
-        Command::Latency(a) => commands::latency(&a.into()),
-        Command::Explain(a) => egress_sim::explain::explain(&a.into()),
+        )
+        .map(Printed::from),
+        Command::Latency(a) => {
+            let json = a.json;
+            commands::latency(&a.into(), json).map(Printed::from)
+        }
+        Command::Explain(a) => egress_sim::explain::explain(&a.into()).map(Printed::from),
         Command::Compare(a) => egress_sim::compare::compare(&a.into()),
         Command::Rules { command } => command.run(),
         Command::Geoip { command } => command.run(),
     };
     match result {
-        Ok(text) => {
-            print!("{text}");
+        Ok(printed) => {
+            for w in &printed.warnings {
+                eprintln!("{w}");
+            }
+            print!("{}", printed.text);
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -154,6 +154,8 @@ pub struct SamplePoint {
     pub lon: f32,
     /// Egress slot of the user's first request in the baseline case.
     pub slot: u16,
+    /// Ingress data center in the baseline case (`None` when every data center is down).
+    pub ingress: Option<crate::world::DcId>,
 }
 
 /// How a failure case moved one population's users, against the baseline.

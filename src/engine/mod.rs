@@ -6,6 +6,7 @@
 
 pub mod metrics;
 pub mod route;
+pub mod trace;
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
@@ -521,6 +522,7 @@ fn run_chunk(
                 lat: user.location.lat as f32,
                 lon: user.location.lon as f32,
                 slot: first_slot[0] as u16,
+                ingress: ucs[0].ingress,
             });
         }
         if let Some(rows) = rows.as_deref_mut() {

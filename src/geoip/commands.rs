@@ -1,12 +1,11 @@
-//! `egress-sim geoip lookup` and `geoip stats`, and the `geoip.csv` table of a run.
+//! `egress-sim geoip lookup` and `geoip stats` (a run's `geoip.csv` is an output: `report/csv.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::db::GeoDb;
-use super::listing::Listing;
 use super::userlist::{read_user_list, BadRows, UserList};
 use super::Unresolved;
 use crate::catalog::Catalog;
@@ -251,33 +250,4 @@ impl PlaceStats {
             }
         }
     }
-}
-
-/// Writes `geoip.csv` (population, file, outcome, users) when there are listed populations, given as
-/// (population name, listing) in population order; returns its path.
-pub fn write_table(dir: &Path, listings: &[(&str, &Listing)]) -> Result<Option<PathBuf>> {
-    if listings.is_empty() {
-        return Ok(None);
-    }
-    let path = dir.join("geoip.csv");
-    let io = |e: csv::Error| Error::Internal(format!("writing {}: {e}", path.display()));
-    let mut w = csv::Writer::from_path(&path).map_err(io)?;
-    w.write_record(["population", "user_list", "outcome", "users"])
-        .map_err(io)?;
-    for &(population, l) in listings {
-        let file = l.file.display().to_string();
-        let placed = l.users.len() as u64 - l.placed_by_country;
-        let mut rows = vec![
-            ("placed", placed),
-            ("placed_at_country_centre", l.placed_by_country),
-        ];
-        rows.extend(l.reasons());
-        for (outcome, n) in rows {
-            w.write_record([population, file.as_str(), outcome, &n.to_string()])
-                .map_err(io)?;
-        }
-    }
-    w.flush()
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-    Ok(Some(path))
 }

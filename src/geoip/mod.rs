@@ -20,7 +20,7 @@ pub mod testdb;
 #[doc(hidden)]
 pub mod writer;
 
-pub use commands::{lookup_command, stats_command, write_table};
+pub use commands::{lookup_command, stats_command};
 pub use db::{GeoDb, GeoRecord, Layout};
 pub use listing::{
     country_centre, resolve, ListedUser, Listing, ListingSettings, Resolver, Unplaced,

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::{write_atomic, ExportOptions};
 use crate::error::{Error, Result};
 use crate::policy::{Action, Fallback, FilterKind, Policy};
+use crate::printed::Printed;
 use crate::scenario::{self, Overrides};
 use crate::world::Egress;
 
@@ -52,25 +53,26 @@ struct EgressSettings {
     ipv4_fallback: Option<String>,
 }
 
-/// Runs `rules export`; returns the text to print on standard output.
-pub fn export(opts: &ExportOptions) -> Result<String> {
+/// Runs `rules export`; returns the JSON (or a confirmation) and the scenario's warnings.
+pub fn export(opts: &ExportOptions) -> Result<Printed> {
     let loaded = scenario::load(&opts.scenario, &Overrides::without_sweep())?;
-    for w in &loaded.warnings {
-        eprintln!("{w}");
-    }
     let json = listing_json(&loaded.world.policies, &loaded.world.egress)?;
-    match &opts.out {
-        None => Ok(json),
+    let text = match &opts.out {
+        None => json,
         Some(out) => {
             write_atomic(out, &json)?;
             let n = loaded.world.policies.len();
-            Ok(format!(
+            format!(
                 "wrote {n} rule{} to {}\n",
                 if n == 1 { "" } else { "s" },
                 out.display()
-            ))
+            )
         }
-    }
+    };
+    Ok(Printed {
+        text,
+        warnings: loaded.warnings,
+    })
 }
 
 /// The pretty-printed listing for `policies` (already in precedence order), ending with a newline.

@@ -15,6 +15,7 @@ use super::{write_atomic, ImportOptions};
 use crate::error::{Error, InputError, Result, Source};
 use crate::policy::expr::{self, GroupDef, Universe};
 use crate::policy::FilterKind;
+use crate::printed::Printed;
 use crate::scenario::{self, Loaded, Overrides, MAX_POLICIES};
 use crate::world::{Egress, World};
 
@@ -182,13 +183,13 @@ fn count(n: usize, what: &str) -> String {
     }
 }
 
-/// Runs `rules import`; returns the text to print on standard output (the scenario, or a
-/// confirmation when it was written with `-o`). The report goes to standard error.
+/// Runs `rules import`; returns the text for standard output (the scenario, or a confirmation when
+/// it was written with `-o`) and the report for standard error (as warnings).
 ///
 /// Exit status 0 when at least one egress rule was imported or the listing has none (rules that had to
 /// be left out are reported as warnings), 2 when the files cannot be read or understood or when every
 /// egress rule had to be left out.
-pub fn import(opts: &ImportOptions) -> Result<String> {
+pub fn import(opts: &ImportOptions) -> Result<Printed> {
     let rules_src = Source::read(&opts.rules)?;
     let rules = read_listing(&rules_src)?;
     let scenario_src = Source::read(&opts.scenario)?;
@@ -200,11 +201,9 @@ pub fn import(opts: &ImportOptions) -> Result<String> {
     if policies.is_empty() && report.egress_rules > 0 {
         // Writing a scenario without any of the listing's policies would silently change what it
         // simulates; nothing usable came out, so this is an input error.
-        let lines = report.lines(0, &rules_name);
-        for l in &lines[..lines.len() - 1] {
-            eprintln!("{l}");
-        }
-        return Err(InputError::in_file(
+        let mut lines = report.lines(0, &rules_name);
+        lines.pop();
+        let error = InputError::in_file(
             &rules_src,
             if report.egress_rules == 1 {
                 format!("the only egress rule in `{rules_name}` could not be imported")
@@ -215,8 +214,11 @@ pub fn import(opts: &ImportOptions) -> Result<String> {
                 )
             },
         )
-        .with_help("the reasons are listed above; fix the addresses or expressions, or the scenario's `[[egress]]` tables")
-        .into());
+        .with_help("the reasons are listed above; fix the addresses or expressions, or the scenario's `[[egress]]` tables");
+        return Err(Error::Explained {
+            warnings: lines,
+            error: Box::new(error.into()),
+        });
     }
     if policies.len() > MAX_POLICIES {
         return Err(InputError::in_file(
@@ -251,20 +253,19 @@ pub fn import(opts: &ImportOptions) -> Result<String> {
     })?;
     report.warnings = new_warnings(&base.warnings, &compiled.warnings);
 
-    for l in report.lines(policies.len(), &rules_name) {
-        eprintln!("{l}");
-    }
-    match &opts.out {
-        None => Ok(text),
+    let warnings = report.lines(policies.len(), &rules_name);
+    let text = match &opts.out {
+        None => text,
         Some(out) => {
             write_atomic(out, &text)?;
-            Ok(format!(
+            format!(
                 "wrote {} ({})\n",
                 out.display(),
                 count(policies.len(), "egress policy")
-            ))
+            )
         }
-    }
+    };
+    Ok(Printed { text, warnings })
 }
 
 fn display_name(p: &Path) -> String {

@@ -10,18 +10,16 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::failover_cdf::shorten;
 use super::heatmap::{fit_width_middle, hatch, width_of};
 use super::{
-    bold_style, draw_header, draw_note, group_thousands, palette, text_style, DrawResult,
-    FailoverSet, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
+    bar_axes, bold_style, count, draw_note, palette, text_style, to_i32, BarAxes, BarContext,
+    DrawResult, FailoverSet, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA,
+    BAR_Y_LABEL_AREA, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
+use super::{Area, Frame};
 
 const MIN_WIDTH: u32 = 1200;
 /// Width per egress IP beyond what [`MIN_WIDTH`] holds, so limit labels always fit.
 const SLOT_MIN_W: u32 = 120;
 const HEIGHT: u32 = 750;
-const MARGIN: u32 = 16;
-const MARGIN_RIGHT: u32 = 30;
-const Y_LABEL_AREA: u32 = 104;
-const X_LABEL_AREA: u32 = 60;
 /// Strip under the x axis for the key (baseline / worst / limit).
 const KEY_H: u32 = 40;
 /// Each bar's width and offset from the slot centre, in slots.
@@ -55,8 +53,7 @@ struct Pair {
 
 /// The capacity chart.
 pub(super) struct CapacityChart {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     pairs: Vec<Pair>,
     width: u32,
 }
@@ -73,7 +70,7 @@ impl CapacityChart {
                 let baseline = clean(b.baseline_peak);
                 let worst = clean(b.worst_peak);
                 let limit = Some(b.limit).filter(|l| l.is_finite() && *l > 0.0);
-                let count = group_thousands(worst.round() as u64);
+                let count = count(worst.round() as u64);
                 let value = match limit {
                     Some(l) => format!("{count} · {:.0}% of limit", worst / l * 100.0),
                     None => format!("{count} · no limit"),
@@ -96,7 +93,8 @@ impl CapacityChart {
             })
             .collect();
         let n = u32::try_from(pairs.len()).unwrap_or(u32::MAX / SLOT_MIN_W);
-        let width = MIN_WIDTH.max(MARGIN + MARGIN_RIGHT + Y_LABEL_AREA + n * SLOT_MIN_W);
+        let width =
+            MIN_WIDTH.max(BAR_MARGIN + BAR_MARGIN_RIGHT + BAR_Y_LABEL_AREA + n * SLOT_MIN_W);
         let over = pairs.iter().filter(|p| p.over).count();
         let mut subtitle = format!(
             "scenario {} · peak concurrent connections from one egress IP to one destination",
@@ -109,12 +107,16 @@ impl CapacityChart {
             ));
         }
         Self {
-            title: Title::new(
-                "",
-                "Connections per egress IP and destination against the per-origin limit"
-                    .to_string(),
-            ),
-            subtitle,
+            frame: Frame {
+                stem: "capacity",
+                size: (width, HEIGHT),
+                title: Title::new(
+                    "",
+                    "Connections per egress IP and destination against the per-origin limit"
+                        .to_string(),
+                ),
+                subtitle,
+            },
             pairs,
             width,
         }
@@ -130,26 +132,36 @@ enum LabelMode {
     Vertical,
 }
 
-impl super::Chart for CapacityChart {
-    const STEM: &'static str = "capacity";
-    const SIZE: (u32, u32) = (MIN_WIDTH, HEIGHT);
+/// Pixel box `(x0, y0, x1, y1)`.
+type PxBox = (i32, i32, i32, i32);
 
-    fn size(&self) -> (u32, u32) {
-        (self.width, HEIGHT)
-    }
+/// The layout every pair shares: slot width, label mode and texts, and the y range.
+struct Layout {
+    /// Pixels per egress IP.
+    slot: i32,
+    mode: LabelMode,
+    /// `(case → destination, value)` of each pair's worst bar, already fitted.
+    labels: Vec<(String, String)>,
+    y_max: f64,
+}
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
+fn what_style() -> TextStyle<'static> {
+    text_style(LABEL_SIZE, INK)
+}
+
+fn value_style() -> TextStyle<'static> {
+    bold_style(LABEL_SIZE, INK)
+}
+
+impl CapacityChart {
+    /// Horizontal labels when they fit the slot (shortening the names a little if needed), else one
+    /// vertical line per bar; the y range leaves room above the tallest bar or limit for them.
+    fn layout(&self, body_h: u32) -> Layout {
         let n = self.pairs.len().max(1);
-        let plot_w =
-            i32::try_from(self.width - MARGIN - MARGIN_RIGHT - Y_LABEL_AREA).unwrap_or(i32::MAX);
+        let plot_w = i32::try_from(self.width - BAR_MARGIN - BAR_MARGIN_RIGHT - BAR_Y_LABEL_AREA)
+            .unwrap_or(i32::MAX);
         let slot = plot_w / i32::try_from(n).unwrap_or(i32::MAX);
-
-        // Horizontal labels when they fit the slot (shortening the names a little if needed),
-        // else one vertical line per bar.
-        let what_style = text_style(LABEL_SIZE, INK);
-        let value_style = bold_style(LABEL_SIZE, INK);
+        let (what_style, value_style) = (what_style(), value_style());
         // Horizontal when every label fits its slot, or when slots are wide enough that
         // shortening the case and destination with an ellipsis still leaves them readable.
         let fits = |p: &Pair| {
@@ -163,16 +175,15 @@ impl super::Chart for CapacityChart {
             LabelMode::Vertical
         };
         const VERTICAL_MAX_W: i32 = 250;
+        let max_w = match mode {
+            LabelMode::Horizontal => slot - 8,
+            LabelMode::Vertical => VERTICAL_MAX_W,
+        };
         let labels: Vec<(String, String)> = self
             .pairs
             .iter()
-            .map(|p| match mode {
-                LabelMode::Horizontal => (fit_what(p, &what_style, slot - 8), p.value.clone()),
-                LabelMode::Vertical => (fit_what(p, &what_style, VERTICAL_MAX_W), p.value.clone()),
-            })
+            .map(|p| (fit_what(p, &what_style, max_w), p.value.clone()))
             .collect();
-
-        // Room above the tallest bar or limit for the labels.
         let limit_label_h = 24;
         let headroom = match mode {
             LabelMode::Horizontal => 2 * 20 + limit_label_h + 18,
@@ -186,9 +197,8 @@ impl super::Chart for CapacityChart {
                     + 18
             }
         };
-        let (_, body_h) = body.dim_in_pixel();
         let plot_h = i32::try_from(body_h).unwrap_or(0)
-            - i32::try_from(2 * MARGIN + X_LABEL_AREA + KEY_H).unwrap_or(0);
+            - i32::try_from(2 * BAR_MARGIN + BAR_X_LABEL_AREA + KEY_H).unwrap_or(0);
         let free = (1.0 - f64::from(headroom) / f64::from(plot_h.max(1))).max(0.2);
         let top = self
             .pairs
@@ -200,181 +210,227 @@ impl super::Chart for CapacityChart {
         } else {
             1.0
         };
-
-        let n_f = n as f64;
-        let mut chart = ChartBuilder::on(&body)
-            .margin(MARGIN)
-            .margin_right(MARGIN_RIGHT)
-            .margin_bottom(MARGIN + KEY_H)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(-0.5..n_f - 0.5, 0.0..y_max)?;
-        let y_fmt = |y: &f64| fmt_axis_count(*y, y_max);
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(8)
-            .y_label_formatter(&y_fmt)
-            .x_desc("egress IP")
-            .y_desc("concurrent connections per destination")
-            .label_style(text_style(TICK_SIZE, INK))
-            .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
-            .bold_line_style(GRID.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .axis_style(RGBColor(120, 120, 120).stroke_width(1))
-            .draw()?;
-
-        let tick_style = bold_style(TICK_SIZE, INK).pos(Pos::new(HPos::Center, VPos::Top));
-        let limit_style =
-            bold_style(LIMIT_SIZE, LIMIT_COLOR).pos(Pos::new(HPos::Left, VPos::Bottom));
-        for (i, (p, (what, value))) in self.pairs.iter().zip(&labels).enumerate() {
-            let x = i as f64;
-            let px = |v: (f64, f64)| chart.backend_coord(&v);
-
-            // Baseline bar: lightened egress colour, hatched, outlined.
-            let (bx0, by0) = px((x - BAR_OFFSET - BAR_W / 2.0, p.baseline));
-            let (bx1, by1) = px((x - BAR_OFFSET + BAR_W / 2.0, 0.0));
-            root.draw(&Rectangle::new(
-                [(bx0, by0), (bx1, by1)],
-                lighten(p.color, 0.6).filled(),
-            ))?;
-            hatch(root, (bx0, by0, bx1, by1), 7, p.color)?;
-            root.draw(&Rectangle::new(
-                [(bx0, by0), (bx1, by1)],
-                p.color.stroke_width(1),
-            ))?;
-
-            // Worst bar: solid.
-            let (wx0, wy0) = px((x + BAR_OFFSET - BAR_W / 2.0, p.worst));
-            let (wx1, wy1) = px((x + BAR_OFFSET + BAR_W / 2.0, 0.0));
-            root.draw(&Rectangle::new([(wx0, wy0), (wx1, wy1)], p.color.filled()))?;
-
-            // Limit: a dashed red segment over the pair, labelled just above its left end.
-            let (cx, base) = px((x, 0.0));
-            let wcx = (wx0 + wx1) / 2;
-            // What the worst label must not cover: the limit line and its label.
-            let mut keep_out: Vec<(i32, i32, i32, i32)> = Vec::new();
-            if let Some(limit) = p.limit {
-                let (lx0, ly) = px((x - LIMIT_HALF, limit));
-                let (lx1, _) = px((x + LIMIT_HALF, limit));
-                // White under the dashes so they read on top of a bar too.
-                root.draw(&PathElement::new(
-                    vec![(lx0, ly), (lx1, ly)],
-                    WHITE.stroke_width(5),
-                ))?;
-                root.draw(&DashedPathElement::new(
-                    vec![(lx0, ly), (lx1, ly)],
-                    9,
-                    5,
-                    LIMIT_COLOR.stroke_width(3),
-                ))?;
-                let text = format!("limit {}", group_thousands(limit.round() as u64));
-                let (tw, th) = root.estimate_text_size(&text, &limit_style)?;
-                let (tw, th) = (to_i32(tw), to_i32(th));
-                // Above the line at its left or right end, else below it: the first spot
-                // that hides no bar top (text over a bar's body is fine, its top is the data).
-                let right = lx1.min(cx + slot / 2 - 4);
-                let left = lx0.min(right - tw);
-                let candidates = [
-                    (left - 3, ly - 4 - th, left + tw + 3, ly - 3),
-                    (right - tw - 3, ly - 4 - th, right + 3, ly - 3),
-                    (left - 3, ly + 4, left + tw + 3, ly + 5 + th),
-                    (right - tw - 3, ly + 4, right + 3, ly + 5 + th),
-                ];
-                let bars = [(bx0, by0, bx1, by1), (wx0, wy0, wx1, wy1)];
-                let hides_top = |b: &(i32, i32, i32, i32)| {
-                    bars.iter().any(|r| {
-                        r.0 < b.2 && b.0 < r.2 && r.1 >= b.1 - 3 && r.1 <= b.3 + 3 && r.1 < r.3
-                    })
-                };
-                let label_box = candidates
-                    .iter()
-                    .copied()
-                    .find(|b| !hides_top(b))
-                    .unwrap_or(candidates[0]);
-                root.draw(&Rectangle::new(
-                    [(label_box.0, label_box.1), (label_box.2, label_box.3)],
-                    WHITE.mix(0.85).filled(),
-                ))?;
-                root.draw_text(&text, &limit_style, (label_box.0 + 3, label_box.3 - 2))?;
-                keep_out.push((lx0, ly - 5, lx1, ly + 5));
-                keep_out.push(label_box);
-            }
-
-            let value_color = if p.over { LIMIT_COLOR } else { INK };
-            // The label's box for a given bottom edge; lifted above anything it would cover.
-            let (label_w, label_h, label_cx) = match mode {
-                LabelMode::Horizontal => {
-                    let w = width_of(what, &what_style).max(width_of(value, &value_style));
-                    let left = cx - slot / 2 + w / 2 + 4;
-                    let right = cx + slot / 2 - w / 2 - 4;
-                    let lcx = if left <= right {
-                        wcx.clamp(left, right)
-                    } else {
-                        cx
-                    };
-                    (w, 40, lcx)
-                }
-                LabelMode::Vertical => (
-                    44,
-                    width_of(what, &what_style).max(width_of(value, &value_style)),
-                    wcx,
-                ),
-            };
-            let mut bottom = wy0 - 6;
-            for _ in 0..4 {
-                let r = (
-                    label_cx - label_w / 2,
-                    bottom - label_h,
-                    label_cx + label_w / 2,
-                    bottom,
-                );
-                match keep_out.iter().find(|k| overlaps(r, **k)) {
-                    Some(k) => bottom = bottom.min(k.1 - 6),
-                    None => break,
-                }
-            }
-            match mode {
-                LabelMode::Horizontal => {
-                    let style = bold_style(LABEL_SIZE, value_color)
-                        .pos(Pos::new(HPos::Center, VPos::Bottom));
-                    root.draw_text(value, &style, (label_cx, bottom))?;
-                    let style = what_style.pos(Pos::new(HPos::Center, VPos::Bottom));
-                    root.draw_text(what, &style, (label_cx, bottom - 20))?;
-                }
-                LabelMode::Vertical => {
-                    // Two rotated lines side by side, reading upwards from the bar.
-                    let rotated = |style: TextStyle<'static>| {
-                        style
-                            .transform(FontTransform::Rotate270)
-                            .pos(Pos::new(HPos::Left, VPos::Center))
-                    };
-                    root.draw_text(
-                        what,
-                        &rotated(text_style(LABEL_SIZE, INK)),
-                        (label_cx - 10, bottom),
-                    )?;
-                    root.draw_text(
-                        value,
-                        &rotated(bold_style(LABEL_SIZE, value_color)),
-                        (label_cx + 10, bottom),
-                    )?;
-                }
-            }
-
-            let id = fit_width_middle(&p.id, &tick_style, slot - 6);
-            root.draw_text(&id, &tick_style, (cx, base + 10))?;
+        Layout {
+            slot,
+            mode,
+            labels,
+            y_max,
         }
+    }
+}
 
+impl super::Chart for CapacityChart {
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
+        let layout = self.layout(body.dim_in_pixel().1);
+        let chart = bar_axes(
+            body,
+            &BarAxes {
+                slots: self.pairs.len(),
+                y_max: layout.y_max,
+                y_desc: "concurrent connections per destination",
+                x_label_area: BAR_X_LABEL_AREA,
+                extra_bottom: KEY_H,
+                round_ticks: true,
+            },
+        )?;
+        for (i, p) in self.pairs.iter().enumerate() {
+            draw_pair(root, &chart, &layout, i, p)?;
+        }
         let plot = chart.plotting_area().get_pixel_range();
         if self.pairs.is_empty() {
             draw_note(root, &plot, "no dedicated egress IPs")?;
         } else {
-            let y = to_i32(HEIGHT) - to_i32(MARGIN) - KEY_H as i32 / 2 + 4;
+            let y = to_i32(HEIGHT) - to_i32(BAR_MARGIN) - KEY_H as i32 / 2 + 4;
             self.draw_key(root, (plot.0.start + plot.0.end) / 2, y)?;
         }
         Ok(())
+    }
+}
+
+/// Pair `i`: its two bars, its limit, the worst bar's label and the egress id under the axis.
+fn draw_pair<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &BarContext<'_, DB>,
+    layout: &Layout,
+    i: usize,
+    p: &Pair,
+) -> DrawResult<DB> {
+    let x = i as f64;
+    let px = |v: (f64, f64)| chart.backend_coord(&v);
+    // Baseline bar: lightened egress colour, hatched, outlined.
+    let (bx0, by0) = px((x - BAR_OFFSET - BAR_W / 2.0, p.baseline));
+    let (bx1, by1) = px((x - BAR_OFFSET + BAR_W / 2.0, 0.0));
+    root.draw(&Rectangle::new(
+        [(bx0, by0), (bx1, by1)],
+        lighten(p.color, 0.6).filled(),
+    ))?;
+    hatch(root, (bx0, by0, bx1, by1), 7, p.color)?;
+    root.draw(&Rectangle::new(
+        [(bx0, by0), (bx1, by1)],
+        p.color.stroke_width(1),
+    ))?;
+    // Worst bar: solid.
+    let (wx0, wy0) = px((x + BAR_OFFSET - BAR_W / 2.0, p.worst));
+    let (wx1, wy1) = px((x + BAR_OFFSET + BAR_W / 2.0, 0.0));
+    root.draw(&Rectangle::new([(wx0, wy0), (wx1, wy1)], p.color.filled()))?;
+
+    let (cx, base) = px((x, 0.0));
+    // What the worst label must not cover: the limit line and its label.
+    let keep_out = match p.limit {
+        Some(limit) => {
+            let bars = [(bx0, by0, bx1, by1), (wx0, wy0, wx1, wy1)];
+            draw_limit(root, chart, layout.slot, x, limit, &bars)?
+        }
+        None => Vec::new(),
+    };
+    let (what, value) = &layout.labels[i];
+    let worst_bar = (wx0, wy0, wx1, wy1);
+    draw_worst_label(
+        root,
+        layout,
+        (what, value),
+        p.over,
+        cx,
+        worst_bar,
+        &keep_out,
+    )?;
+    let tick_style = bold_style(TICK_SIZE, INK).pos(Pos::new(HPos::Center, VPos::Top));
+    let id = fit_width_middle(&p.id, &tick_style, layout.slot - 6);
+    root.draw_text(&id, &tick_style, (cx, base + 10))
+}
+
+/// The limit: a dashed red segment over pair `x`, labelled just above (or below) one of its ends
+/// where it hides no bar top. Returns the boxes the worst label must avoid.
+fn draw_limit<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &BarContext<'_, DB>,
+    slot: i32,
+    x: f64,
+    limit: f64,
+    bars: &[PxBox; 2],
+) -> Result<Vec<PxBox>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let limit_style = bold_style(LIMIT_SIZE, LIMIT_COLOR).pos(Pos::new(HPos::Left, VPos::Bottom));
+    let (cx, _) = chart.backend_coord(&(x, 0.0));
+    let (lx0, ly) = chart.backend_coord(&(x - LIMIT_HALF, limit));
+    let (lx1, _) = chart.backend_coord(&(x + LIMIT_HALF, limit));
+    // White under the dashes so they read on top of a bar too.
+    root.draw(&PathElement::new(
+        vec![(lx0, ly), (lx1, ly)],
+        WHITE.stroke_width(5),
+    ))?;
+    root.draw(&DashedPathElement::new(
+        vec![(lx0, ly), (lx1, ly)],
+        9,
+        5,
+        LIMIT_COLOR.stroke_width(3),
+    ))?;
+    let text = format!("limit {}", count(limit.round() as u64));
+    let (tw, th) = root.estimate_text_size(&text, &limit_style)?;
+    let (tw, th) = (to_i32(tw), to_i32(th));
+    // Above the line at its left or right end, else below it: the first spot
+    // that hides no bar top (text over a bar's body is fine, its top is the data).
+    let right = lx1.min(cx + slot / 2 - 4);
+    let left = lx0.min(right - tw);
+    let candidates = [
+        (left - 3, ly - 4 - th, left + tw + 3, ly - 3),
+        (right - tw - 3, ly - 4 - th, right + 3, ly - 3),
+        (left - 3, ly + 4, left + tw + 3, ly + 5 + th),
+        (right - tw - 3, ly + 4, right + 3, ly + 5 + th),
+    ];
+    let hides_top = |b: &PxBox| {
+        bars.iter()
+            .any(|r| r.0 < b.2 && b.0 < r.2 && r.1 >= b.1 - 3 && r.1 <= b.3 + 3 && r.1 < r.3)
+    };
+    let label_box = candidates
+        .iter()
+        .copied()
+        .find(|b| !hides_top(b))
+        .unwrap_or(candidates[0]);
+    root.draw(&Rectangle::new(
+        [(label_box.0, label_box.1), (label_box.2, label_box.3)],
+        WHITE.mix(0.85).filled(),
+    ))?;
+    root.draw_text(&text, &limit_style, (label_box.0 + 3, label_box.3 - 2))?;
+    Ok(vec![(lx0, ly - 5, lx1, ly + 5), label_box])
+}
+
+/// The worst bar's `case → destination` and value, above the bar, lifted over anything in
+/// `keep_out`.
+fn draw_worst_label<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    layout: &Layout,
+    (what, value): (&str, &str),
+    over: bool,
+    cx: i32,
+    worst_bar: PxBox,
+    keep_out: &[PxBox],
+) -> DrawResult<DB> {
+    let (what_style, value_style) = (what_style(), value_style());
+    let slot = layout.slot;
+    let wcx = (worst_bar.0 + worst_bar.2) / 2;
+    let value_color = if over { LIMIT_COLOR } else { INK };
+    // The label's box for a given bottom edge; lifted above anything it would cover.
+    let (label_w, label_h, label_cx) = match layout.mode {
+        LabelMode::Horizontal => {
+            let w = width_of(what, &what_style).max(width_of(value, &value_style));
+            let left = cx - slot / 2 + w / 2 + 4;
+            let right = cx + slot / 2 - w / 2 - 4;
+            let lcx = if left <= right {
+                wcx.clamp(left, right)
+            } else {
+                cx
+            };
+            (w, 40, lcx)
+        }
+        LabelMode::Vertical => (
+            44,
+            width_of(what, &what_style).max(width_of(value, &value_style)),
+            wcx,
+        ),
+    };
+    let mut bottom = worst_bar.1 - 6;
+    for _ in 0..4 {
+        let r = (
+            label_cx - label_w / 2,
+            bottom - label_h,
+            label_cx + label_w / 2,
+            bottom,
+        );
+        match keep_out.iter().find(|k| overlaps(r, **k)) {
+            Some(k) => bottom = bottom.min(k.1 - 6),
+            None => break,
+        }
+    }
+    match layout.mode {
+        LabelMode::Horizontal => {
+            let style =
+                bold_style(LABEL_SIZE, value_color).pos(Pos::new(HPos::Center, VPos::Bottom));
+            root.draw_text(value, &style, (label_cx, bottom))?;
+            let style = what_style.pos(Pos::new(HPos::Center, VPos::Bottom));
+            root.draw_text(what, &style, (label_cx, bottom - 20))
+        }
+        LabelMode::Vertical => {
+            // Two rotated lines side by side, reading upwards from the bar.
+            let rotated = |style: TextStyle<'static>| {
+                style
+                    .transform(FontTransform::Rotate270)
+                    .pos(Pos::new(HPos::Left, VPos::Center))
+            };
+            root.draw_text(
+                what,
+                &rotated(text_style(LABEL_SIZE, INK)),
+                (label_cx - 10, bottom),
+            )?;
+            root.draw_text(
+                value,
+                &rotated(bold_style(LABEL_SIZE, value_color)),
+                (label_cx + 10, bottom),
+            )
+        }
     }
 }
 
@@ -456,7 +512,7 @@ fn fit_what(p: &Pair, style: &TextStyle, max_w: i32) -> String {
 }
 
 /// Whether two pixel boxes `(x0, y0, x1, y1)` overlap.
-fn overlaps(a: (i32, i32, i32, i32), b: (i32, i32, i32, i32)) -> bool {
+fn overlaps(a: PxBox, b: PxBox) -> bool {
     a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
 }
 
@@ -466,31 +522,9 @@ fn lighten(c: RGBColor, amount: f64) -> RGBColor {
     RGBColor(f(c.0), f(c.1), f(c.2))
 }
 
-/// Tick label for a connection count: thousands separators, or millions on big axes.
-fn fmt_axis_count(y: f64, y_max: f64) -> String {
-    if y == 0.0 {
-        "0".to_string()
-    } else if y_max >= 1e7 {
-        format!("{:.0}M", y / 1e6)
-    } else if y_max >= 1e6 {
-        format!("{:.1}M", y / 1e6)
-    } else if y >= 0.0 && y.fract().abs() < 1e-9 {
-        group_thousands(y as u64)
-    } else if y_max >= 10.0 {
-        group_thousands(y.max(0.0).round() as u64)
-    } else {
-        format!("{y:.1}")
-    }
-}
-
-fn to_i32(v: u32) -> i32 {
-    i32::try_from(v).unwrap_or(i32::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::failover_fixtures::{render, svg_text, Fixture};
-    use super::super::Chart;
     use super::*;
 
     const TITLE: &str = "Connections per egress IP and destination against the per-origin limit";
@@ -522,7 +556,7 @@ mod tests {
             .pairs
             .iter()
             .any(|p| p.over && p.worst >= 5.0 * p.limit.unwrap_or(0.0)));
-        assert!(chart.size().0 >= MIN_WIDTH);
+        assert!(chart.frame.size.0 >= MIN_WIDTH);
         let svg = svg_text(&render(&chart));
         assert!(svg.contains(TITLE));
         assert!(svg.contains("500% of limit"));
@@ -547,9 +581,7 @@ mod tests {
     }
 
     #[test]
-    fn axis_counts() {
-        assert_eq!(fmt_axis_count(40_000.0, 50_000.0), "40,000");
-        assert_eq!(fmt_axis_count(1_500_000.0, 2_000_000.0), "1.5M");
+    fn lightened_colours() {
         assert_eq!(lighten(RGBColor(0, 0, 0), 0.5), RGBColor(128, 128, 128));
     }
 }

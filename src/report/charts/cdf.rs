@@ -1,6 +1,8 @@
 //! The RTT CDF chart: one line per population, x cut at the slowest population's 99.5th
 //! percentile so that one long tail does not squash every curve into the left edge.
 
+use std::ops::Range;
+
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -8,23 +10,189 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    draw_header, draw_note, fmt_ms, palette, text_style, ChartSet, Corner, DrawResult, Legend,
-    LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED, TICK_SIZE,
+    draw_note, house_style, ms_label, palette, text_style, ChartSet, Corner, DrawResult, Legend,
+    LegendEntry, PxRect, Swatch, Title, INK_MUTED,
 };
+use super::{Area, Frame};
 
-const WIDTH: u32 = 1200;
+/// Canvas size of the RTT CDF charts (this one and the failover CDF).
+pub(super) const WIDTH: u32 = 1200;
+pub(super) const HEIGHT: u32 = 750;
 const MARGIN: u32 = 16;
-const HEIGHT: u32 = 750;
 const LINE_WIDTH: u32 = 3;
-/// Share of requests kept on the x axis for the slowest population.
+/// Share of requests kept on the x axis for the slowest line.
 const CUT_QUANTILE: f64 = 0.995;
-/// Reference levels drawn as dashed lines, labelled at the left edge.
+/// Reference levels drawn as dashed lines, labelled at the right end.
 const REFERENCES: [(f64, &str); 2] = [(0.5, "median"), (0.95, "p95")];
+
+/// The chart type the CDFs draw on.
+pub(super) type CdfContext<'b, DB> =
+    ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A reference level with its label's anchor in pixels.
+pub(super) type Reference = (f64, &'static str, (i32, i32));
+
+/// Where the x axis of an RTT CDF chart ends: a little right of the slowest line's 99.5th
+/// percentile, so one long tail does not squash every curve into the left edge.
+pub(super) struct XCut {
+    /// The slowest line's 99.5th percentile (or its end).
+    pub cut: f64,
+    /// The slowest RTT of any line.
+    pub data_max: f64,
+    /// The end of the x axis (at least 1 ms: a degenerate range would leave it without ticks).
+    pub hi: f64,
+}
+
+impl XCut {
+    /// The cut for `lines` (cleaned CDFs).
+    pub(super) fn of(lines: &[&Vec<(f64, f64)>]) -> Self {
+        let cut = lines
+            .iter()
+            .filter_map(|c| quantile(c, CUT_QUANTILE).or_else(|| c.last().map(|p| p.0)))
+            .fold(f64::NEG_INFINITY, f64::max);
+        let data_max = lines
+            .iter()
+            .filter_map(|c| c.last().map(|p| p.0))
+            .fold(f64::NEG_INFINITY, f64::max);
+        // A little air right of the cut so the end of the slowest curve is not on the frame.
+        let hi = if cut.is_finite() && cut > 0.0 {
+            cut * 1.03
+        } else if data_max.is_finite() && data_max > 0.0 {
+            data_max * 1.03
+        } else {
+            100.0
+        }
+        .max(1.0);
+        Self { cut, data_max, hi }
+    }
+
+    /// Whether some requests are slower than the axis shows.
+    pub(super) fn clipped(&self) -> bool {
+        self.data_max > self.hi
+    }
+}
+
+/// Builds a CDF chart over `x` (nothing drawn yet), leaving `extra_bottom` pixels under it.
+pub(super) fn build<'b, DB: DrawingBackend>(
+    body: &'b DrawingArea<DB, Shift>,
+    x: Range<f64>,
+    extra_bottom: u32,
+) -> Result<CdfContext<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    ChartBuilder::on(body)
+        .margin(MARGIN)
+        .margin_right(36)
+        .margin_bottom(MARGIN + extra_bottom)
+        .x_label_area_size(56)
+        .y_label_area_size(76)
+        .build_cartesian_2d(x, 0.0..1.01)
+}
+
+/// Where the reference labels go: at the right end `right` of the x axis, just under their dashed
+/// line, where the curves have usually flattened out above them; none without data.
+pub(super) fn reference_anchors<DB: DrawingBackend>(
+    chart: &CdfContext<'_, DB>,
+    right: f64,
+    has_data: bool,
+) -> Vec<Reference> {
+    if !has_data {
+        return Vec::new();
+    }
+    REFERENCES
+        .iter()
+        .map(|&(level, name)| {
+            let (x, y) = chart.backend_coord(&(right, level));
+            (level, name, (x - 6, y + 4))
+        })
+        .collect()
+}
+
+/// What a legend should not cover: the lines (every few pixels along them) and the reference
+/// labels.
+pub(super) fn obstacles(lines: &[Vec<(i32, i32)>], references: &[Reference]) -> Vec<(i32, i32)> {
+    let mut out: Vec<(i32, i32)> = lines.iter().flat_map(|px| densify(px, 4)).collect();
+    for (_, _, (x, y)) in references {
+        out.extend((0..60).map(|dx| (x - dx, y + 6)));
+    }
+    out
+}
+
+/// Where a CDF legend goes.
+pub(super) enum LegendSpot {
+    /// In the plot corner that hides the least.
+    Inside(PxRect),
+    /// Below the chart, which needs this many pixels more room at the bottom.
+    Below(u32),
+}
+
+/// The legend of `size` in the emptiest corner of `plot`; below the chart when every corner would
+/// hide a line and the legend is small enough.
+pub(super) fn legend_spot(
+    size: (i32, i32),
+    plot: &(Range<i32>, Range<i32>),
+    obstacles: &[(i32, i32)],
+) -> LegendSpot {
+    let corners = [
+        Corner::LowerRight,
+        Corner::UpperLeft,
+        Corner::UpperRight,
+        Corner::LowerLeft,
+    ];
+    let (inside, hits) = Legend::place(size, plot, &corners, obstacles);
+    let below_h = u32::try_from(size.1).unwrap_or(u32::MAX).saturating_add(8);
+    if hits > 0 && below_h < HEIGHT / 3 {
+        LegendSpot::Below(below_h)
+    } else {
+        LegendSpot::Inside(inside)
+    }
+}
+
+/// The legend box under `chart` (built with room for it), centred on the plot.
+pub(super) fn below<DB: DrawingBackend>(chart: &CdfContext<'_, DB>, size: (i32, i32)) -> PxRect {
+    let plot = chart.plotting_area().get_pixel_range();
+    let x0 = ((plot.0.start + plot.0.end) / 2 - size.0 / 2).max(MARGIN as i32);
+    let y0 = HEIGHT as i32 - MARGIN as i32 - size.1;
+    PxRect::new(x0, y0, size.0, size.1)
+}
+
+/// The reference levels as thin dashed lines across `x`.
+pub(super) fn draw_reference_lines<DB: DrawingBackend>(
+    chart: &mut CdfContext<'_, DB>,
+    references: &[Reference],
+    x: &Range<f64>,
+    color: RGBColor,
+) -> DrawResult<DB> {
+    for &(level, _, _) in references {
+        chart.draw_series(std::iter::once(DashedPathElement::new(
+            vec![(x.start, level), (x.end, level)],
+            6,
+            5,
+            color.stroke_width(1),
+        )))?;
+    }
+    Ok(())
+}
+
+/// The reference labels, on a light box, after the lines, so a curve crossing one cannot hide it.
+pub(super) fn draw_reference_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    references: &[Reference],
+) -> DrawResult<DB> {
+    let ref_style = text_style(16.0, INK_MUTED).pos(Pos::new(HPos::Right, VPos::Top));
+    for &(_, name, (x, y)) in references {
+        let (w, h) = root.estimate_text_size(name, &ref_style)?;
+        let (w, h) = (i32::try_from(w).unwrap_or(0), i32::try_from(h).unwrap_or(0));
+        root.draw(&Rectangle::new(
+            [(x - w - 3, y - 1), (x + 3, y + h + 1)],
+            WHITE.mix(0.8).filled(),
+        ))?;
+        root.draw_text(name, &ref_style, (x, y))?;
+    }
+    Ok(())
+}
 
 /// The CDF chart with its lines already cleaned and cut to the x range.
 pub(super) struct CdfChart {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     x_max: f64,
     lines: Vec<(Vec<(f64, f64)>, RGBColor)>,
     legend: Legend,
@@ -36,33 +204,12 @@ impl CdfChart {
     pub(super) fn new(set: &ChartSet) -> Self {
         let cleaned: Vec<Vec<(f64, f64)>> = set.cdfs.iter().map(|s| clean(&s.points)).collect();
         let has_data = cleaned.iter().any(|c| !c.is_empty());
-
-        let cut = cleaned
-            .iter()
-            .filter_map(|c| quantile(c, CUT_QUANTILE).or_else(|| c.last().map(|p| p.0)))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let data_max = cleaned
-            .iter()
-            .filter_map(|c| c.last().map(|p| p.0))
-            .fold(f64::NEG_INFINITY, f64::max);
-        // A little air right of the cut so the end of the slowest curve is not on the frame.
-        // At least 1 ms wide: a degenerate range would leave the axis without ticks.
-        let x_max = if cut.is_finite() && cut > 0.0 {
-            cut * 1.03
-        } else if data_max.is_finite() && data_max > 0.0 {
-            data_max * 1.03
-        } else {
-            100.0
-        }
-        .max(1.0);
-        let clipped = data_max > x_max;
-
+        let x = XCut::of(&cleaned.iter().collect::<Vec<_>>());
         let lines = cleaned
             .iter()
             .enumerate()
-            .map(|(i, c)| (cut_at(c, x_max), palette(i)))
+            .map(|(i, c)| (cut_at(c, x.hi), palette(i)))
             .collect();
-
         let entries = set
             .cdfs
             .iter()
@@ -71,9 +218,9 @@ impl CdfChart {
             .map(|(i, (s, c))| {
                 let stats = match (quantile(c, 0.5), quantile(c, 0.95)) {
                     (Some(p50), Some(p95)) => {
-                        format!("median {}, p95 {}", fmt_ms(p50), fmt_ms(p95))
+                        format!("median {}, p95 {}", ms_label(p50), ms_label(p95))
                     }
-                    (Some(p50), None) => format!("median {}", fmt_ms(p50)),
+                    (Some(p50), None) => format!("median {}", ms_label(p50)),
                     _ => "no data".to_string(),
                 };
                 LegendEntry {
@@ -87,45 +234,31 @@ impl CdfChart {
             entries,
         };
         legend.truncate_to_height(520);
-
         let subtitle = if !has_data {
             String::new()
-        } else if clipped {
+        } else if x.clipped() {
             format!(
                 "x axis cut at {}, the 99.5th percentile of the slowest population; slower requests are off the chart",
-                fmt_ms(cut)
+                ms_label(x.cut)
             )
         } else {
             "all requests shown".to_string()
         };
         Self {
-            title: Title::new(
-                set.scenario,
-                format!(": request RTT CDF by population ({})", set.case),
-            ),
-            subtitle,
-            x_max,
+            frame: Frame {
+                stem: "latency_cdf",
+                size: (WIDTH, HEIGHT),
+                title: Title::new(
+                    set.scenario,
+                    format!(": request RTT CDF by population ({})", set.case),
+                ),
+                subtitle,
+            },
+            x_max: x.hi,
             lines,
             legend,
             has_data,
         }
-    }
-}
-
-impl CdfChart {
-    /// Builds the chart (nothing drawn yet), leaving `extra_bottom` pixels under it.
-    fn build<'b, DB: DrawingBackend>(
-        &self,
-        body: &'b DrawingArea<DB, Shift>,
-        extra_bottom: u32,
-    ) -> Result<CdfContext<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
-        ChartBuilder::on(body)
-            .margin(MARGIN)
-            .margin_right(36)
-            .margin_bottom(MARGIN + extra_bottom)
-            .x_label_area_size(56)
-            .y_label_area_size(76)
-            .build_cartesian_2d(0.0..self.x_max, 0.0..1.01)
     }
 
     /// Each line in pixels, thinned: sub-pixel steps of a dense CDF turn into spikes at the
@@ -139,102 +272,47 @@ impl CdfChart {
             })
             .collect()
     }
-
-    /// Where the reference labels go: at the right end, just under their dashed line, where
-    /// the curves have usually flattened out above them.
-    fn reference_anchors<DB: DrawingBackend>(
-        &self,
-        chart: &CdfContext<'_, DB>,
-    ) -> Vec<(f64, &'static str, (i32, i32))> {
-        if !self.has_data {
-            return Vec::new();
-        }
-        REFERENCES
-            .iter()
-            .map(|&(level, name)| {
-                let (x, y) = chart.backend_coord(&(self.x_max, level));
-                (level, name, (x - 6, y + 4))
-            })
-            .collect()
-    }
 }
 
-/// The chart type the CDF draws on.
-type CdfContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-
 impl super::Chart for CdfChart {
-    const STEM: &'static str = "latency_cdf";
-    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
-
-        // Legend in the emptiest corner; below the chart when every corner would hide a line.
-        let mut chart = self.build(&body, 0)?;
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
+        let x = 0.0..self.x_max;
+        let mut chart = build(body, x.clone(), 0)?;
         let mut legend_rect = None;
         if !self.legend.entries.is_empty() {
             let size = self.legend.size(root)?;
-            let mut obstacles: Vec<(i32, i32)> = self
-                .line_pixels(&chart)
-                .iter()
-                .flat_map(|px| densify(px, 4))
-                .collect();
-            for (_, _, (x, y)) in self.reference_anchors(&chart) {
-                obstacles.extend((0..60).map(|dx| (x - dx, y + 6)));
-            }
-            let corners = [
-                Corner::LowerRight,
-                Corner::UpperLeft,
-                Corner::UpperRight,
-                Corner::LowerLeft,
-            ];
+            let references = reference_anchors(&chart, self.x_max, self.has_data);
+            let obstacles = obstacles(&self.line_pixels(&chart), &references);
             let plot = chart.plotting_area().get_pixel_range();
-            let (inside, hits) = Legend::place(size, &plot, &corners, &obstacles);
-            let below_h = u32::try_from(size.1).unwrap_or(u32::MAX).saturating_add(8);
-            if hits > 0 && below_h < HEIGHT / 3 {
-                chart = self.build(&body, below_h)?;
-                let plot = chart.plotting_area().get_pixel_range();
-                let x0 = ((plot.0.start + plot.0.end) / 2 - size.0 / 2).max(MARGIN as i32);
-                let y0 = HEIGHT as i32 - MARGIN as i32 - size.1;
-                legend_rect = Some(PxRect::new(x0, y0, size.0, size.1));
-            } else {
-                legend_rect = Some(inside);
-            }
+            legend_rect = Some(match legend_spot(size, &plot, &obstacles) {
+                LegendSpot::Inside(rect) => rect,
+                LegendSpot::Below(extra) => {
+                    chart = build(body, x.clone(), extra)?;
+                    below(&chart, size)
+                }
+            });
         }
-
-        let x_fmt = |x: &f64| {
+        let x_fmt = |v: &f64| {
             if self.x_max < 10.0 {
-                format!("{x:.1}")
+                format!("{v:.1}")
             } else {
-                format!("{x:.0}")
+                format!("{v:.0}")
             }
         };
-        chart
-            .configure_mesh()
+        house_style(&mut chart.configure_mesh())
             .x_desc("round-trip time (ms)")
             .y_desc("share of requests")
             .x_labels(12)
             .y_labels(11)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|y: &f64| format!("{y:.1}"))
-            .label_style(text_style(TICK_SIZE, INK))
-            .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
-            .bold_line_style(GRID.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .axis_style(RGBColor(120, 120, 120).stroke_width(1))
             .draw()?;
-
-        let references = self.reference_anchors(&chart);
-        for &(level, _, _) in &references {
-            chart.draw_series(std::iter::once(DashedPathElement::new(
-                vec![(0.0, level), (self.x_max, level)],
-                6,
-                5,
-                RGBColor(150, 150, 150).stroke_width(1),
-            )))?;
-        }
-
+        let references = reference_anchors(&chart, self.x_max, self.has_data);
+        draw_reference_lines(&mut chart, &references, &x, RGBColor(150, 150, 150))?;
         for (px, (_, color)) in self.line_pixels(&chart).into_iter().zip(&self.lines) {
             match px.as_slice() {
                 [] => {}
@@ -243,19 +321,7 @@ impl super::Chart for CdfChart {
                 _ => root.draw(&PathElement::new(px, color.stroke_width(LINE_WIDTH)))?,
             }
         }
-
-        // Labels after the lines, on a light box, so a curve crossing one cannot hide it.
-        let ref_style = text_style(16.0, INK_MUTED).pos(Pos::new(HPos::Right, VPos::Top));
-        for (_, name, (x, y)) in references {
-            let (w, h) = root.estimate_text_size(name, &ref_style)?;
-            let (w, h) = (i32::try_from(w).unwrap_or(0), i32::try_from(h).unwrap_or(0));
-            root.draw(&Rectangle::new(
-                [(x - w - 3, y - 1), (x + 3, y + h + 1)],
-                WHITE.mix(0.8).filled(),
-            ))?;
-            root.draw_text(name, &ref_style, (x, y))?;
-        }
-
+        draw_reference_labels(root, &references)?;
         if !self.has_data {
             draw_note(root, &chart.plotting_area().get_pixel_range(), "no data")?;
         }

@@ -5,29 +5,25 @@
 //! another continent would otherwise squash the baseline into the left edge), linear otherwise,
 //! and cut at the slowest line's 99.5th percentile as in the population CDF chart.
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::cdf::{clean, cut_at, densify, quantile, thin_out};
-use super::{
-    draw_header, draw_legend_box, fmt_ms, group_thousands, text_style, Corner, DrawResult,
-    FailoverSet, Legend, LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, INK_MUTED,
-    LEGEND_PAD, LEGEND_ROW, LEGEND_SIZE, LEGEND_SWATCH_W, TICK_SIZE,
+use super::cdf::{
+    below, build, clean, cut_at, draw_reference_labels, draw_reference_lines, legend_spot,
+    obstacles, quantile, reference_anchors, thin_out, CdfContext, LegendSpot, XCut, HEIGHT, WIDTH,
 };
+use super::{
+    count, draw_legend_box, draw_panel, house_style, ms_label, text_style, Corner, DrawResult,
+    FailoverSet, Legend, LegendEntry, PxRect, Swatch, Title, GRID, INK, INK_MUTED, LEGEND_PAD,
+    LEGEND_ROW, LEGEND_SIZE, LEGEND_SWATCH_W, TICK_SIZE,
+};
+use super::{Area, Frame};
 
-const WIDTH: u32 = 1200;
-const HEIGHT: u32 = 750;
-const MARGIN: u32 = 16;
-/// Share of requests kept on the x axis for the slowest line.
-const CUT_QUANTILE: f64 = 0.995;
 /// Ratio of the x range (slowest cut over fastest 1st percentile) from which the x axis is
 /// logarithmic.
 const LOG_SPREAD: f64 = 20.0;
-/// Reference levels drawn as thin dashed lines, labelled at the right edge.
-const REFERENCES: [(f64, &str); 2] = [(0.5, "median"), (0.95, "p95")];
 /// Longest legend text, in characters, before it is shortened with an ellipsis.
 const MAX_LEGEND_CHARS: usize = 72;
 /// Longest case name in the legend; longer ones lose their middle, so the stats stay visible.
@@ -90,6 +86,31 @@ struct XScale {
 }
 
 impl XScale {
+    /// Logarithmic up to `hi` when the lines span more than [`LOG_SPREAD`] (from the fastest
+    /// line's 1st percentile, ignoring zero RTTs a log axis cannot show), else linear from 0.
+    fn fit(lines: &[&Vec<(f64, f64)>], hi: f64) -> Self {
+        let fast = lines
+            .iter()
+            .filter_map(|c| {
+                let positive: Vec<(f64, f64)> = c.iter().copied().filter(|p| p.0 > 0.0).collect();
+                quantile(&positive, 0.01)
+            })
+            .fold(f64::INFINITY, f64::min);
+        if fast.is_finite() && fast > 0.0 && hi / fast >= LOG_SPREAD {
+            XScale {
+                log: true,
+                lo: nice_floor(fast * 0.9).max(0.1),
+                hi,
+            }
+        } else {
+            XScale {
+                log: false,
+                lo: 0.0,
+                hi,
+            }
+        }
+    }
+
     fn coord(&self, ms: f64) -> f64 {
         if self.log {
             ms.max(self.lo).log10()
@@ -130,8 +151,7 @@ struct Line {
 
 /// The failover CDF chart with its lines already cleaned and cut to the x range.
 pub(super) struct FailoverCdfChart {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     scale: XScale,
     /// Baseline first, then the cases in the given order.
     lines: Vec<Line>,
@@ -149,44 +169,9 @@ impl FailoverCdfChart {
         let all: Vec<&Vec<(f64, f64)>> = std::iter::once(&base).chain(&cases).collect();
         let has_data = all.iter().any(|c| !c.is_empty());
 
-        let cut = all
-            .iter()
-            .filter_map(|c| quantile(c, CUT_QUANTILE).or_else(|| c.last().map(|p| p.0)))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let data_max = all
-            .iter()
-            .filter_map(|c| c.last().map(|p| p.0))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let hi = if cut.is_finite() && cut > 0.0 {
-            cut * 1.03
-        } else if data_max.is_finite() && data_max > 0.0 {
-            data_max * 1.03
-        } else {
-            100.0
-        }
-        .max(1.0);
-        let clipped = data_max > hi;
-        // The fastest line's 1st percentile, ignoring zero RTTs a log axis cannot show.
-        let fast = all
-            .iter()
-            .filter_map(|c| {
-                let positive: Vec<(f64, f64)> = c.iter().copied().filter(|p| p.0 > 0.0).collect();
-                quantile(&positive, 0.01)
-            })
-            .fold(f64::INFINITY, f64::min);
-        let scale = if fast.is_finite() && fast > 0.0 && hi / fast >= LOG_SPREAD {
-            XScale {
-                log: true,
-                lo: nice_floor(fast * 0.9).max(0.1),
-                hi,
-            }
-        } else {
-            XScale {
-                log: false,
-                lo: 0.0,
-                hi,
-            }
-        };
+        let x = XCut::of(&all);
+        let hi = x.hi;
+        let scale = XScale::fit(&all, hi);
 
         let mut lines = vec![Line {
             points: cut_at(&base, hi),
@@ -229,39 +214,28 @@ impl FailoverCdfChart {
                 if cases.len() == 1 { "" } else { "s" }
             ));
         }
-        if has_data && clipped {
+        if has_data && x.clipped() {
             subtitle.push_str(&format!(
                 " · x axis cut at {} (99.5th percentile of the slowest line)",
-                fmt_ms(cut)
+                ms_label(x.cut)
             ));
         }
         Self {
-            title: Title::new(
-                "",
-                "RTT distribution: baseline vs worst failure cases".to_string(),
-            ),
-            subtitle,
+            frame: Frame {
+                stem: "failover_cdf",
+                size: (WIDTH, HEIGHT),
+                title: Title::new(
+                    "",
+                    "RTT distribution: baseline vs worst failure cases".to_string(),
+                ),
+                subtitle,
+            },
             scale,
             lines,
             legend,
             has_cases: !cases.is_empty(),
             has_data,
         }
-    }
-
-    /// Builds the chart (nothing drawn yet), leaving `extra_bottom` pixels under it.
-    fn build<'b, DB: DrawingBackend>(
-        &self,
-        body: &'b DrawingArea<DB, Shift>,
-        extra_bottom: u32,
-    ) -> Result<CdfContext<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
-        ChartBuilder::on(body)
-            .margin(MARGIN)
-            .margin_right(36)
-            .margin_bottom(MARGIN + extra_bottom)
-            .x_label_area_size(56)
-            .y_label_area_size(76)
-            .build_cartesian_2d(self.scale.range(), 0.0..1.01)
     }
 
     /// Each line in pixels, thinned to a vertex every few pixels (see the population CDF).
@@ -275,24 +249,6 @@ impl FailoverCdfChart {
                     .map(|&(x, y)| chart.backend_coord(&(self.scale.coord(x), y)))
                     .collect();
                 thin_out(&px, 3)
-            })
-            .collect()
-    }
-
-    /// Where the reference labels go: right end, just under their dashed line.
-    fn reference_anchors<DB: DrawingBackend>(
-        &self,
-        chart: &CdfContext<'_, DB>,
-    ) -> Vec<(f64, &'static str, (i32, i32))> {
-        if !self.has_data {
-            return Vec::new();
-        }
-        let right = self.scale.range().end;
-        REFERENCES
-            .iter()
-            .map(|&(level, name)| {
-                let (x, y) = chart.backend_coord(&(right, level));
-                (level, name, (x - 6, y + 4))
             })
             .collect()
     }
@@ -339,94 +295,31 @@ impl FailoverCdfChart {
     }
 }
 
-/// The chart type the CDF draws on.
-type CdfContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-
 impl super::Chart for FailoverCdfChart {
-    const STEM: &'static str = "failover_cdf";
-    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
-
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
+        let range = self.scale.range();
         // Legend in the emptiest corner; below the chart when every corner would hide a line.
         let size = self.legend_box(root)?;
-        let mut chart = self.build(&body, 0)?;
-        let mut obstacles: Vec<(i32, i32)> = self
-            .line_pixels(&chart)
-            .iter()
-            .flat_map(|px| densify(px, 4))
-            .collect();
-        for (_, _, (x, y)) in self.reference_anchors(&chart) {
-            obstacles.extend((0..60).map(|dx| (x - dx, y + 6)));
-        }
-        let corners = [
-            Corner::LowerRight,
-            Corner::UpperLeft,
-            Corner::UpperRight,
-            Corner::LowerLeft,
-        ];
+        let mut chart = build(body, range.clone(), 0)?;
+        let references = reference_anchors(&chart, range.end, self.has_data);
+        let mut obstacles = obstacles(&self.line_pixels(&chart), &references);
         let plot = chart.plotting_area().get_pixel_range();
-        let (inside, hits) = Legend::place(size, &plot, &corners, &obstacles);
-        let below_h = u32::try_from(size.1).unwrap_or(u32::MAX).saturating_add(8);
-        let legend_rect = if hits > 0 && below_h < HEIGHT / 3 {
-            chart = self.build(&body, below_h)?;
-            let plot = chart.plotting_area().get_pixel_range();
-            let x0 = ((plot.0.start + plot.0.end) / 2 - size.0 / 2).max(MARGIN as i32);
-            let y0 = HEIGHT as i32 - MARGIN as i32 - size.1;
-            // The lines moved with the smaller plot: recompute what the note must avoid.
-            obstacles = self
-                .line_pixels(&chart)
-                .iter()
-                .flat_map(|px| densify(px, 4))
-                .collect();
-            PxRect::new(x0, y0, size.0, size.1)
-        } else {
-            inside
-        };
-
-        let x_fmt = |x: &f64| {
-            if self.scale.hi < 10.0 {
-                format!("{x:.1}")
-            } else {
-                group_thousands(x.max(0.0).round() as u64)
+        let legend_rect = match legend_spot(size, &plot, &obstacles) {
+            LegendSpot::Inside(rect) => rect,
+            LegendSpot::Below(extra) => {
+                chart = build(body, range.clone(), extra)?;
+                // The lines moved with the smaller plot: recompute what the note must avoid.
+                obstacles = super::cdf::obstacles(&self.line_pixels(&chart), &[]);
+                below(&chart, size)
             }
         };
-        let x_desc = if self.scale.log {
-            "round-trip time (ms, log scale)"
-        } else {
-            "round-trip time (ms)"
-        };
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc("share of requests (%)")
-            .x_labels(if self.scale.log { 0 } else { 12 })
-            .y_labels(11)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&|y: &f64| format!("{:.0}", y * 100.0))
-            .label_style(text_style(TICK_SIZE, INK))
-            .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
-            .bold_line_style(GRID.stroke_width(1))
-            .light_line_style(TRANSPARENT)
-            .axis_style(RGBColor(120, 120, 120).stroke_width(1))
-            .draw()?;
-        if self.scale.log {
-            self.draw_log_ticks(root, &chart)?;
-        }
-
-        let references = self.reference_anchors(&chart);
-        let range = self.scale.range();
-        for &(level, _, _) in &references {
-            chart.draw_series(std::iter::once(DashedPathElement::new(
-                vec![(range.start, level), (range.end, level)],
-                6,
-                5,
-                RGBColor(160, 160, 160).stroke_width(1),
-            )))?;
-        }
-
+        self.draw_axes(root, &mut chart)?;
+        let references = reference_anchors(&chart, range.end, self.has_data);
+        draw_reference_lines(&mut chart, &references, &range, RGBColor(160, 160, 160))?;
         // Cases first, baseline last: the reference line stays on top where they coincide.
         let pixels = self.line_pixels(&chart);
         for (px, line) in pixels.iter().zip(&self.lines).skip(1) {
@@ -435,20 +328,8 @@ impl super::Chart for FailoverCdfChart {
         if let (Some(px), Some(line)) = (pixels.first(), self.lines.first()) {
             draw_line(root, px, line.look)?;
         }
-
-        let ref_style = text_style(16.0, INK_MUTED).pos(Pos::new(HPos::Right, VPos::Top));
-        for (_, name, (x, y)) in references {
-            let (w, h) = root.estimate_text_size(name, &ref_style)?;
-            let (w, h) = (i32::try_from(w).unwrap_or(0), i32::try_from(h).unwrap_or(0));
-            root.draw(&Rectangle::new(
-                [(x - w - 3, y - 1), (x + 3, y + h + 1)],
-                WHITE.mix(0.8).filled(),
-            ))?;
-            root.draw_text(name, &ref_style, (x, y))?;
-        }
-
+        draw_reference_labels(root, &references)?;
         self.draw_legend(root, legend_rect)?;
-
         if !self.has_cases || !self.has_data {
             let note = if self.has_data {
                 "no failure cases"
@@ -463,6 +344,40 @@ impl super::Chart for FailoverCdfChart {
                 }
             }
             draw_note_avoiding(root, &plot, note, &obstacles)?;
+        }
+        Ok(())
+    }
+}
+
+impl FailoverCdfChart {
+    /// Axes and grid; a log x axis gets its own ticks.
+    fn draw_axes<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &mut CdfContext<'_, DB>,
+    ) -> DrawResult<DB> {
+        let x_fmt = |x: &f64| {
+            if self.scale.hi < 10.0 {
+                format!("{x:.1}")
+            } else {
+                count(x.max(0.0).round() as u64)
+            }
+        };
+        let x_desc = if self.scale.log {
+            "round-trip time (ms, log scale)"
+        } else {
+            "round-trip time (ms)"
+        };
+        house_style(&mut chart.configure_mesh())
+            .x_desc(x_desc)
+            .y_desc("share of requests (%)")
+            .x_labels(if self.scale.log { 0 } else { 12 })
+            .y_labels(11)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|y: &f64| format!("{:.0}", y * 100.0))
+            .draw()?;
+        if self.scale.log {
+            self.draw_log_ticks(root, chart)?;
         }
         Ok(())
     }
@@ -544,14 +459,7 @@ fn draw_note_avoiding<DB: DrawingBackend>(
         plot.1.start + 30..plot.1.end - 30,
     );
     let (rect, _) = Legend::place((w, h), &inner, &corners, obstacles);
-    root.draw(&Rectangle::new(
-        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-        WHITE.mix(0.9).filled(),
-    ))?;
-    root.draw(&Rectangle::new(
-        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-        RGBColor(200, 200, 200).stroke_width(1),
-    ))?;
+    draw_panel(root, rect, 0.9, RGBColor(200, 200, 200))?;
     root.draw_text(
         note,
         &style,
@@ -566,9 +474,9 @@ fn stats(cdf: &[(f64, f64)], base_p95: Option<f64>) -> String {
     match (p50, p95) {
         (Some(p50), Some(p95)) => {
             let change = base_p95.map_or(String::new(), |b| format!(" ({})", signed_ms(p95 - b)));
-            format!("median {}, p95 {}{change}", fmt_ms(p50), fmt_ms(p95))
+            format!("median {}, p95 {}{change}", ms_label(p50), ms_label(p95))
         }
-        (Some(p50), None) => format!("median {}, p95 not reached", fmt_ms(p50)),
+        (Some(p50), None) => format!("median {}, p95 not reached", ms_label(p50)),
         _ if cdf.is_empty() => "no requests delivered".to_string(),
         _ => "median not reached".to_string(),
     }
@@ -584,9 +492,9 @@ pub(super) fn signed_ms(ms: f64) -> String {
         let sign = if ms > 0.0 { '+' } else { '−' };
         let abs = ms.abs();
         if abs >= 1000.0 {
-            format!("{sign}{} ms", group_thousands(abs.round() as u64))
+            format!("{sign}{} ms", count(abs.round() as u64))
         } else {
-            format!("{sign}{}", fmt_ms(abs))
+            format!("{sign}{}", ms_label(abs))
         }
     }
 }
@@ -619,7 +527,7 @@ fn fmt_tick(ms: f64) -> String {
     if ms < 1.0 {
         format!("{ms:.1}")
     } else {
-        group_thousands(ms.round() as u64)
+        count(ms.round() as u64)
     }
 }
 

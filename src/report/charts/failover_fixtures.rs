@@ -228,8 +228,9 @@ impl Fixture {
 pub(super) fn render<C: Chart>(chart: &C) -> String {
     assert!(ensure_fonts().is_ok());
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut paths = Vec::new();
-    write_both(dir.path(), chart, &mut paths).expect("chart drawn");
+    let mut to = super::Destination::new(dir.path());
+    write_both(&mut to, chart).expect("chart drawn");
+    let paths = to.files();
     assert_eq!(paths.len(), 2);
     let png = std::fs::read(&paths[0]).unwrap_or_default();
     assert_eq!(png.get(..8), Some(&b"\x89PNG\r\n\x1a\n"[..]));

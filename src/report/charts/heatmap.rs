@@ -11,9 +11,10 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::failover_cdf::signed_ms;
 use super::{
-    bold_style, draw_header, draw_note, group_thousands, longest_prefix_fitting, text_style,
-    DrawResult, FailoverSet, HeatCell, Title, HEADER_HEIGHT, INK, INK_MUTED,
+    bold_style, count, draw_note, longest_prefix_fitting, text_style, DrawResult, FailoverSet,
+    HeatCell, Title, HEADER_HEIGHT, INK, INK_MUTED,
 };
+use super::{Area, Frame};
 
 const MARGIN: i32 = 20;
 const MIN_WIDTH: i32 = 1000;
@@ -75,8 +76,7 @@ struct CellView {
 
 /// The heatmap with texts, colours and layout resolved.
 pub(super) struct HeatmapChart {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     rows: Vec<String>,
     cols: Vec<String>,
     /// Row-major, `rows.len() * cols.len()`.
@@ -117,85 +117,42 @@ impl HeatmapChart {
         let scale_max = scale_max(raw.iter().filter_map(|c| c.and_then(|c| c.p95_change_ms)));
         let cells: Vec<CellView> = raw.iter().map(|c| cell_view(*c, scale_max)).collect();
 
-        // Column width: the widest cell text, within bounds; names are shortened to fit.
-        let value_style = bold_style(VALUE_SIZE, INK);
-        let detail_style = text_style(DETAIL_SIZE, INK);
-        let detail_bold = bold_style(DETAIL_SIZE, INK);
+        // Column width: the widest cell text or name, within bounds; names are shortened to fit.
         let label_style = text_style(LABEL_SIZE, INK);
-        let mut text_w = 0;
-        for c in &cells {
-            for (i, (t, bold, _)) in c.lines.iter().enumerate() {
-                let style = if i == 0 {
-                    &value_style
-                } else if *bold {
-                    &detail_bold
-                } else {
-                    &detail_style
-                };
-                text_w = text_w.max(width_of(t, style));
-            }
-        }
-        let name_w = set
-            .heat_populations
-            .iter()
-            .take(n_cols)
-            .map(|p| width_of(p, &label_style))
-            .max()
-            .unwrap_or(0);
-        let col_w = (text_w.max(name_w) + 20).clamp(MIN_COL_W, MAX_COL_W);
-        let cols = set
-            .heat_populations
-            .iter()
-            .take(n_cols)
-            .map(|p| fit_width_middle(p, &label_style, col_w - 10))
-            .collect();
-
-        let case_w = set
-            .heat_cases
-            .iter()
-            .take(n_rows)
-            .map(|c| width_of(c, &label_style))
-            .max()
-            .unwrap_or(0);
-        let label_w = (case_w + 18).clamp(MIN_LABEL_W, MAX_LABEL_W);
-        let rows = set
-            .heat_cases
-            .iter()
-            .take(n_rows)
-            .map(|c| fit_width_middle(c, &label_style, label_w - 14))
-            .collect();
-
-        let row_h: Vec<i32> = (0..n_rows)
-            .map(|r| {
-                let extra = cells[r * n_cols..(r + 1) * n_cols]
-                    .iter()
-                    .map(|c| c.lines.len().saturating_sub(1))
-                    .max()
-                    .unwrap_or(0);
-                BASE_ROW_H + EXTRA_LINE_H * i32::try_from(extra).unwrap_or(0)
-            })
-            .collect();
-
+        let (pops, cases) = (&set.heat_populations[..n_cols], &set.heat_cases[..n_rows]);
+        let col_w = (cell_text_width(&cells).max(widest(pops, &label_style)) + 20)
+            .clamp(MIN_COL_W, MAX_COL_W);
+        let label_w = (widest(cases, &label_style) + 18).clamp(MIN_LABEL_W, MAX_LABEL_W);
+        let row_h = row_heights(&cells, n_cols);
         let grid_w = col_w * i32::try_from(n_cols).unwrap_or(0);
         let block_w = label_w + grid_w + LEGEND_GAP + LEGEND_W;
         let width = (block_w + 2 * MARGIN).max(MIN_WIDTH);
-        let x0 = (width - block_w) / 2;
         let grid_h: i32 = row_h.iter().sum();
         let legend_h = if note.is_some() { 0 } else { SCALE_BAR_H + 200 };
         let height =
             (HEADER_HEIGHT as i32 + COL_HEADER_H + grid_h.max(legend_h) + FOOTER_H + MARGIN)
                 .max(MIN_HEIGHT);
+        let rows = fitted(cases, &label_style, label_w - 14);
+        let cols = fitted(pops, &label_style, col_w - 10);
+        let x0 = (width - block_w) / 2;
 
         let subtitle = format!(
             "scenario {} · change of each population's p95 RTT against the baseline, per failure case",
             super::failover_cdf::shorten(set.scenario, 60)
         );
         Self {
-            title: Title::new(
-                "",
-                "p95 RTT change by failure case and population".to_string(),
-            ),
-            subtitle,
+            frame: Frame {
+                stem: "failover_heatmap",
+                size: (
+                    u32::try_from(width).unwrap_or(MIN_WIDTH as u32),
+                    u32::try_from(height).unwrap_or(MIN_HEIGHT as u32),
+                ),
+                title: Title::new(
+                    "",
+                    "p95 RTT change by failure case and population".to_string(),
+                ),
+                subtitle,
+            },
             rows,
             cols,
             cells,
@@ -346,7 +303,7 @@ impl HeatmapChart {
             let text = if v == 0.0 {
                 "0 ms (no change)".to_string()
             } else if v >= 1.0 {
-                format!("+{} ms", group_thousands(v.round() as u64))
+                format!("+{} ms", count(v.round() as u64))
             } else {
                 format!("+{v} ms")
             };
@@ -394,19 +351,11 @@ impl HeatmapChart {
 }
 
 impl super::Chart for HeatmapChart {
-    const STEM: &'static str = "failover_heatmap";
-    const SIZE: (u32, u32) = (MIN_WIDTH as u32, MIN_HEIGHT as u32);
-
-    fn size(&self) -> (u32, u32) {
-        (
-            u32::try_from(self.width).unwrap_or(MIN_WIDTH as u32),
-            u32::try_from(self.height).unwrap_or(MIN_HEIGHT as u32),
-        )
+    fn frame(&self) -> &Frame {
+        &self.frame
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        draw_header(root, &self.title, &self.subtitle)?;
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, _: &Area<DB>) -> DrawResult<DB> {
         if let Some(note) = self.note {
             let area = (
                 MARGIN..self.width - MARGIN,
@@ -417,6 +366,55 @@ impl super::Chart for HeatmapChart {
         self.draw_grid(root)?;
         self.draw_legend(root)
     }
+}
+
+/// The widest text of any cell (the first line bold and larger, the others by their weight).
+fn cell_text_width(cells: &[CellView]) -> i32 {
+    let value_style = bold_style(VALUE_SIZE, INK);
+    let detail_style = text_style(DETAIL_SIZE, INK);
+    let detail_bold = bold_style(DETAIL_SIZE, INK);
+    let mut text_w = 0;
+    for c in cells {
+        for (i, (t, bold, _)) in c.lines.iter().enumerate() {
+            let style = if i == 0 {
+                &value_style
+            } else if *bold {
+                &detail_bold
+            } else {
+                &detail_style
+            };
+            text_w = text_w.max(width_of(t, style));
+        }
+    }
+    text_w
+}
+
+/// The widest of `names`.
+fn widest(names: &[String], style: &TextStyle) -> i32 {
+    names.iter().map(|n| width_of(n, style)).max().unwrap_or(0)
+}
+
+/// `names`, each shortened in the middle to fit `max_w` pixels.
+fn fitted(names: &[String], style: &TextStyle, max_w: i32) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| fit_width_middle(n, style, max_w))
+        .collect()
+}
+
+/// Each row's height: room for its tallest cell.
+fn row_heights(cells: &[CellView], n_cols: usize) -> Vec<i32> {
+    cells
+        .chunks(n_cols.max(1))
+        .map(|row| {
+            let extra = row
+                .iter()
+                .map(|c| c.lines.len().saturating_sub(1))
+                .max()
+                .unwrap_or(0);
+            BASE_ROW_H + EXTRA_LINE_H * i32::try_from(extra).unwrap_or(0)
+        })
+        .collect()
 }
 
 /// Texts and colours of one cell; `None` (no cell supplied) reads as nothing delivered.
@@ -608,7 +606,6 @@ fn to_i32(v: usize) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::super::failover_fixtures::{render, svg_text, Fixture};
-    use super::super::Chart;
     use super::*;
 
     #[test]
@@ -630,7 +627,7 @@ mod tests {
     fn no_rows_says_how_to_get_some() {
         let f = Fixture::empty();
         let chart = HeatmapChart::new(&f.set());
-        assert_eq!(chart.size(), (MIN_WIDTH as u32, MIN_HEIGHT as u32));
+        assert_eq!(chart.frame.size, (MIN_WIDTH as u32, MIN_HEIGHT as u32));
         let svg = svg_text(&render(&chart));
         assert!(svg.contains("no failure cases (add [[failure]] entries or run with --sweep n-1)"));
     }
@@ -640,7 +637,7 @@ mod tests {
         let f = Fixture::extreme();
         let set = f.set();
         let chart = HeatmapChart::new(&set);
-        let (w, h) = chart.size();
+        let (w, h) = chart.frame.size;
         assert!(h > 40 * BASE_ROW_H as u32, "{h}");
         assert!(w >= 10 * MIN_COL_W as u32, "{w}");
         assert!(chart.cols.iter().all(|c| c.contains('…')));
@@ -651,7 +648,7 @@ mod tests {
         assert!(svg.contains("p95 RTT change by failure case and population"));
         // A short grid still gets room for its legend.
         let small = Fixture::typical();
-        assert!(HeatmapChart::new(&small.set()).size().1 >= MIN_HEIGHT as u32);
+        assert!(HeatmapChart::new(&small.set()).frame.size.1 >= MIN_HEIGHT as u32);
     }
 
     #[test]

@@ -15,10 +15,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    draw_header, draw_note, draw_triangle, group_thousands, palette, text_style, ChartSet, Corner,
-    DrawResult, Legend, LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK,
-    NO_EGRESS_COLOR, TICK_SIZE,
+    count, draw_note, draw_triangle, palette, text_style, ChartSet, Corner, DrawResult, Legend,
+    LegendEntry, PxRect, Swatch, Title, AXIS_DESC_SIZE, GRID, INK, NO_EGRESS_COLOR, TICK_SIZE,
 };
+use super::{Area, Frame};
 
 const WIDTH: u32 = 1400;
 const HEIGHT: u32 = 800;
@@ -49,6 +49,8 @@ type Ring = Vec<(f64, f64)>;
 type BBox = (f64, f64, f64, f64);
 /// The chart type the map draws on.
 type MapContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+/// The laid-out map: the chart, its view, and where the legend goes.
+type Laid<'b, DB> = (MapContext<'b, DB>, View, Option<PxRect>);
 
 /// The rectangle of lon/lat degrees shown, plus the standard parallel used to fit it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,8 +87,7 @@ struct Clipped {
 /// The map: users, sites and legend prepared; the view is fitted while drawing because it
 /// depends on whether the legend needs a panel of its own.
 pub(super) struct MapChart<'a> {
-    title: Title,
-    subtitle: String,
+    frame: Frame,
     outlines: &'a [geo::MultiPolygon<f64>],
     bbox: Option<BBox>,
     /// `(lon, lat, colour)` of every user with valid coordinates, in input order (the
@@ -103,31 +104,7 @@ pub(super) struct MapChart<'a> {
 impl<'a> MapChart<'a> {
     /// Prepares everything that does not depend on the backend or the layout.
     pub(super) fn new(set: &ChartSet<'a>) -> Self {
-        let valid = |lon: f64, lat: f64| {
-            lon.is_finite()
-                && lat.is_finite()
-                && (-180.0..=180.0).contains(&lon)
-                && lat.abs() <= 90.0
-        };
-        let site_color = |egress: u16| {
-            let i = usize::from(egress);
-            (egress != super::NO_EGRESS && i < set.sites.len()).then(|| palette(i))
-        };
-        let mut counts = vec![0u64; set.sites.len()];
-        let mut no_egress = 0u64;
-        let mut dots = Vec::with_capacity(set.points.len());
-        for p in set.points {
-            let color = site_color(p.egress);
-            match color {
-                Some(_) => counts[usize::from(p.egress)] += 1,
-                None => no_egress += 1,
-            }
-            let (lon, lat) = (f64::from(p.lon), f64::from(p.lat));
-            if valid(lon, lat) {
-                dots.push((lon, lat, color.unwrap_or(NO_EGRESS_COLOR)));
-            }
-        }
-
+        let (dots, counts, no_egress) = dots(set);
         let sites: Vec<SiteMark> = set
             .sites
             .iter()
@@ -148,46 +125,22 @@ impl<'a> MapChart<'a> {
                 .collect::<Vec<_>>(),
         );
 
-        let mut entries: Vec<LegendEntry> = set
-            .sites
-            .iter()
-            .zip(&counts)
-            .enumerate()
-            .map(|(i, (s, &n))| LegendEntry {
-                swatch: Swatch::Triangle(palette(i)),
-                text: format!(
-                    "{} ({}, {}): {}",
-                    s.id,
-                    s.datacenter,
-                    s.city,
-                    group_thousands(n)
-                ),
-            })
-            .collect();
-        if no_egress > 0 {
-            entries.push(LegendEntry {
-                swatch: Swatch::Dot(NO_EGRESS_COLOR),
-                text: format!("default egress or dropped: {}", group_thousands(no_egress)),
-            });
-        }
-        let mut legend = Legend {
-            heading: Some("Egress IP: users in sample".to_string()),
-            entries,
-        };
-        let plot_h = HEIGHT - super::HEADER_HEIGHT - 2 * MARGIN - X_LABEL_AREA;
-        legend.truncate_to_height(i32::try_from(plot_h).unwrap_or(0) - 24);
-
+        let legend = legend(set, &counts, no_egress);
         let parallel = standard_parallel(bbox);
         let hemisphere = if parallel < 0.0 { 'S' } else { 'N' };
         let subtitle = format!(
             "{} sampled users · triangles mark egress data centers · equirectangular projection, true to scale at {:.0}°{}",
-            group_thousands(set.points.len() as u64),
+            count(set.points.len() as u64),
             parallel.abs(),
             hemisphere
         );
         Self {
-            title: Title::new(set.scenario, format!(": users by egress IP ({})", set.case)),
-            subtitle,
+            frame: Frame {
+                stem: "map",
+                size: (WIDTH, HEIGHT),
+                title: Title::new(set.scenario, format!(": users by egress IP ({})", set.case)),
+                subtitle,
+            },
             outlines: set.outlines,
             bbox,
             dots,
@@ -309,34 +262,38 @@ impl<'a> MapChart<'a> {
     }
 }
 
-impl super::Chart for MapChart<'_> {
-    const STEM: &'static str = "map";
-    const SIZE: (u32, u32) = (WIDTH, HEIGHT);
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        root.fill(&WHITE)?;
-        let body = draw_header(root, &self.title, &self.subtitle)?;
-
-        // Legend inside the map where a corner is free of sites; otherwise in a panel to the
-        // right, at the cost of a narrower map.
-        let (mut chart, mut view) = self.build(&body, MARGIN_RIGHT)?;
-        let mut legend_rect = None;
-        if !self.legend.entries.is_empty() {
-            let size = self.legend.size(root)?;
-            let (inside, hides_site) = self.place_legend_inside(&chart, size);
-            let panel_w = u32::try_from(size.0).unwrap_or(u32::MAX);
-            if hides_site && panel_w < WIDTH / 3 {
-                (chart, view) = self.build(&body, panel_w + SIDE_GAP + MARGIN)?;
-                let plot = chart.plotting_area().get_pixel_range();
-                let x0 = plot.0.end + i32::try_from(SIDE_GAP).unwrap_or(0);
-                // Level with the map, unless that would push a tall legend off the canvas.
-                let y0 = plot.1.start.min(HEIGHT as i32 - MARGIN as i32 - size.1);
-                legend_rect = Some(PxRect::new(x0, y0, size.0, size.1));
-            } else {
-                legend_rect = Some(inside);
-            }
+impl MapChart<'_> {
+    /// The chart with the legend inside the map where a corner is free of sites; otherwise in a
+    /// panel to the right, at the cost of a narrower map.
+    fn layout<'b, DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        body: &'b DrawingArea<DB, Shift>,
+    ) -> Result<Laid<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+        let (chart, view) = self.build(body, MARGIN_RIGHT)?;
+        if self.legend.entries.is_empty() {
+            return Ok((chart, view, None));
         }
+        let size = self.legend.size(root)?;
+        let (inside, hides_site) = self.place_legend_inside(&chart, size);
+        let panel_w = u32::try_from(size.0).unwrap_or(u32::MAX);
+        if !(hides_site && panel_w < WIDTH / 3) {
+            return Ok((chart, view, Some(inside)));
+        }
+        let (chart, view) = self.build(body, panel_w + SIDE_GAP + MARGIN)?;
+        let plot = chart.plotting_area().get_pixel_range();
+        let x0 = plot.0.end + i32::try_from(SIDE_GAP).unwrap_or(0);
+        // Level with the map, unless that would push a tall legend off the canvas.
+        let y0 = plot.1.start.min(HEIGHT as i32 - MARGIN as i32 - size.1);
+        Ok((chart, view, Some(PxRect::new(x0, y0, size.0, size.1))))
+    }
 
+    /// Ocean, grid, land, borders, the users and the ingress data centers.
+    fn draw_map<DB: DrawingBackend>(
+        &self,
+        chart: &mut MapContext<'_, DB>,
+        view: &View,
+    ) -> DrawResult<DB> {
         chart.plotting_area().fill(&OCEAN)?;
         let deg = |x: &f64| format!("{x:.0}°");
         chart
@@ -353,8 +310,7 @@ impl super::Chart for MapChart<'_> {
             .light_line_style(TRANSPARENT)
             .axis_style(GRID.stroke_width(1))
             .draw()?;
-
-        let clipped = self.clipped(&view, chart.plotting_area().dim_in_pixel().0);
+        let clipped = self.clipped(view, chart.plotting_area().dim_in_pixel().0);
         chart.draw_series(
             clipped
                 .fills
@@ -375,7 +331,6 @@ impl super::Chart for MapChart<'_> {
                     Circle::new((lon, lat), DOT_RADIUS, c.mix(DOT_ALPHA).filled())
                 }),
         )?;
-
         chart.draw_series(
             self.ingress
                 .iter()
@@ -384,7 +339,16 @@ impl super::Chart for MapChart<'_> {
                     Circle::new(p, INGRESS_RADIUS, INGRESS_COLOR.mix(INGRESS_ALPHA).filled())
                 }),
         )?;
+        Ok(())
+    }
 
+    /// The egress sites as triangles with labels placed clear of each other and of the legend.
+    fn draw_sites<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &MapContext<'_, DB>,
+        legend_rect: Option<PxRect>,
+    ) -> DrawResult<DB> {
         let plot = chart.plotting_area().get_pixel_range();
         let plot_rect = PxRect {
             x0: plot.0.start,
@@ -392,10 +356,6 @@ impl super::Chart for MapChart<'_> {
             x1: plot.0.end,
             y1: plot.1.end,
         };
-        if self.dots.is_empty() && self.sites.is_empty() {
-            draw_note(root, &plot, "no users or egress IPs to show")?;
-        }
-
         let site_px: Vec<(i32, i32)> = self
             .sites
             .iter()
@@ -404,7 +364,6 @@ impl super::Chart for MapChart<'_> {
         for (s, &p) in self.sites.iter().zip(&site_px) {
             draw_triangle(root, p, SITE_RADIUS, s.color)?;
         }
-
         let label_style = super::bold_style(LABEL_SIZE, INK);
         let mut taken: Vec<PxRect> = site_px
             .iter()
@@ -432,12 +391,85 @@ impl super::Chart for MapChart<'_> {
             root.draw_text(&s.label, &style, centre)?;
             taken.push(rect);
         }
+        Ok(())
+    }
+}
 
+impl super::Chart for MapChart<'_> {
+    fn frame(&self) -> &Frame {
+        &self.frame
+    }
+
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB> {
+        let (mut chart, view, legend_rect) = self.layout(root, body)?;
+        self.draw_map(&mut chart, &view)?;
+        if self.dots.is_empty() && self.sites.is_empty() {
+            let plot = chart.plotting_area().get_pixel_range();
+            draw_note(root, &plot, "no users or egress IPs to show")?;
+        }
+        self.draw_sites(root, &chart, legend_rect)?;
         if let Some(rect) = legend_rect {
             self.legend.draw(root, rect)?;
         }
         Ok(())
     }
+}
+
+/// Whether a point is a real place on the map.
+fn valid(lon: f64, lat: f64) -> bool {
+    lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && lat.abs() <= 90.0
+}
+
+/// The users with valid coordinates as `(lon, lat, colour)` in input order, the sampled users per
+/// egress site, and those on no site.
+fn dots(set: &ChartSet) -> (Vec<(f64, f64, RGBColor)>, Vec<u64>, u64) {
+    let site_color = |egress: u16| {
+        let i = usize::from(egress);
+        (egress != super::NO_EGRESS && i < set.sites.len()).then(|| palette(i))
+    };
+    let mut counts = vec![0u64; set.sites.len()];
+    let mut no_egress = 0u64;
+    let mut dots = Vec::with_capacity(set.points.len());
+    for p in set.points {
+        let color = site_color(p.egress);
+        match color {
+            Some(_) => counts[usize::from(p.egress)] += 1,
+            None => no_egress += 1,
+        }
+        let (lon, lat) = (f64::from(p.lon), f64::from(p.lat));
+        if valid(lon, lat) {
+            dots.push((lon, lat, color.unwrap_or(NO_EGRESS_COLOR)));
+        }
+    }
+    (dots, counts, no_egress)
+}
+
+/// The legend: each egress site with its users in the sample, then those on no site; cut to the
+/// plot's height.
+fn legend(set: &ChartSet, counts: &[u64], no_egress: u64) -> Legend {
+    let mut entries: Vec<LegendEntry> = set
+        .sites
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(i, (s, &n))| LegendEntry {
+            swatch: Swatch::Triangle(palette(i)),
+            text: format!("{} ({}, {}): {}", s.id, s.datacenter, s.city, count(n)),
+        })
+        .collect();
+    if no_egress > 0 {
+        entries.push(LegendEntry {
+            swatch: Swatch::Dot(NO_EGRESS_COLOR),
+            text: format!("default egress or dropped: {}", count(no_egress)),
+        });
+    }
+    let mut legend = Legend {
+        heading: Some("Egress IP: users in sample".to_string()),
+        entries,
+    };
+    let plot_h = HEIGHT - super::HEADER_HEIGHT - 2 * MARGIN - X_LABEL_AREA;
+    legend.truncate_to_height(i32::try_from(plot_h).unwrap_or(0) - 24);
+    legend
 }
 
 /// Latitude at which the map is true to scale: the middle of the data, capped at 60° where

@@ -27,65 +27,22 @@ mod text;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontDesc, FontFamily};
 
-/// `MapPoint::egress` value for users that are not on a dedicated egress IP (default egress or
-/// dropped); drawn in grey.
-pub const NO_EGRESS: u16 = u16::MAX;
-
-/// A dedicated egress IP placed on the map, with the data center it is bound to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EgressSite {
-    /// Egress IP id chosen by the user, for example `lhr-1`.
-    pub id: String,
-    /// IATA code of the data center that hosts the egress IP, for example `LHR`.
-    pub datacenter: String,
-    /// City of that data center, shown in the map legend.
-    pub city: String,
-    /// Latitude of the data center in degrees.
-    pub lat: f64,
-    /// Longitude of the data center in degrees, -180..180.
-    pub lon: f64,
-}
-
-/// One sampled user drawn as a dot on the map.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MapPoint {
-    /// Latitude of the user in degrees.
-    pub lat: f32,
-    /// Longitude of the user in degrees, -180..180.
-    pub lon: f32,
-    /// Index into [`ChartSet::sites`] of the egress IP that serves the user, or [`NO_EGRESS`]
-    /// for default egress or dropped traffic. An index past the end is treated as `NO_EGRESS`.
-    pub egress: u16,
-}
-
-/// One line of the RTT CDF chart, typically one population.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CdfSeries {
-    /// Name shown in the legend.
-    pub name: String,
-    /// `(rtt_ms, cumulative share of requests 0..1)`, ascending in both. Non-finite points are
-    /// ignored; shares are clamped to 0..1.
-    pub points: Vec<(f64, f64)>,
-}
-
-/// One bar of the egress load chart.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LoadBar {
-    /// Egress IP id; bars whose id matches an [`EgressSite::id`] get that site's map colour,
-    /// others (for example a `default` bucket) are grey.
-    pub egress_id: String,
-    /// Requests carried by the egress IP.
-    pub requests: u64,
-    /// Distinct users whose requests it carried.
-    pub users: u64,
-    /// Share of all requests, as a fraction 0..1.
-    pub share: f64,
-}
+use super::{Destination, Output};
+pub use crate::analysis::charts::{
+    CapacityBar, CdfSeries, EgressSite, HeatCell, LoadBar, MapPoint, NO_EGRESS,
+};
+use crate::analysis::human::{count, ms_label, percent_label};
+use crate::analysis::Results;
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
 
 /// Everything needed to draw the charts of one case of one scenario.
 #[derive(Debug, Clone, Copy)]
@@ -104,37 +61,6 @@ pub struct ChartSet<'a> {
     pub cdfs: &'a [CdfSeries],
     /// Load per egress IP, in the order the bars are drawn.
     pub load: &'a [LoadBar],
-}
-
-/// One cell of the failover heatmap: what a failure case did to one population.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HeatCell {
-    /// Change of the population's p95 RTT against the baseline, ms (`None` when nothing was delivered).
-    pub p95_change_ms: Option<f64>,
-    /// Share of the population's requests dropped in this case, 0..1.
-    pub dropped_share: f64,
-    /// Share of the population's requests newly refused by allowlists in this case (beyond the
-    /// baseline's refusals), 0..1.
-    pub blocked_share: f64,
-    /// Share of the population's requests that newly broke a geography requirement, 0..1.
-    pub violation_share: f64,
-}
-
-/// Peak connections of one egress IP against its per-origin limit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CapacityBar {
-    /// Egress IP id (colour as on the map).
-    pub egress_id: String,
-    /// Largest concurrent connections to one destination in the baseline.
-    pub baseline_peak: f64,
-    /// Largest concurrent connections to one destination in any case.
-    pub worst_peak: f64,
-    /// The case of `worst_peak` (`baseline` when no failure loads it more).
-    pub worst_case: String,
-    /// The destination of `worst_peak`.
-    pub worst_resource: String,
-    /// Per-origin connection limit of the egress IP.
-    pub limit: f64,
 }
 
 /// Everything needed to draw the failover and capacity charts.
@@ -194,91 +120,77 @@ pub enum ChartError {
     Font,
 }
 
-/// Writes `map`, `latency_cdf` and `egress_load`, each as `.png` and `.svg`, into `dir`
-/// (created if missing) and returns the six paths in that order.
-///
-/// Empty inputs still produce valid charts that say "no data".
-pub fn write_charts(dir: &Path, set: &ChartSet) -> Result<Vec<PathBuf>, ChartError> {
-    ensure_fonts()?;
-    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut paths = Vec::with_capacity(6);
-    write_both(dir, &map::MapChart::new(set), &mut paths)?;
-    write_both(dir, &cdf::CdfChart::new(set), &mut paths)?;
-    write_both(dir, &bars::BarChart::new(set), &mut paths)?;
-    Ok(paths)
-}
-
-/// Writes `failover_cdf`, `failover_heatmap` and `capacity`, each as `.png` and `.svg`, into
-/// `dir` (created if missing) and returns the six paths in that order.
-///
-/// A run without failure cases or without egress IPs still gets valid charts that say so.
-pub fn write_failover_charts(dir: &Path, set: &FailoverSet) -> Result<Vec<PathBuf>, ChartError> {
-    ensure_fonts()?;
-    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let mut paths = Vec::with_capacity(6);
-    write_both(dir, &failover_cdf::FailoverCdfChart::new(set), &mut paths)?;
-    write_both(dir, &heatmap::HeatmapChart::new(set), &mut paths)?;
-    write_both(dir, &capacity::CapacityChart::new(set), &mut paths)?;
-    Ok(paths)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Backend plumbing
 
 /// Result of drawing on backend `DB`.
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// A chart whose inputs are already prepared, drawable on any backend.
-trait Chart {
+/// A drawing area covering part of a canvas.
+type Area<DB> = DrawingArea<DB, Shift>;
+
+/// What every chart has around its drawing.
+struct Frame {
     /// File name without extension.
-    const STEM: &'static str;
+    stem: &'static str,
     /// Canvas size in pixels (SVG user units are the same pixels).
-    const SIZE: (u32, u32);
-    /// Canvas size of this chart; charts whose size depends on their data override it.
-    fn size(&self) -> (u32, u32) {
-        Self::SIZE
-    }
-    /// Draws the whole chart on `root`, which covers the full canvas.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+    size: (u32, u32),
+    title: Title,
+    subtitle: String,
 }
 
-fn write_both<C: Chart>(dir: &Path, chart: &C, paths: &mut Vec<PathBuf>) -> Result<(), ChartError> {
-    let png = dir.join(format!("{}.png", C::STEM));
-    let size = chart.size();
+/// A chart whose inputs are already prepared, drawable on any backend.
+trait Chart {
+    /// File stem, canvas size, title and subtitle.
+    fn frame(&self) -> &Frame;
+    /// Draws everything under the header into `body`; `root` covers the full canvas.
+    fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, body: &Area<DB>) -> DrawResult<DB>;
+}
+
+/// Draws a whole chart on `root`: a white canvas, the header, the body.
+fn draw_chart<C: Chart, DB: DrawingBackend>(
+    chart: &C,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let frame = chart.frame();
+    let body = draw_header(root, &frame.title, &frame.subtitle)?;
+    chart.draw_body(root, &body)
+}
+
+/// Draws `chart` as `<stem>.png` and `<stem>.svg` into `to`'s folder.
+fn write_both<C: Chart>(to: &mut Destination, chart: &C) -> Result<(), ChartError> {
+    ensure_fonts()?;
+    let png = to.file(&format!("{}.png", chart.frame().stem));
     {
-        let backend = BitMapBackend::new(&png, size);
+        let backend = BitMapBackend::new(&png, chart.frame().size);
         let root = text::CrispText::new(backend, FONT_DEJAVU, FONT_DEJAVU_BOLD)
             .ok_or(ChartError::Font)?
             .into_drawing_area();
-        chart
-            .draw(&root)
+        draw_chart(chart, &root)
             .and_then(|()| root.present())
             .map_err(|e| draw_error(&png, e))?;
     }
-    paths.push(png);
-
-    let svg = dir.join(format!("{}.svg", C::STEM));
+    let svg = to.file(&format!("{}.svg", chart.frame().stem));
     // Rendered into memory and written by us: the file-backed SVG backend drops write errors.
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
-        chart
-            .draw(&root)
-            .and_then(|()| root.present())
-            .map_err(|e| draw_error(&svg, e))?;
-    }
+    let text = svg_string(chart)?;
     std::fs::write(&svg, text).map_err(|source| ChartError::Write {
         path: svg.clone(),
         source,
-    })?;
-    paths.push(svg);
-    Ok(())
+    })
+}
+
+/// `chart` as SVG text.
+fn svg_string<C: Chart>(chart: &C) -> Result<String, ChartError> {
+    ensure_fonts()?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, chart.frame().size).into_drawing_area();
+        draw_chart(chart, &root)
+            .and_then(|()| root.present())
+            .map_err(|e| draw_error(Path::new(&format!("{}.svg", chart.frame().stem)), e))?;
+    }
+    Ok(text)
 }
 
 fn draw_error<E: std::error::Error + Send + Sync>(
@@ -404,7 +316,16 @@ fn draw_header<DB: DrawingBackend>(
     let style = bold_style(size, INK).pos(Pos::new(HPos::Center, VPos::Top));
     header.draw_text(&text, &style, (centre, 14))?;
     if !subtitle.is_empty() {
-        let (sub, size) = fit_text(&header, subtitle, SUBTITLE_SIZE, 14.0, max_w, false)?;
+        let (sub, size) = fit_text(
+            &header,
+            subtitle,
+            Fit {
+                max_size: SUBTITLE_SIZE,
+                min_size: 14.0,
+                max_w,
+                bold: false,
+            },
+        )?;
         let style = text_style(size, INK_MUTED).pos(Pos::new(HPos::Center, VPos::Top));
         header.draw_text(&sub, &style, (centre, 52))?;
     }
@@ -419,19 +340,53 @@ fn fit_title<DB: DrawingBackend>(
 ) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
     const MIN_SIZE: f64 = 20.0;
     let full = format!("{}{}", title.scenario, title.rest);
-    if let Some(size) = largest_size_fitting(area, &full, TITLE_SIZE, MIN_SIZE, max_w, true)? {
+    let fit = Fit {
+        max_size: TITLE_SIZE,
+        min_size: MIN_SIZE,
+        max_w,
+        bold: true,
+    };
+    if let Some(size) = largest_size_fitting(area, &full, fit)? {
         return Ok((full, size));
     }
     let style = bold_style(MIN_SIZE, INK);
-    let chars: Vec<char> = title.scenario.chars().collect();
-    let candidate = |k: usize| format!("{}…{}", chars[..k].iter().collect::<String>(), title.rest);
-    let kept = longest_prefix_fitting(chars.len(), |k| {
-        Ok(area.estimate_text_size(&candidate(k), &style)?.0 <= max_w)
-    })?;
-    match kept {
-        Some(k) => Ok((candidate(k), MIN_SIZE)),
+    match shortened(area, &title.scenario, &title.rest, &style, max_w)? {
+        Some(text) => Ok((text, MIN_SIZE)),
         // Not even the fixed part fits: shorten the whole line instead.
-        None => fit_text(area, &title.rest, MIN_SIZE, MIN_SIZE, max_w, true),
+        None => fit_text(
+            area,
+            &title.rest,
+            Fit {
+                max_size: MIN_SIZE,
+                ..fit
+            },
+        ),
+    }
+}
+
+/// The longest prefix of `text`, then `…` and `suffix`, that fits `max_w` pixels in `style`;
+/// `None` when not even `…suffix` fits.
+fn shortened<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    suffix: &str,
+    style: &TextStyle,
+    max_w: u32,
+) -> Result<Option<String>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let chars: Vec<char> = text.chars().collect();
+    let candidate = |k: usize| format!("{}…{suffix}", chars[..k].iter().collect::<String>());
+    let kept = longest_prefix_fitting(chars.len(), |k| {
+        Ok(area.estimate_text_size(&candidate(k), style)?.0 <= max_w)
+    })?;
+    Ok(kept.map(candidate))
+}
+
+/// Regular or bold text of `size` px.
+fn weighted_style(size: f64, bold: bool) -> TextStyle<'static> {
+    if bold {
+        bold_style(size, INK)
+    } else {
+        text_style(size, INK)
     }
 }
 
@@ -440,44 +395,39 @@ fn fit_title<DB: DrawingBackend>(
 fn fit_text<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
+    fit: Fit,
+) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
+    if let Some(size) = largest_size_fitting(area, text, fit)? {
+        return Ok((text.to_string(), size));
+    }
+    let style = weighted_style(fit.min_size, fit.bold);
+    let text = shortened(area, text, "", &style, fit.max_w)?.unwrap_or_else(|| "…".into());
+    Ok((text, fit.min_size))
+}
+
+/// How a line of text may be fitted: the sizes to try, the room it has, its weight.
+#[derive(Debug, Clone, Copy)]
+struct Fit {
     max_size: f64,
     min_size: f64,
     max_w: u32,
     bold: bool,
-) -> Result<(String, f64), DrawingAreaErrorKind<DB::ErrorType>> {
-    if let Some(size) = largest_size_fitting(area, text, max_size, min_size, max_w, bold)? {
-        return Ok((text.to_string(), size));
-    }
-    let style = if bold {
-        bold_style(min_size, INK)
-    } else {
-        text_style(min_size, INK)
-    };
-    let chars: Vec<char> = text.chars().collect();
-    let candidate = |k: usize| chars[..k].iter().collect::<String>() + "…";
-    let kept = longest_prefix_fitting(chars.len(), |k| {
-        Ok(area.estimate_text_size(&candidate(k), &style)?.0 <= max_w)
-    })?;
-    Ok((candidate(kept.unwrap_or(0)), min_size))
 }
 
 /// The largest size from `max_size` down to `min_size` (2 px steps) at which `text` fits.
 fn largest_size_fitting<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: &str,
-    max_size: f64,
-    min_size: f64,
-    max_w: u32,
-    bold: bool,
+    fit: Fit,
 ) -> Result<Option<f64>, DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut size = max_size;
+    let (min_size, max_w) = (fit.min_size, fit.max_w);
+    let mut size = fit.max_size;
     loop {
-        let style = if bold {
-            bold_style(size, INK)
-        } else {
-            text_style(size, INK)
-        };
-        if area.estimate_text_size(text, &style)?.0 <= max_w {
+        if area
+            .estimate_text_size(text, &weighted_style(size, fit.bold))?
+            .0
+            <= max_w
+        {
             return Ok(Some(size));
         }
         if size <= min_size {
@@ -509,22 +459,27 @@ fn longest_prefix_fitting<E>(
     Ok(Some(lo))
 }
 
-/// Writes a centred "no data" style note, on a white box so it stays legible over a map.
 /// The translucent white box with a grey border that legends sit in.
 fn draw_legend_box<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     rect: PxRect,
 ) -> DrawResult<DB> {
-    root.draw(&Rectangle::new(
-        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-        WHITE.mix(0.92).filled(),
-    ))?;
-    root.draw(&Rectangle::new(
-        [(rect.x0, rect.y0), (rect.x1, rect.y1)],
-        RGBColor(170, 170, 170).stroke_width(1),
-    ))
+    draw_panel(root, rect, 0.92, RGBColor(170, 170, 170))
 }
 
+/// A white box of `opacity` with a thin `border`.
+fn draw_panel<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    rect: PxRect,
+    opacity: f64,
+    border: RGBColor,
+) -> DrawResult<DB> {
+    let corners = [(rect.x0, rect.y0), (rect.x1, rect.y1)];
+    root.draw(&Rectangle::new(corners, WHITE.mix(opacity).filled()))?;
+    root.draw(&Rectangle::new(corners, border.stroke_width(1)))
+}
+
+/// Writes a centred "no data" style note, on a white box so it stays legible over a map.
 fn draw_note<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     (xs, ys): &(std::ops::Range<i32>, std::ops::Range<i32>),
@@ -747,82 +702,269 @@ fn draw_triangle<DB: DrawingBackend>(
     root.draw(&PathElement::new(ring, BLACK.stroke_width(2)))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Number formatting
+/// The look every chart's axes share: tick and axis-description fonts, a light grid, grey axes.
+fn house_style<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.label_style(text_style(TICK_SIZE, INK))
+        .axis_desc_style(text_style(AXIS_DESC_SIZE, INK))
+        .bold_line_style(GRID.stroke_width(1))
+        .light_line_style(TRANSPARENT)
+        .axis_style(RGBColor(120, 120, 120).stroke_width(1))
+}
 
-/// `1234567` → `1,234,567`: full counts are what capacity planners compare against limits.
-fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
+// ---------------------------------------------------------------------------------------------
+// Bar charts (egress load, capacity): one slot per egress IP, counts on y
+
+/// Margin around a bar chart.
+const BAR_MARGIN: u32 = 16;
+/// Right margin of a bar chart.
+const BAR_MARGIN_RIGHT: u32 = 30;
+/// Room for the y tick labels of a bar chart.
+const BAR_Y_LABEL_AREA: u32 = 104;
+/// Default room for the x labels (egress ids) of a bar chart.
+const BAR_X_LABEL_AREA: u32 = 60;
+
+/// The chart type bar charts draw on.
+type BarContext<'b, DB> = ChartContext<'b, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// How a bar chart's axes look.
+struct BarAxes<'a> {
+    /// Egress IPs (slots on x; at least one is drawn).
+    slots: usize,
+    /// Top of the y axis.
+    y_max: f64,
+    /// What y counts.
+    y_desc: &'a str,
+    /// Room under the plot for the egress ids.
+    x_label_area: u32,
+    /// Extra room under the x labels (for a key).
+    extra_bottom: u32,
+    /// Whether fractional ticks of a tall axis print rounded (counts that cannot be fractional).
+    round_ticks: bool,
+}
+
+/// Draws the axes and grid of a bar chart and returns the chart to draw bars on.
+fn bar_axes<'b, DB: DrawingBackend>(
+    body: &'b DrawingArea<DB, Shift>,
+    a: &BarAxes,
+) -> Result<BarContext<'b, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = a.slots.max(1) as f64;
+    let mut chart = ChartBuilder::on(body)
+        .margin(BAR_MARGIN)
+        .margin_right(BAR_MARGIN_RIGHT)
+        .margin_bottom(BAR_MARGIN + a.extra_bottom)
+        .x_label_area_size(a.x_label_area)
+        .y_label_area_size(BAR_Y_LABEL_AREA)
+        .build_cartesian_2d(-0.5..n - 0.5, 0.0..a.y_max)?;
+    let y_fmt = |y: &f64| axis_count(*y, a.y_max, a.round_ticks);
+    house_style(&mut chart.configure_mesh())
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(8)
+        .y_label_formatter(&y_fmt)
+        .x_desc("egress IP")
+        .y_desc(a.y_desc)
+        .draw()?;
+    Ok(chart)
+}
+
+/// Tick label for a count: thousands separators, or millions on big axes so labels stay short;
+/// fractional ticks print rounded on axes of ten and more when `round` (else with one decimal).
+fn axis_count(y: f64, y_max: f64, round: bool) -> String {
+    if y == 0.0 {
+        "0".to_string()
+    } else if y_max >= 1e7 {
+        format!("{:.0}M", y / 1e6)
+    } else if y_max >= 1e6 {
+        format!("{:.1}M", y / 1e6)
+    } else if y >= 0.0 && y.fract().abs() < 1e-9 {
+        count(y as u64)
+    } else if round && y_max >= 10.0 {
+        count(y.max(0.0).round() as u64)
+    } else {
+        format!("{y:.1}")
+    }
+}
+
+/// Pixels as `i32` (saturating).
+fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The charts of a run
+
+/// One chart of a run, written as PNG and SVG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartFile {
+    /// `map`: users by egress IP.
+    Map,
+    /// `latency_cdf`: RTT CDF per population.
+    LatencyCdf,
+    /// `egress_load`: requests per egress IP.
+    EgressLoad,
+    /// `failover_cdf`: the baseline against the worst cases.
+    FailoverCdf,
+    /// `failover_heatmap`: case × population.
+    Heatmap,
+    /// `capacity`: peak connections against the limit.
+    Capacity,
+}
+
+/// Every chart of a run, in the order they are written.
+pub const CHARTS: [ChartFile; 6] = [
+    ChartFile::Map,
+    ChartFile::LatencyCdf,
+    ChartFile::EgressLoad,
+    ChartFile::FailoverCdf,
+    ChartFile::Heatmap,
+    ChartFile::Capacity,
+];
+
+/// Country outlines for the maps, from the embedded catalog (converted once per process).
+fn outlines() -> &'static [geo::MultiPolygon<f64>] {
+    static OUTLINES: OnceLock<Vec<geo::MultiPolygon<f64>>> = OnceLock::new();
+    OUTLINES.get_or_init(|| {
+        Catalog::embedded()
+            .outlines
+            .iter()
+            .map(|o| o.shape.clone())
+            .collect()
+    })
+}
+
+/// The baseline charts' inputs, with `points` on the map.
+fn baseline_set<'a>(r: &'a Results, points: &'a [MapPoint]) -> ChartSet<'a> {
+    ChartSet {
+        scenario: &r.world.name,
+        case: &r.world.cases[0].name,
+        outlines: outlines(),
+        sites: &r.charts.sites,
+        points,
+        cdfs: &r.charts.population_cdfs,
+        load: &r.charts.load,
+    }
+}
+
+/// The failover and capacity charts' inputs.
+fn failover_set<'a>(r: &'a Results) -> FailoverSet<'a> {
+    let c = &r.charts;
+    FailoverSet {
+        scenario: &r.world.name,
+        sites: &c.sites,
+        baseline_cdf: &c.baseline_cdf,
+        case_cdfs: &c.case_cdfs,
+        heat_cases: &c.heat_cases,
+        heat_populations: &c.heat_populations,
+        heat: &c.heat,
+        heat_hidden: c.heat_hidden,
+        capacity: &c.capacity,
+    }
+}
+
+impl ChartFile {
+    fn draw(self, r: &Results, to: &mut Destination) -> Result<(), ChartError> {
+        let base = || baseline_set(r, &r.charts.points);
+        match self {
+            ChartFile::Map => write_both(to, &map::MapChart::new(&base())),
+            ChartFile::LatencyCdf => write_both(to, &cdf::CdfChart::new(&base())),
+            ChartFile::EgressLoad => write_both(to, &bars::BarChart::new(&base())),
+            ChartFile::FailoverCdf => {
+                write_both(to, &failover_cdf::FailoverCdfChart::new(&failover_set(r)))
+            }
+            ChartFile::Heatmap => write_both(to, &heatmap::HeatmapChart::new(&failover_set(r))),
+            ChartFile::Capacity => write_both(to, &capacity::CapacityChart::new(&failover_set(r))),
         }
-        out.push(ch);
-    }
-    out
-}
-
-/// Milliseconds with one decimal below 10 ms, where the decimal still matters, else whole.
-fn fmt_ms(ms: f64) -> String {
-    if ms.abs() < 10.0 {
-        format!("{ms:.1} ms")
-    } else {
-        format!("{ms:.0} ms")
     }
 }
 
-/// A fraction 0..1 as a percentage with one decimal; non-finite shares print as "n/a".
-fn fmt_share(share: f64) -> String {
-    if share.is_finite() {
-        format!("{:.1}%", share * 100.0)
-    } else {
-        "n/a".to_string()
+impl Output<Results<'_>> for ChartFile {
+    fn write(&self, r: &Results, to: &mut Destination) -> Result<()> {
+        self.draw(r, to).map_err(|e| Error::Internal(e.to_string()))
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// SVG text for documents that embed the charts (the HTML report)
+/// SVG text of every chart in the report.
+#[derive(Debug, Clone)]
+pub struct ReportSvgs {
+    /// User map (the report's thinner sample, with the ingress data centers).
+    pub map: String,
+    /// RTT CDF per population.
+    pub latency_cdf: String,
+    /// Requests per egress IP.
+    pub egress_load: String,
+    /// RTT CDF of the baseline against the worst cases.
+    pub failover_cdf: String,
+    /// Case × population heatmap.
+    pub heatmap: String,
+    /// Peak connections against the limit.
+    pub capacity: String,
+}
 
-/// Renders `chart` as SVG text, exactly as [`write_both`] writes its `.svg` file.
-fn svg_string<C: Chart>(chart: &C) -> Result<String, ChartError> {
-    ensure_fonts()?;
-    let mut text = String::new();
-    {
-        let root = SVGBackend::with_string(&mut text, chart.size()).into_drawing_area();
-        chart
-            .draw(&root)
-            .and_then(|()| root.present())
-            .map_err(|e| draw_error(Path::new(C::STEM), e))?;
+/// The report's charts: the same drawings as the chart files, except that the map draws a thinner
+/// sample (to keep the page light) and marks the ingress data centers.
+pub fn report_svgs(r: &Results) -> Result<ReportSvgs> {
+    fn svg<C: Chart>(chart: &C) -> Result<String> {
+        svg_string(chart).map_err(|e| Error::Internal(e.to_string()))
     }
-    Ok(text)
-}
-
-/// SVG text of `map`, `latency_cdf` and `egress_load` for `set`, in that order (the same drawings as
-/// [`write_charts`] writes), with the ingress data centers at `ingress` (`(lon, lat)`) drawn faintly
-/// on the map.
-pub fn charts_svg(set: &ChartSet, ingress: &[(f64, f64)]) -> Result<[String; 3], ChartError> {
-    Ok([
-        svg_string(&map::MapChart::new(set).with_ingress(ingress))?,
-        svg_string(&cdf::CdfChart::new(set))?,
-        svg_string(&bars::BarChart::new(set))?,
-    ])
-}
-
-/// SVG text of `failover_cdf`, `failover_heatmap` and `capacity` for `set`, in that order (the same
-/// drawings as [`write_failover_charts`] writes).
-pub fn failover_charts_svg(set: &FailoverSet) -> Result<[String; 3], ChartError> {
-    Ok([
-        svg_string(&failover_cdf::FailoverCdfChart::new(set))?,
-        svg_string(&heatmap::HeatmapChart::new(set))?,
-        svg_string(&capacity::CapacityChart::new(set))?,
-    ])
+    let base = baseline_set(r, &r.charts.report_points);
+    let fail = failover_set(r);
+    Ok(ReportSvgs {
+        map: svg(&map::MapChart::new(&base).with_ingress(&r.charts.report_ingress))?,
+        latency_cdf: svg(&cdf::CdfChart::new(&base))?,
+        egress_load: svg(&bars::BarChart::new(&base))?,
+        failover_cdf: svg(&failover_cdf::FailoverCdfChart::new(&fail))?,
+        heatmap: svg(&heatmap::HeatmapChart::new(&fail))?,
+        capacity: svg(&capacity::CapacityChart::new(&fail))?,
+    })
 }
 
 /// CSS colour (`#rrggbb`) of the `index`-th egress IP, the colour every chart gives it.
 pub fn egress_css_color(index: usize) -> String {
     let RGBColor(r, g, b) = palette(index);
     format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// Creates `dir` and draws the three baseline charts of `set` into it (tests).
+#[cfg(test)]
+fn write_charts(dir: &Path, set: &ChartSet) -> Result<Vec<PathBuf>, ChartError> {
+    write_for_test(dir, Some(set), None)
+}
+
+/// Creates `dir` and draws the failover and capacity charts of `set` into it (tests).
+#[cfg(test)]
+fn write_failover_charts(dir: &Path, set: &FailoverSet) -> Result<Vec<PathBuf>, ChartError> {
+    write_for_test(dir, None, Some(set))
+}
+
+#[cfg(test)]
+fn write_for_test(
+    dir: &Path,
+    baseline: Option<&ChartSet>,
+    failover: Option<&FailoverSet>,
+) -> Result<Vec<PathBuf>, ChartError> {
+    std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut to = Destination::new(dir);
+    if let Some(set) = baseline {
+        write_both(&mut to, &map::MapChart::new(set))?;
+        write_both(&mut to, &cdf::CdfChart::new(set))?;
+        write_both(&mut to, &bars::BarChart::new(set))?;
+    }
+    if let Some(set) = failover {
+        write_both(&mut to, &failover_cdf::FailoverCdfChart::new(set))?;
+        write_both(&mut to, &heatmap::HeatmapChart::new(set))?;
+        write_both(&mut to, &capacity::CapacityChart::new(set))?;
+    }
+    Ok(to.files().to_vec())
 }
 
 #[cfg(test)]
@@ -1071,6 +1213,18 @@ mod tests {
     }
 
     #[test]
+    fn axis_counts_stay_short() {
+        assert_eq!(axis_count(250_000.0, 400_000.0, false), "250,000");
+        assert_eq!(axis_count(1_500_000.0, 2_000_000.0, false), "1.5M");
+        assert_eq!(axis_count(20_000_000.0, 30_000_000.0, false), "20M");
+        assert_eq!(axis_count(0.5, 1.0, false), "0.5");
+        assert_eq!(axis_count(0.0, 2_000_000.0, false), "0");
+        assert_eq!(axis_count(2.5, 12.0, false), "2.5");
+        assert_eq!(axis_count(2.5, 12.0, true), "3");
+        assert_eq!(axis_count(40_000.0, 50_000.0, true), "40,000");
+    }
+
+    #[test]
     fn bisection_finds_the_longest_fitting_prefix() {
         let fits = |limit: usize| move |k: usize| Ok::<_, ()>(k <= limit);
         assert_eq!(longest_prefix_fitting(10, fits(4)), Ok(Some(4)));
@@ -1078,17 +1232,5 @@ mod tests {
         assert_eq!(longest_prefix_fitting(10, fits(20)), Ok(Some(9)));
         assert_eq!(longest_prefix_fitting(0, fits(3)), Ok(Some(0)));
         assert_eq!(longest_prefix_fitting(10, |_| Ok::<_, ()>(false)), Ok(None));
-    }
-
-    #[test]
-    fn formats_numbers() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(1234567), "1,234,567");
-        assert_eq!(fmt_ms(4.25), "4.2 ms");
-        assert_eq!(fmt_ms(123.4), "123 ms");
-        assert_eq!(fmt_share(0.4123), "41.2%");
-        assert_eq!(fmt_share(f64::NAN), "n/a");
     }
 }

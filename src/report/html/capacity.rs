@@ -1,18 +1,12 @@
 //! Section 7: concurrent connections per egress IP and destination against the per-origin limit.
 
-use super::markup::td_num;
 use super::markup::{figure, p, section, swatch, table, td, td_html};
-use super::numbers::{count_shown, share_shown, td_count, td_share};
+use super::numbers::{td_conns, td_count, td_share};
 use super::page::Ctx;
-
-fn conns_cell(v: f64) -> String {
-    let csv = format!("{v:.1}");
-    td_num(&count_shown(v.round() as u64), &csv)
-}
 
 /// The capacity section.
 pub(super) fn render(ctx: &Ctx) -> String {
-    let (w, m) = (ctx.world, ctx.m);
+    let w = ctx.world;
     let mut s = String::new();
     if w.egress.is_empty() || w.resources.is_empty() {
         s.push_str(&p(
@@ -24,42 +18,34 @@ pub(super) fn render(ctx: &Ctx) -> String {
         &ctx.charts.capacity,
         "Peak concurrent IPv4 connections to one destination per egress IP, baseline and worst case, against the per-origin limit.",
     ));
-    let conns = |c: usize, e: usize, r: usize| {
-        m.connections_v4_micro[m.connection_index(c, e, r)] as f64 / 1e6
-    };
-    let mut rows = Vec::new();
-    for (e, eg) in w.egress.iter().enumerate() {
-        let limit = eg.connection_limit as f64;
-        for (ri, res) in w.resources.iter().enumerate() {
-            let v4 = conns(0, e, ri);
-            let worst = (0..m.cases).fold(0, |wc, c| {
-                if conns(c, e, ri) > conns(wc, e, ri) {
-                    c
-                } else {
-                    wc
-                }
-            });
-            let wu = format!("{:.6}", conns(worst, e, ri) / limit);
-            let over = wu.parse::<f64>().is_ok_and(|x| x >= 1.0);
-            rows.push(vec![
-                td_html(&swatch(&super::super::charts::egress_css_color(e), &eg.id)),
-                td(&res.name),
-                td_count(eg.connection_limit as u64),
-                conns_cell(v4),
-                td_share(&format!("{:.6}", v4 / limit)),
-                td(&w.cases[worst].name),
-                conns_cell(conns(worst, e, ri)),
+    // The baseline's rows of capacity.csv, one per (egress IP, destination).
+    let per_egress = w.resources.len();
+    let rows: Vec<Vec<String>> = ctx.r.tables.capacity[..w.egress.len() * per_egress]
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let over = row.worst_utilization.rounded().is_some_and(|x| x >= 1.0);
+            let color = super::super::charts::egress_css_color(i / per_egress);
+            vec![
+                td_html(&swatch(&color, &row.egress)),
+                td(&row.resource),
+                td_count(u64::from(row.connection_limit)),
+                td_conns(row.connections_v4),
+                td_share(row.utilization),
+                td(&row.worst_case),
+                td_conns(row.worst_connections_v4),
                 if over {
                     format!(
-                        "<td class=\"num over\" data-value=\"{wu}\">{}</td>",
-                        share_shown(&wu)
+                        "<td class=\"num over\" data-value=\"{}\">{}</td>",
+                        row.worst_utilization.csv(),
+                        row.worst_utilization
                     )
                 } else {
-                    td_share(&wu)
+                    td_share(row.worst_utilization)
                 },
-            ]);
-        }
-    }
+            ]
+        })
+        .collect();
     s.push_str(&table(
         "capacity",
         "Concurrent IPv4 connections per egress IP and destination (capacity.csv)",

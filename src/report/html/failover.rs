@@ -1,9 +1,9 @@
 //! Section 6: what each failure does to each population, the worst cases, and the RTT overlay.
 
-use super::super::tables::{ms, share};
 use super::markup::{esc, figure, p, section, table, td};
 use super::numbers::{td_change, td_count, td_share};
 use super::page::Ctx;
+use crate::analysis::values::Share;
 
 /// Worst cases listed in the table at most.
 const WORST_ROWS: usize = 8;
@@ -36,31 +36,22 @@ fn what_changed(ctx: &Ctx, c: usize) -> String {
 }
 
 fn worst_table(ctx: &Ctx) -> String {
-    let (w, m) = (ctx.world, ctx.m);
-    let base = m.total(0, None, None);
-    let rows: Vec<Vec<String>> = ctx
+    let (w, r) = (ctx.world, ctx.r);
+    let rows: Vec<Vec<String>> = r
         .ranked
         .iter()
         .take(WORST_ROWS)
-        .map(|(c, imp)| {
-            let t = m.total(*c, None, None);
-            let moved = (0..m.populations).fold((0u64, 0u64), |(u, q), p| {
-                let s = m.shift(*c, p);
-                (u + s.users_egress_changed, q + s.requests_rerouted)
-            });
+        .map(|&c| {
+            let (imp, row) = (&r.cases[c].impact, &r.tables.summary[c]);
             vec![
-                td(&w.cases[*c].name),
-                format!("<td class=\"detail\">{}</td>", esc(&what_changed(ctx, *c))),
-                td_count(moved.0),
-                td_share(&share(moved.1, t.requests)),
-                td_share(&format!("{:.6}", imp.dropped_share())),
-                td_share(&format!("{:.6}", imp.extra_blocked_share())),
-                td_share(&format!("{:.6}", imp.extra_violation_share())),
-                td_change(&ms(t
-                    .rtt
-                    .quantile_ms(0.95)
-                    .zip(base.rtt.quantile_ms(0.95))
-                    .map(|(a, b)| a - b))),
+                td(&w.cases[c].name),
+                format!("<td class=\"detail\">{}</td>", esc(&what_changed(ctx, c))),
+                td_count(row.users_egress_changed),
+                td_share(row.requests_rerouted_share),
+                td_share(Share::of(imp.dropped_share())),
+                td_share(Share::of(imp.extra_blocked_share())),
+                td_share(Share::of(imp.extra_violation_share())),
+                td_change(row.rtt_p95_change_ms),
             ]
         })
         .collect();
@@ -84,14 +75,14 @@ fn worst_table(ctx: &Ctx) -> String {
 /// The failover section.
 pub(super) fn render(ctx: &Ctx) -> String {
     let mut s = String::new();
-    if ctx.m.cases <= 1 {
+    if ctx.world.cases.len() <= 1 {
         s.push_str(&p("No failure cases were simulated. Add `[[failures]]` to the scenario or run with `--sweep n1` to see what each data-center failure would do."));
         return section("failover", "6. Failover", &s);
     }
     s.push_str(&p(&format!(
         "{} failure case{} simulated. Cases are ranked by harm: requests dropped, refused or sent outside a required region first, then the increase of p95 round-trip time.",
-        ctx.m.cases - 1,
-        if ctx.m.cases == 2 { " was" } else { "s were" }
+        ctx.world.cases.len() - 1,
+        if ctx.world.cases.len() == 2 { " was" } else { "s were" }
     )));
     s.push_str(&figure(
         &ctx.charts.heatmap,

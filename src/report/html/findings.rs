@@ -3,10 +3,11 @@
 use super::markup::{esc, p, section, table, td, td_html};
 use super::numbers::td_share;
 use super::page::Ctx;
+use crate::analysis::values::Share;
 
 /// The findings section.
 pub(super) fn render(ctx: &Ctx) -> String {
-    if ctx.findings.is_empty() {
+    if ctx.r.findings.is_empty() {
         return section(
             "findings",
             "8. Findings and recommendations",
@@ -14,6 +15,7 @@ pub(super) fn render(ctx: &Ctx) -> String {
         );
     }
     let rows: Vec<Vec<String>> = ctx
+        .r
         .findings
         .iter()
         .map(|f| {
@@ -33,8 +35,7 @@ pub(super) fn render(ctx: &Ctx) -> String {
                     esc(&f.kind.replace('_', " "))
                 )),
                 td(&f.case),
-                f.impact
-                    .map_or_else(|| td(""), |x| td_share(&format!("{x:.6}"))),
+                f.impact.map_or_else(|| td(""), |x| td_share(Share::of(x))),
                 format!("<td class=\"detail\">{}</td>", esc(&f.detail)),
                 format!("<td class=\"detail\">{}</td>", esc(&f.recommendation)),
             ]

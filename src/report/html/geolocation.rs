@@ -1,53 +1,36 @@
 //! Section 5: where users appear to be (the egress location's geolocation) against where they are.
 
-use super::super::tables::share;
-use super::markup::td_num;
-use super::markup::{p, section, table, td};
-use super::numbers::{share_shown, td_count, td_share};
+use super::markup::{p, section, table, td, td_num};
+use super::numbers::{td_count, td_share};
 use super::page::Ctx;
-use crate::engine::Cell;
+use crate::analysis::cases::Traffic;
 
-/// Mean user → apparent location distance, km, formatted as the CSV files do.
-fn km_mean(c: &Cell) -> String {
-    let n = c.delivered();
-    if n == 0 {
-        String::new()
-    } else {
-        format!("{:.1}", c.apparent_distance_m as f64 / n as f64 / 1000.0)
-    }
-}
-
-fn row(name: &str, c: &Cell) -> Vec<String> {
-    let km = km_mean(c);
-    let shown = km
-        .parse::<f64>()
-        .map_or("–".into(), |x| format!("{x:.0} km"));
+fn row(name: &str, t: &Traffic) -> Vec<String> {
     vec![
         td(name),
-        td_count(c.delivered()),
-        td_share(&share(c.country_mismatch, c.delivered())),
-        td_share(&share(c.continent_mismatch, c.delivered())),
-        td_num(&shown, &km),
+        td_count(t.delivered),
+        td_share(t.country_mismatch),
+        td_share(t.continent_mismatch),
+        td_num(&t.apparent_distance.to_string(), &t.apparent_distance.csv()),
     ]
 }
 
 /// The geolocation section.
 pub(super) fn render(ctx: &Ctx) -> String {
-    let (w, m) = (ctx.world, ctx.m);
-    let mut rows: Vec<Vec<String>> = w
+    let base = &ctx.r.baseline;
+    let mut rows: Vec<Vec<String>> = ctx
+        .world
         .populations
         .iter()
-        .enumerate()
-        .map(|(pi, pop)| row(&pop.name, &m.total(0, Some(pi), None)))
+        .zip(&base.populations)
+        .map(|(pop, t)| row(&pop.name, t))
         .collect();
-    let all = m.total(0, None, None);
-    let mut last = row("all users", &all);
+    let mut last = row("all users", &base.all);
     last[0] = "<td><b>all users</b></td>".into();
     rows.push(last);
     let mut s = p(&format!(
         "Destinations geolocate a request by its source IP, that is by the egress location, not by the user. In the baseline {} of delivered requests appear to come from another country than the user's, and {} from another continent.",
-        share_shown(&share(all.country_mismatch, all.delivered())),
-        share_shown(&share(all.continent_mismatch, all.delivered())),
+        base.all.country_mismatch, base.all.continent_mismatch,
     ));
     s.push_str(&table(
         "geo",

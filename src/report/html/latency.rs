@@ -1,40 +1,32 @@
 //! Section 3: RTT distribution per population, and a typical user's round trip part by part.
 
-use super::super::tables::ms;
 use super::markup::{figure, p, section, table, td, td_num};
-use super::numbers::{count_shown, td_count, td_ms};
+use super::numbers::{td_count, td_ms};
 use super::page::Ctx;
-use super::typical;
+use crate::analysis::cases::Traffic;
+
+fn percentile_row(first: String, access: &str, users: u64, t: &Traffic) -> Vec<String> {
+    let mut r = vec![first, td(access), td_count(users), td_count(t.requests)];
+    r.push(td_ms(t.rtt_mean_ms));
+    r.extend(t.rtt_ms.iter().map(|q| td_ms(*q)));
+    r
+}
 
 fn percentile_table(ctx: &Ctx) -> String {
-    let (w, m) = (ctx.world, ctx.m);
+    let w = ctx.world;
+    let base = &ctx.r.baseline;
     let mut rows: Vec<Vec<String>> = w
         .populations
         .iter()
-        .enumerate()
-        .map(|(pi, pop)| {
-            let t = m.total(0, Some(pi), None);
-            let mut r = vec![td(&pop.name), td(&pop.access_name), td_count(pop.users)];
-            r.push(td_count(t.requests));
-            r.push(td_ms(&ms(t.rtt_mean_ms())));
-            for q in [0.5, 0.9, 0.95, 0.99] {
-                r.push(td_ms(&ms(t.rtt.quantile_ms(q))));
-            }
-            r
-        })
+        .zip(&base.populations)
+        .map(|(pop, t)| percentile_row(td(&pop.name), &pop.access_name, pop.users, t))
         .collect();
-    let t = m.total(0, None, None);
-    let mut all = vec![
+    rows.push(percentile_row(
         "<td><b>all users</b></td>".to_string(),
-        td(""),
-        td_count(w.users),
-        td_count(t.requests),
-        td_ms(&ms(t.rtt_mean_ms())),
-    ];
-    for q in [0.5, 0.9, 0.95, 0.99] {
-        all.push(td_ms(&ms(t.rtt.quantile_ms(q))));
-    }
-    rows.push(all);
+        "",
+        w.users,
+        &base.all,
+    ));
     table(
         "percentiles",
         "Round-trip time per population, baseline (delivered requests)",
@@ -54,26 +46,30 @@ fn percentile_table(ctx: &Ctx) -> String {
 }
 
 fn parts_table(ctx: &Ctx) -> String {
-    let traces = typical::traces(ctx.world);
-    if traces.iter().all(Option::is_none) {
+    let trips = &ctx.r.typical;
+    if trips.iter().all(Option::is_none) {
         return p("No typical round trip to show: no destination, or every population's representative user is dropped.");
     }
-    let ms1 = |x: f64| td_num(&format!("{x:.1}"), &format!("{x:.3}"));
-    let rows: Vec<Vec<String>> = traces
-        .into_iter()
+    let rows: Vec<Vec<String>> = trips
+        .iter()
         .flatten()
         .map(|t| {
             let mut r = vec![
                 td(&t.population),
-                td_num(&count_shown(t.user), &t.user.to_string()),
+                td_count(t.user),
                 td(&t.ingress),
                 td(&t.egress),
                 td(&t.destination),
             ];
-            r.extend(t.parts.iter().map(|x| ms1(*x)));
+            r.extend(
+                t.parts
+                    .iter()
+                    .map(|x| td_num(&format!("{:.1}", x.0.unwrap_or(0.0)), &x.csv())),
+            );
             r.push(format!(
-                "<td class=\"num\" data-value=\"{:.3}\"><b>{:.1}</b></td>",
-                t.total, t.total
+                "<td class=\"num\" data-value=\"{}\"><b>{:.1}</b></td>",
+                t.total.csv(),
+                t.total.0.unwrap_or(0.0)
             ));
             r
         })

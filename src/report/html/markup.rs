@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 /// Escapes text for HTML element content and double-quoted attribute values.
-pub(super) fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -1,72 +1,74 @@
 //! Section 9: how the numbers were made: latency model and settings, routing semantics, data sources.
 
 use super::markup::{esc, p, section, table, td};
-use super::numbers::count_shown;
 use super::page::Ctx;
-
-fn setting(name: &str, value: String, why: &str) -> Vec<String> {
-    vec![
-        format!("<td class=\"mono\">{}</td>", esc(name)),
-        format!("<td class=\"num\">{}</td>", esc(&value)),
-        td(why),
-    ]
-}
+use crate::analysis::human::count_thin;
 
 fn settings_table(ctx: &Ctx) -> String {
     let w = ctx.world;
     let l = &w.latency;
-    let rows = vec![
-        setting(
+    let settings = [
+        (
             "fiber_km_per_ms",
-            format!("{}", l.fiber_km_per_ms),
+            l.fiber_km_per_ms.to_string(),
             "signal speed in single-mode fiber, km per ms",
         ),
-        setting(
+        (
             "internet_inflation",
-            format!("{}", l.internet_inflation),
+            l.internet_inflation.to_string(),
             "public-internet path length over the great circle",
         ),
-        setting(
+        (
             "backbone_inflation",
-            format!("{}", l.backbone_inflation),
+            l.backbone_inflation.to_string(),
             "Cloudflare backbone path length over the great circle",
         ),
-        setting(
+        (
             "segment_overhead_ms",
-            format!("{}", l.segment_overhead_ms),
+            l.segment_overhead_ms.to_string(),
             "forwarding, queueing and proxying per segment, ms",
         ),
-        setting(
+        (
             "jitter_mean_ms",
-            format!("{}", l.jitter_mean_ms),
+            l.jitter_mean_ms.to_string(),
             "mean of an exponential per-request delay, ms",
         ),
-        setting(
+        (
             "second_nearest_share",
-            format!("{}", w.ingress.second_nearest_share),
+            w.ingress.second_nearest_share.to_string(),
             "users whose anycast route lands on the second-nearest data center",
         ),
-        setting(
+        (
             "third_nearest_share",
-            format!("{}", w.ingress.third_nearest_share),
+            w.ingress.third_nearest_share.to_string(),
             "users landing on the third-nearest data center",
         ),
-        setting(
+        (
             "tie_tolerance_km",
-            format!("{}", w.balancing.tie_tolerance_km),
+            w.balancing.tie_tolerance_km.to_string(),
             "distances within this count as a tie when balancing unmatched traffic",
         ),
-        setting(
+        (
             "ipv6_preference",
-            format!("{}", w.balancing.ipv6_preference),
+            w.balancing.ipv6_preference.to_string(),
             "share of IPv6-eligible requests that use IPv6",
         ),
-        setting(
+        (
             "requests_per_user",
             w.requests_per_user.to_string(),
             "requests simulated per user",
         ),
     ];
+    let rows: Vec<Vec<String>> = settings
+        .iter()
+        .map(|(name, value, why)| {
+            vec![
+                format!("<td class=\"mono\">{}</td>", esc(name)),
+                format!("<td class=\"num\">{}</td>", esc(value)),
+                td(why),
+            ]
+        })
+        .collect();
     table(
         "settings",
         "Model settings of this run",
@@ -86,7 +88,7 @@ fn access_table(ctx: &Ctx) -> String {
                 td(&pop.access_name),
                 format!("<td class=\"num\">{:.1} ms</td>", pop.access.median_ms),
                 format!("<td class=\"num\">{}</td>", pop.access.sigma),
-                format!("<td class=\"num\">{}</td>", count_shown(pop.users)),
+                format!("<td class=\"num\">{}</td>", count_thin(pop.users)),
                 td(&pop.placement.description),
             ]
         })

@@ -3,49 +3,44 @@
 //!
 //! Layout: `page.rs` assembles the page in section order; each section has its own file
 //! (`headline.rs`, `sites.rs`, `latency.rs`, `policies.rs`, `geolocation.rs`, `failover.rs`,
-//! `capacity.rs`, `findings.rs`, `method.rs`); `typical.rs` traces one representative user per
-//! population; `charts.rs` renders the embedded charts; `markup.rs` escapes text and builds tables;
-//! `numbers.rs` formats CSV values for reading; `style.rs` is the stylesheet; `run_info.rs` holds the
-//! run date and tool version.
+//! `capacity.rs`, `findings.rs`, `method.rs`); `markup.rs` escapes text and builds tables;
+//! `numbers.rs` makes number cells; `style.rs` is the stylesheet.
 //!
-//! Every number shown next to a `data-value` attribute is computed by the same functions, with the
-//! same formatting, as the CSV file it comes from; `data-value` holds the exact CSV string.
+//! Every number shown next to a `data-value` attribute is a value of the CSV rows (or of the same
+//! figures) in [`Results`]; `data-value` holds the exact CSV string.
 
 mod capacity;
-mod charts;
 mod failover;
 mod findings;
 mod geolocation;
 mod headline;
 mod latency;
-mod markup;
+pub(crate) mod markup;
 mod method;
 mod numbers;
 mod page;
 mod policies;
-mod run_info;
 mod sites;
 mod style;
-mod typical;
 
-use std::path::{Path, PathBuf};
-
-use crate::engine::Metrics;
+use super::{Destination, Output};
+use crate::analysis::Results;
 use crate::error::{Error, Result};
-use crate::world::World;
 
-pub use run_info::RunInfo;
+/// `report.html`.
+#[derive(Debug, Clone, Copy)]
+pub struct Report;
 
-/// Writes `report.html` for `world`'s results into `dir` and returns its path.
-pub fn write_report(dir: &Path, world: &World, m: &Metrics, run: &RunInfo) -> Result<PathBuf> {
-    let html = render(world, m, run)?;
-    let path = dir.join("report.html");
-    std::fs::write(&path, html)
-        .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))?;
-    Ok(path)
+impl Output<Results<'_>> for Report {
+    fn write(&self, r: &Results, to: &mut Destination) -> Result<()> {
+        let html = render(r)?;
+        let path = to.file("report.html");
+        std::fs::write(&path, html)
+            .map_err(|e| Error::io(format!("cannot write `{}`", path.display()), e))
+    }
 }
 
 /// The whole page as text.
-pub fn render(world: &World, m: &Metrics, run: &RunInfo) -> Result<String> {
-    page::render(world, m, run)
+pub fn render(r: &Results) -> Result<String> {
+    page::render(r)
 }

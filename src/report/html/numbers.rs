@@ -1,59 +1,36 @@
-//! Readable forms of CSV values: the report shows these, and keeps the CSV string in `data-value`.
+//! Number cells: the readable value (the one human rounding rule of [`crate::analysis::human`]) with
+//! the exact CSV string in `data-value`.
 
 use super::markup::td_num;
+use crate::analysis::human::{count_thin, ms_change};
+use crate::analysis::values::{Conns, Ms, Share};
 
-/// Shown form of a CSV millisecond value (`12.345` → `12.3 ms`); empty stays a dash.
-pub(super) fn ms_shown(csv: &str) -> String {
-    csv.parse::<f64>()
-        .map_or_else(|_| "–".into(), |x| format!("{x:.1} ms"))
+/// Number cell for milliseconds.
+pub(super) fn td_ms(v: Ms) -> String {
+    td_num(&v.to_string(), &v.csv())
 }
 
-/// Shown form of a signed CSV millisecond change (`+12.3 ms`).
-pub(super) fn change_shown(csv: &str) -> String {
-    csv.parse::<f64>()
-        .map_or_else(|_| "–".into(), |x| format!("{x:+.1} ms"))
+/// Number cell for a change in milliseconds (`+12.3 ms`).
+pub(super) fn td_change(v: Ms) -> String {
+    td_num(&ms_change(v.rounded()), &v.csv())
 }
 
-/// Shown form of a CSV share 0..1 (`0.123456` → `12.3%`, tiny non-zero shares → `<0.1%`).
-pub(super) fn share_shown(csv: &str) -> String {
-    match csv.parse::<f64>() {
-        Err(_) => "–".into(),
-        Ok(x) if x > 0.0 && x < 0.0005 => "<0.1%".into(),
-        Ok(x) => format!("{:.1}%", x * 100.0),
-    }
-}
-
-/// An integer with thin thousands separators (`12345` → `12 345`).
-pub(super) fn count_shown(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Number cell for a CSV millisecond value.
-pub(super) fn td_ms(csv: &str) -> String {
-    td_num(&ms_shown(csv), csv)
-}
-
-/// Number cell for a CSV millisecond change.
-pub(super) fn td_change(csv: &str) -> String {
-    td_num(&change_shown(csv), csv)
-}
-
-/// Number cell for a CSV share.
-pub(super) fn td_share(csv: &str) -> String {
-    td_num(&share_shown(csv), csv)
+/// Number cell for a share (`12.3%`).
+pub(super) fn td_share(v: Share) -> String {
+    td_num(&v.to_string(), &v.csv())
 }
 
 /// Number cell for a count.
 pub(super) fn td_count(n: u64) -> String {
-    td_num(&count_shown(n), &n.to_string())
+    td_num(&count_thin(n), &n.to_string())
+}
+
+/// Number cell for connections: whole connections shown, one decimal in `data-value`.
+pub(super) fn td_conns(v: Conns) -> String {
+    td_num(
+        &count_thin(v.0.unwrap_or(0.0).max(0.0).round() as u64),
+        &v.csv(),
+    )
 }
 
 #[cfg(test)]
@@ -61,14 +38,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn readable_forms() {
-        assert_eq!(ms_shown("12.345"), "12.3 ms");
-        assert_eq!(ms_shown(""), "–");
-        assert_eq!(change_shown("3.000"), "+3.0 ms");
-        assert_eq!(share_shown("0.123456"), "12.3%");
-        assert_eq!(share_shown("0.000001"), "<0.1%");
-        assert_eq!(share_shown("0.000000"), "0.0%");
-        assert_eq!(count_shown(1234567), "1\u{202f}234\u{202f}567");
-        assert_eq!(count_shown(999), "999");
+    fn cells_show_the_human_form_and_carry_the_csv_text() {
+        assert_eq!(
+            td_ms(Ms::of(12.345)),
+            "<td class=\"num\" data-value=\"12.345\">12.3 ms</td>"
+        );
+        assert_eq!(td_ms(Ms(None)), "<td class=\"num\" data-value=\"\">–</td>");
+        assert!(td_change(Ms::of(3.0)).contains(">+3.0 ms<"));
+        assert!(td_share(Share::of(0.000001)).contains(">&lt;0.1%<"));
+        assert!(td_count(1234567).contains(">1\u{202f}234\u{202f}567<"));
+        assert!(td_conns(Conns::of(41_200.46)).contains("data-value=\"41200.5\""));
     }
 }

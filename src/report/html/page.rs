@@ -1,43 +1,34 @@
 //! Assembles the page: head with the stylesheet, then the nine sections in order.
 
+use crate::analysis::Results;
 use crate::catalog::Catalog;
-use crate::engine::Metrics;
 use crate::error::Result;
-use crate::redundancy::{self, Finding, Impact};
 use crate::world::World;
 
-use super::charts::{self, ReportCharts};
+use super::super::charts::{report_svgs, ReportSvgs};
 use super::markup::esc;
-use super::{style, RunInfo};
+use super::style;
 
-/// What every section reads: the run, plus what is computed once and shared.
+/// What every section reads: the results, plus the rendered charts.
 pub(super) struct Ctx<'a> {
-    /// The simulated world.
+    /// The results.
+    pub r: &'a Results<'a>,
+    /// The simulated world (`r.world`).
     pub world: &'a World,
-    /// Its finished metrics.
-    pub m: &'a Metrics,
-    /// Run date and version.
-    pub run: &'a RunInfo,
     /// Built-in reference data.
     pub catalog: &'static Catalog,
-    /// Findings, most severe first (the rows of `redundancy.csv`).
-    pub findings: Vec<Finding>,
-    /// Failure cases, most harmful first.
-    pub ranked: Vec<(usize, Impact)>,
     /// Inline SVG charts.
-    pub charts: ReportCharts,
+    pub charts: ReportSvgs,
 }
 
 /// The whole page.
-pub(super) fn render(world: &World, m: &Metrics, run: &RunInfo) -> Result<String> {
+pub(super) fn render(r: &Results) -> Result<String> {
+    let (world, run) = (r.world, &r.run);
     let ctx = Ctx {
+        r,
         world,
-        m,
-        run,
         catalog: Catalog::embedded(),
-        findings: redundancy::findings(world, m),
-        ranked: super::super::cases_by_harm(m),
-        charts: charts::render(world, m)?,
+        charts: report_svgs(r)?,
     };
     let mut s = String::with_capacity(1 << 20);
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");

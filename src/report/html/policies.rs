@@ -1,27 +1,32 @@
 //! Section 4: what each egress policy decided in the baseline, and the unmatched traffic.
 
-use crate::engine::Outcome;
-
-use super::super::tables::{action_text, ms, share};
 use super::markup::{p, section, table, td};
-use super::numbers::{share_shown, td_count, td_ms, td_share};
+use super::numbers::{td_count, td_ms, td_share};
 use super::page::Ctx;
+use crate::analysis::tables::PolicyRow;
+
+/// The baseline's rows of `policies.csv`: every policy, then the unmatched traffic.
+fn baseline_rows<'a>(ctx: &'a Ctx) -> &'a [PolicyRow] {
+    let rows = &ctx.r.tables.policies;
+    &rows[..rows.len() / ctx.world.cases.len().max(1)]
+}
 
 /// The policies section.
 pub(super) fn render(ctx: &Ctx) -> String {
-    let (w, m) = (ctx.world, ctx.m);
-    let all = m.total(0, None, None).requests;
-    let rows: Vec<Vec<String>> = (0..m.policy_slots)
-        .map(|ps| {
-            let c = &m.policy_cells[m.policy_index(0, ps)];
+    let w = ctx.world;
+    let baseline = baseline_rows(ctx);
+    let rows: Vec<Vec<String>> = baseline
+        .iter()
+        .enumerate()
+        .map(|(ps, c)| {
             let mut r = match w.policies.get(ps) {
                 Some(pol) => vec![
                     td(&pol.name),
                     format!("<td class=\"num\">{}</td>", pol.precedence),
                     td(&if pol.enabled {
-                        action_text(w, &pol.action)
+                        c.action.clone()
                     } else {
-                        format!("{} (disabled)", action_text(w, &pol.action))
+                        format!("{} (disabled)", c.action)
                     }),
                 ],
                 None => vec![
@@ -33,17 +38,16 @@ pub(super) fn render(ctx: &Ctx) -> String {
             r.extend([
                 td_count(c.users),
                 td_count(c.requests),
-                td_share(&share(c.requests, all)),
+                td_share(c.request_share),
+                td_count(c.dedicated_requests),
+                td_count(c.fallback_requests),
+                td_count(c.default_requests),
+                td_count(c.dropped_requests),
+                td_count(c.blocked_requests),
+                td_count(c.geography_violations),
+                td_ms(c.rtt_p50_ms),
+                td_ms(c.rtt_p95_ms),
             ]);
-            r.extend(
-                Outcome::ALL
-                    .iter()
-                    .map(|o| td_count(c.outcomes[*o as usize])),
-            );
-            r.push(td_count(c.blocked));
-            r.push(td_count(c.violations));
-            r.push(td_ms(&ms(c.rtt.quantile_ms(0.5))));
-            r.push(td_ms(&ms(c.rtt.quantile_ms(0.95))));
             r
         })
         .collect();
@@ -68,10 +72,9 @@ pub(super) fn render(ctx: &Ctx) -> String {
         ],
         &rows,
     );
-    let un = &m.policy_cells[m.policy_index(0, m.policy_slots - 1)];
+    let unmatched = baseline.last().map(|u| u.request_share).unwrap_or_default();
     s.push_str(&p(&format!(
-        "{} of requests matched no egress policy; Gateway sends such traffic through the dedicated egress location nearest to the user (or default egress when none is available). Blocked: refused by the destination's allowlist. Geography violations: the request left outside a required region, or was dropped.",
-        share_shown(&share(un.requests, all))
+        "{unmatched} of requests matched no egress policy; Gateway sends such traffic through the dedicated egress location nearest to the user (or default egress when none is available). Blocked: refused by the destination's allowlist. Geography violations: the request left outside a required region, or was dropped.",
     )));
     section("policies", "4. Policies", &s)
 }

@@ -1,33 +1,26 @@
 //! Section 2: the egress IPs, where they are, and who they serve (map and load).
 
 use super::super::charts::egress_css_color;
-use super::super::tables::{ms, share, slot_name};
 use super::markup::{figure, p, section, swatch, table, td, td_html};
 use super::numbers::{td_count, td_ms, td_share};
 use super::page::Ctx;
+use crate::analysis::tables::EgressLoadRow;
 
-/// Egress slots listed in per-egress tables: every egress IP, plus default/dropped when any case
-/// uses them (as in `egress_load.csv`).
-pub(super) fn reported_slots(ctx: &Ctx) -> Vec<usize> {
-    let m = ctx.m;
-    let mut slots: Vec<usize> = (0..ctx.world.egress.len()).collect();
-    for s in [m.default_slot(), m.dropped_slot()] {
-        if (0..m.cases).any(|c| m.total(c, None, Some(s)).requests > 0) {
-            slots.push(s);
-        }
-    }
-    slots
+/// The baseline's rows of `egress_load.csv`: every egress IP, plus default/dropped when any case
+/// uses them.
+pub(super) fn baseline_load<'a>(ctx: &'a Ctx) -> &'a [EgressLoadRow] {
+    let rows = &ctx.r.tables.egress_load;
+    &rows[..rows.len() / ctx.world.cases.len().max(1)]
 }
 
 /// A slot's name with its chart colour (grey for default egress and dropped).
-pub(super) fn slot_label(ctx: &Ctx, slot: usize) -> String {
-    let name = slot_name(ctx.world, slot);
+pub(super) fn slot_label(ctx: &Ctx, slot: usize, name: &str) -> String {
     let color = if slot < ctx.world.egress.len() {
         egress_css_color(slot)
     } else {
         "#969696".to_string()
     };
-    swatch(&color, &name)
+    swatch(&color, name)
 }
 
 fn egress_table(ctx: &Ctx) -> String {
@@ -40,7 +33,7 @@ fn egress_table(ctx: &Ctx) -> String {
             let dc = &w.datacenters[e.datacenter as usize];
             let c = ctx.catalog.country(dc.country);
             vec![
-                td_html(&slot_label(ctx, i)),
+                td_html(&slot_label(ctx, i, &e.id)),
                 td(&dc.code),
                 td(&dc.city),
                 td(&format!("{} ({})", c.name, c.iso2)),
@@ -70,20 +63,18 @@ fn egress_table(ctx: &Ctx) -> String {
 }
 
 fn load_table(ctx: &Ctx) -> String {
-    let m = ctx.m;
-    let all = m.total(0, None, None).requests;
-    let rows: Vec<Vec<String>> = reported_slots(ctx)
-        .into_iter()
-        .map(|s| {
-            let t = m.total(0, None, Some(s));
+    let rows: Vec<Vec<String>> = baseline_load(ctx)
+        .iter()
+        .enumerate()
+        .map(|(s, t)| {
             vec![
-                td_html(&slot_label(ctx, s)),
+                td_html(&slot_label(ctx, s, &t.egress)),
                 td_count(t.users),
                 td_count(t.requests),
-                td_share(&share(t.requests, all)),
-                td_ms(&ms(t.rtt.quantile_ms(0.5))),
-                td_ms(&ms(t.rtt.quantile_ms(0.95))),
-                td_count(t.blocked),
+                td_share(t.request_share),
+                td_ms(t.rtt_p50_ms),
+                td_ms(t.rtt_p95_ms),
+                td_count(t.blocked_requests),
             ]
         })
         .collect();

@@ -26,7 +26,7 @@ impl RunInfo {
 }
 
 /// `YYYY-MM-DD HH:MM UTC` for `secs` seconds after the Unix epoch.
-pub(super) fn utc_minute(secs: u64) -> String {
+pub(crate) fn utc_minute(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);

@@ -1,0 +1,180 @@
+//! The results layer on real scenarios: one ranking behind every output, findings and capacity
+//! figures consistent across tables, charts and the report's figures.
+
+use super::*;
+use crate::engine::{self, SimOptions};
+use crate::report::terminal::{Summary, Timings};
+use crate::scenario::{self, Overrides};
+use crate::world::Sweep;
+
+fn simulate(path: &str, users: u64) -> (World, Metrics) {
+    let overrides = Overrides {
+        users: Some(users),
+        sweep: Some(Sweep::N1),
+        ..Overrides::default()
+    };
+    let world = scenario::load(std::path::Path::new(path), &overrides)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .world;
+    let m = engine::simulate(&world, &SimOptions::default(), &|_| {}, &mut |_| Ok(())).unwrap();
+    (world, m)
+}
+
+fn results<'w>(world: &'w World, m: &Metrics) -> Results<'w> {
+    Results::compute(world, m, RunInfo::now()).unwrap()
+}
+
+#[test]
+fn one_ranking_drives_every_output() {
+    let (world, m) = simulate("scenarios/finance-and-qa.toml", 3000);
+    let r = results(&world, &m);
+    let names = |cases: &[usize]| -> Vec<String> {
+        cases.iter().map(|&c| world.cases[c].name.clone()).collect()
+    };
+    assert!(r.ranked.len() > 10, "the sweep adds cases");
+    // Both orders rank by harm; they differ only among equally harmful cases.
+    for order in [&r.ranked, &r.ranked_by_movement] {
+        let harm: Vec<f64> = order
+            .iter()
+            .map(|&c| r.cases[c].impact.harm_score())
+            .collect();
+        assert!(harm.windows(2).all(|w| w[0] >= w[1]), "{harm:?}");
+    }
+    let mut a = r.ranked.clone();
+    let mut b = r.ranked_by_movement.clone();
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b);
+    // The heatmap rows and the failover CDF lines follow the report's ranking.
+    let shown = r.ranked.len().min(40);
+    assert_eq!(r.charts.heat_cases, names(&r.ranked[..shown]));
+    let harmful: Vec<usize> = r
+        .ranked
+        .iter()
+        .copied()
+        .filter(|&c| r.cases[c].impact.harm_score() > 0.0)
+        .take(5)
+        .collect();
+    let cdf_names: Vec<String> = r.charts.case_cdfs.iter().map(|c| c.name.clone()).collect();
+    assert_eq!(cdf_names, names(&harmful));
+    // The terminal lists the cases in the movement order.
+    let text = Summary {
+        timings: Timings::default(),
+        dir: "out".into(),
+    }
+    .render(&r);
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.contains("most harmful first"))
+        .skip(2)
+        .take_while(|l| l.starts_with("  ") && !l.contains('…'))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let expected = names(&r.ranked_by_movement[..listed.len()]);
+    assert_eq!(listed, expected);
+    assert!(!listed.is_empty());
+}
+
+#[test]
+fn worst_failure_findings_are_each_populations_most_harmful_case() {
+    let (world, m) = simulate("scenarios/three-sites.toml", 3000);
+    let r = results(&world, &m);
+    for f in r.findings.iter().filter(|f| f.kind == "worst_failure") {
+        let p = world.population_index(&f.entity).unwrap();
+        let c = world.cases.iter().position(|c| c.name == f.case).unwrap();
+        let harm = r.cases[c].populations[p].harm_score();
+        let single = |c: usize| world.cases[c].single_datacenter().is_some();
+        for (other, fig) in r.cases.iter().enumerate().skip(1) {
+            if single(other) || !single(c) {
+                assert!(
+                    fig.populations[p].harm_score() <= harm,
+                    "{} vs {}",
+                    other,
+                    c
+                );
+            }
+        }
+    }
+    // redundancy.csv is the findings, in order.
+    assert_eq!(r.tables.redundancy.len(), r.findings.len());
+    for (row, f) in r.tables.redundancy.iter().zip(&r.findings) {
+        assert_eq!((row.finding.as_str(), &row.detail), (f.kind, &f.detail));
+    }
+}
+
+#[test]
+fn capacity_figures_agree_across_tables_and_charts() {
+    let (world, m) = simulate("scenarios/finance-and-qa.toml", 3000);
+    let r = results(&world, &m);
+    let highest = r.capacity.highest().unwrap();
+    let max_row = r
+        .tables
+        .capacity
+        .iter()
+        .filter_map(|row| row.worst_utilization.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(highest.utilization, max_row);
+    for (e, bar) in r.charts.capacity.iter().enumerate() {
+        let rows = r
+            .tables
+            .capacity
+            .iter()
+            .filter(|row| row.egress == bar.egress_id);
+        let worst = rows
+            .clone()
+            .filter_map(|row| row.connections_v4.0)
+            .fold(0.0, f64::max);
+        assert_eq!(bar.worst_peak, worst);
+        let baseline_peak = rows
+            .filter(|row| row.case == "baseline")
+            .filter_map(|row| row.connections_v4.0)
+            .fold(0.0, f64::max);
+        assert_eq!(bar.baseline_peak, baseline_peak);
+        let load = &r.tables.egress_load[e];
+        assert_eq!(
+            load.peak_origin_utilization.0,
+            Some(baseline_peak / bar.limit)
+        );
+    }
+}
+
+#[test]
+fn load_bars_are_the_baseline_rows_of_egress_load() {
+    let (world, m) = simulate("scenarios/finance-and-qa.toml", 2000);
+    let r = results(&world, &m);
+    let baseline: Vec<_> = r
+        .tables
+        .egress_load
+        .iter()
+        .filter(|row| row.case == "baseline")
+        .filter(|row| !row.datacenter.is_empty() || row.requests > 0)
+        .collect();
+    assert_eq!(r.charts.load.len(), baseline.len());
+    for (bar, row) in r.charts.load.iter().zip(baseline) {
+        assert_eq!(
+            (&bar.egress_id, bar.requests, bar.users),
+            (&row.egress, row.requests, row.users)
+        );
+    }
+}
+
+#[test]
+fn typical_trips_are_traces_and_add_up() {
+    let (world, m) = simulate("scenarios/three-sites.toml", 1000);
+    let r = results(&world, &m);
+    assert_eq!(r.typical.len(), world.populations.len());
+    for trip in r.typical.iter().flatten() {
+        let parts: f64 = trip.parts.iter().filter_map(|p| p.0).sum();
+        let total = trip.total.0.unwrap();
+        assert!((parts - total).abs() < 1e-9, "{parts} vs {total}");
+        assert!(trip.parts[0].0.unwrap() > 0.0, "access is part of the trip");
+    }
+}
+
+#[test]
+fn unfinished_metrics_are_refused() {
+    let (world, _) = simulate("scenarios/three-sites.toml", 100);
+    let raw = Metrics::new(&world);
+    let err = Results::compute(&world, &raw, RunInfo::now()).unwrap_err();
+    assert!(err.to_string().contains("finished"), "{err}");
+}

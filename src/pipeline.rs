@@ -1,0 +1,131 @@
+//! A run from start to finish, as a library function: load the scenario → simulate → analyse →
+//! write every output into an atomic folder. `egress-sim run` and `egress-sim compare` (for scenario
+//! files) both call [`run`]; neither prints anything here: warnings and the summary are returned.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::analysis::{Results, RunInfo};
+use crate::engine::{self, SimOptions, UserRow};
+use crate::error::Result;
+use crate::report::csv::UsersCsv;
+use crate::report::folder::OutputDir;
+use crate::report::terminal::{Summary, Timings};
+use crate::report::{self, Destination, Output};
+use crate::scenario::{self, Overrides};
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    /// Scenario file.
+    pub scenario: PathBuf,
+    /// Output folder (default `output/<scenario-name>`).
+    pub out: Option<PathBuf>,
+    /// Replace a non-empty folder egress-sim did not create.
+    pub force: bool,
+    /// Setting overrides.
+    pub overrides: Overrides,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// Stream `users.csv`.
+    pub per_user: bool,
+}
+
+/// Receives the simulation's progress (a progress bar in the CLI).
+pub trait Progress: Sync {
+    /// The simulation of `users` users starts.
+    fn start(&self, users: u64);
+    /// `done` users are simulated.
+    fn advance(&self, done: u64);
+    /// The simulation is over.
+    fn finish(&self);
+}
+
+/// No progress reporting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The folder holding the results.
+    pub dir: PathBuf,
+    /// Scenario warnings (legal but probably not what was meant).
+    pub warnings: Vec<String>,
+    /// The end-of-run summary for the terminal.
+    pub summary: String,
+    /// How long each phase took.
+    pub timings: Timings,
+}
+
+/// Runs `spec` end to end.
+pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
+    let t0 = Instant::now();
+    let overrides = Overrides {
+        threads: spec.threads,
+        ..spec.overrides.clone()
+    };
+    let loaded = scenario::load(&spec.scenario, &overrides)?;
+    let world = loaded.world;
+    let target = spec
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(&world.name));
+    let out = OutputDir::create(&target, spec.force)?;
+    let mut timings = Timings {
+        load: t0.elapsed(),
+        ..Timings::default()
+    };
+
+    let t1 = Instant::now();
+    let mut users_csv = if spec.per_user {
+        Some(UsersCsv::create(out.path())?)
+    } else {
+        None
+    };
+    let world = &world;
+    let mut sink = |rows: &[UserRow]| match users_csv.as_mut() {
+        Some(w) => w.write(
+            rows.iter()
+                .map(|r| crate::analysis::tables::UserRecord::new(world, r)),
+        ),
+        None => Ok(()),
+    };
+    let sim = SimOptions {
+        threads: spec.threads,
+        per_user: spec.per_user,
+    };
+    progress.start(world.users);
+    let metrics = engine::simulate(world, &sim, &|done| progress.advance(done), &mut sink);
+    progress.finish();
+    let metrics = metrics?;
+    timings.simulate = t1.elapsed();
+
+    let t2 = Instant::now();
+    if let Some(w) = users_csv {
+        w.finish()?;
+    }
+    let results = Results::compute(world, &metrics, RunInfo::now())?;
+    drop(metrics);
+    report::write_all(&results, out.path())?;
+    let dir = out.commit()?;
+    timings.output = t2.elapsed();
+    let summary = Summary {
+        timings,
+        dir: dir.display().to_string(),
+    };
+    let mut text = Destination::new(&dir);
+    summary.write(&results, &mut text)?;
+    Ok(Finished {
+        dir,
+        warnings: loaded.warnings,
+        summary: text.text().to_string(),
+        timings,
+    })
+}
