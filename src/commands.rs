@@ -240,10 +240,12 @@ pub fn latency(opts: &LatencyOptions) -> Result<String> {
             "rtt_with_access_ms": with.total_ms(),
             "model": {
                 "fiber_km_per_ms": model.fiber_km_per_ms,
+                "internet_fixed_ms": model.internet_fixed_ms,
                 "internet_inflation": model.internet_inflation,
+                "backbone_fixed_ms": model.backbone_fixed_ms,
                 "backbone_inflation": model.backbone_inflation,
-                "segment_overhead_ms": model.segment_overhead_ms,
                 "jitter_mean_ms": model.jitter_mean_ms,
+                "jitter_median_ms": model.jitter_median_ms(),
             },
         });
         return Ok(format!("{v}\n"));
@@ -267,9 +269,6 @@ pub fn latency(opts: &LatencyOptions) -> Result<String> {
         "",
         with.total_ms()
     ));
-    s.push_str(&format!(
-        "model: {} km/ms in fiber, internet path ×{}, backbone ×{}, {} ms per segment, {} ms mean jitter\n",
-        model.fiber_km_per_ms, model.internet_inflation, model.backbone_inflation, model.segment_overhead_ms, model.jitter_mean_ms
-    ));
+    s.push_str(&format!("model: {}\n", model.describe()));
     Ok(s)
 }

@@ -7,6 +7,8 @@
 
 #![warn(missing_docs)]
 
+mod atomic_file;
+pub mod calibrate;
 pub mod catalog;
 pub mod commands;
 pub mod compare;

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, InputError, Source};
@@ -122,7 +121,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
     let mut errors = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let key = h.trim();
-        let span = field_span(&src, 0, key);
+        let span = src.field_span(0, key);
         match COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(key)) {
             Some(c) => {
                 if index.insert(c, i).is_some() {
@@ -182,7 +181,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
                 let byte = e.position().map_or(pos_before.byte(), |p| p.byte()) as usize;
                 bad.push(InputError::at(
                     &src,
-                    line_span(&src, byte),
+                    src.line_span(byte),
                     format!("malformed CSV: {e}"),
                 ));
                 // A CSV syntax error leaves the reader unable to continue reliably.
@@ -200,7 +199,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
         let err = |what: &str, value: &str| {
             InputError::at(
                 &src,
-                field_span(&src, start, value),
+                src.field_span(start, value),
                 format!("line {line}: {what}"),
             )
         };
@@ -208,7 +207,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
             bad.push(
                 InputError::at(
                     &src,
-                    line_span(&src, start),
+                    src.line_span(start),
                     format!(
                         "line {line}: the row has {} fields but the header has {}",
                         record.len(),
@@ -326,22 +325,6 @@ fn into_error(mut errors: Vec<InputError>) -> Error {
         Error::Input(errors.remove(0))
     } else {
         Error::Inputs(errors)
-    }
-}
-
-/// The whole line starting at byte `start`.
-fn line_span(src: &Source, start: usize) -> Range<usize> {
-    let start = start.min(src.text.len());
-    let len = src.text[start..].lines().next().map_or(0, str::len);
-    start..start + len
-}
-
-/// Where `value` appears on the line starting at `start` (the whole line if it cannot be found).
-fn field_span(src: &Source, start: usize, value: &str) -> Range<usize> {
-    let line = line_span(src, start);
-    match src.text[line.clone()].find(value) {
-        Some(i) if !value.is_empty() => line.start + i..line.start + i + value.len(),
-        _ => line,
     }
 }
 
