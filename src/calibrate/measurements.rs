@@ -1,7 +1,7 @@
 //! The measurements file: one measured round trip per row, `from,to,rtt_ms`.
 //!
 //! Places are written as for `egress-sim latency` (a data center code, a city, or `"lat,lon"` in
-//! quotes). Lines starting with `#` are comments (for the source and licence of the numbers), blank
+//! quotes), one pair per line. Lines starting with `#` are comments (for the source and licence of the numbers), blank
 //! lines are skipped, and columns other than the three are kept out of the fit (for notes). Every bad
 //! row is reported with its line and column, up to [`MAX_SHOWN`].
 
@@ -55,6 +55,11 @@ pub fn read(
                 .with_help("save the measurements as a UTF-8 CSV file"),
         )
     })?;
+    // Spreadsheets often save a byte-order mark, which would otherwise glue itself to `from`.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(t) => t.to_string(),
+        None => text,
+    };
     parse(&Source::new(path, text), datacenters, catalog)
 }
 
@@ -64,44 +69,31 @@ pub fn parse(
     datacenters: &[DataCenter],
     catalog: &Catalog,
 ) -> Result<Vec<Measurement>, Error> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .comment(Some(b'#'))
-        .trim(csv::Trim::All)
-        .from_reader(src.text.as_bytes());
-    let columns = header(src, &mut reader)?;
+    let mut lines = data_lines(&src.text);
+    let Some((_, header_start, header_text)) = lines.next() else {
+        return Err(
+            InputError::in_file(src, "the measurements file is empty: it has no header row")
+                .with_help("the first line names the columns: from,to,rtt_ms")
+                .into(),
+        );
+    };
+    let columns = header(src, header_start, header_text)?;
     let mut rows = Vec::new();
     let mut bad = Vec::new();
     let mut places: HashMap<String, Result<Place, place::PlaceError>> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        let before = reader.position().clone();
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
+    for (line, start, text) in lines {
+        let record = match split(text) {
+            Ok(r) => r,
             Err(e) => {
-                let byte = e.position().map_or(before.byte(), |p| p.byte()) as usize;
                 bad.push(InputError::at(
                     src,
-                    src.line_span(byte),
-                    format!("malformed CSV: {e}"),
+                    src.line_span(start),
+                    format!("line {line}: malformed CSV: {e}"),
                 ));
-                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
-                    break;
-                }
                 continue;
             }
-        }
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let pos = record.position().cloned().unwrap_or(before);
-        let row = Row {
-            src,
-            line: pos.line(),
-            start: pos.byte() as usize,
         };
+        let row = Row { src, line, start };
         let mut resolve = |text: &str| {
             places
                 .entry(text.to_string())
@@ -124,24 +116,43 @@ pub fn parse(
     Ok(rows)
 }
 
+/// The lines that hold data: 1-based line number, byte offset and text, without blank lines and
+/// `#` comments. One record per line (a measurement never needs a line break inside a field), which
+/// keeps every error's line and column exact.
+fn data_lines(text: &str) -> impl Iterator<Item = (u64, usize, &str)> {
+    let mut offset = 0;
+    text.split_inclusive('\n')
+        .enumerate()
+        .map(move |(i, raw)| {
+            let start = offset;
+            offset += raw.len();
+            (i as u64 + 1, start, raw.trim_end_matches(['\n', '\r']))
+        })
+        .filter(|(_, _, t)| {
+            let t = t.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+}
+
+/// The fields of one CSV line (quotes honoured, whitespace around fields trimmed).
+fn split(line: &str) -> Result<csv::StringRecord, csv::Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    reader.read_record(&mut record)?;
+    Ok(record)
+}
+
 /// Column indexes of `from`, `to` and `rtt_ms`.
 type Columns = [usize; 3];
 
-fn header(src: &Source, reader: &mut csv::Reader<&[u8]>) -> Result<Columns, Error> {
-    // The header is the first line that is not a comment.
-    let start = header_offset(&src.text);
+fn header(src: &Source, start: usize, text: &str) -> Result<Columns, Error> {
     let span = src.line_span(start);
-    let headers = reader
-        .headers()
-        .map_err(|e| InputError::at(src, span.clone(), format!("cannot read the header: {e}")))?
-        .clone();
-    if headers.iter().all(str::is_empty) {
-        return Err(
-            InputError::in_file(src, "the measurements file is empty: it has no header row")
-                .with_help("the first line names the columns: from,to,rtt_ms")
-                .into(),
-        );
-    }
+    let headers = split(text)
+        .map_err(|e| InputError::at(src, span.clone(), format!("cannot read the header: {e}")))?;
     let mut columns = [usize::MAX; 3];
     let mut errors = Vec::new();
     for (c, name) in COLUMNS.iter().enumerate() {
@@ -149,12 +160,13 @@ fn header(src: &Source, reader: &mut csv::Reader<&[u8]>) -> Result<Columns, Erro
             Some(i) => columns[c] = i,
             None => errors.push(
                 InputError::at(src, span.clone(), format!("the header has no `{name}` column"))
-                    .with_help(
-                        match suggest::closest(name, headers.iter()) {
-                            Some(close) => format!("did you mean `{name}` for `{close}`? the header must be from,to,rtt_ms"),
-                            None => "the header must name the columns from,to,rtt_ms (other columns are ignored)".into(),
-                        },
-                    ),
+                    .with_help(match suggest::closest(name, headers.iter()) {
+                        Some(close) => format!("did you mean `{name}` for `{close}`?"),
+                        None => format!(
+                            "the header is `{}`; it must name from, to and rtt_ms (other columns are ignored)",
+                            headers.iter().collect::<Vec<_>>().join(",")
+                        ),
+                    }),
             ),
         }
     }
@@ -163,18 +175,6 @@ fn header(src: &Source, reader: &mut csv::Reader<&[u8]>) -> Result<Columns, Erro
     } else {
         Err(too_many(errors))
     }
-}
-
-fn header_offset(text: &str) -> usize {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim();
-        if !t.is_empty() && !t.starts_with('#') {
-            return offset;
-        }
-        offset += line.len();
-    }
-    0
 }
 
 /// One data row being checked.
@@ -311,7 +311,7 @@ mod tests {
     fn header_problems_are_explained() {
         let e = p("# c\nfrom,to,rtt\nLondon,Paris,9\n").unwrap_err().to_string();
         assert!(e.contains("m.csv:2:1") && e.contains("no `rtt_ms` column"), "{e}");
-        assert!(e.contains("`rtt`"), "{e}");
+        assert!(e.contains("`from,to,rtt`"), "{e}");
         let e = p("# only a comment\n").unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");
         let e = p("from,to,rtt_ms\n").unwrap_err().to_string();

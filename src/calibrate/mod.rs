@@ -365,3 +365,86 @@ pub fn latency_toml(c: &Calibration, source: &str) -> String {
         n = c.network.name(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(network: Network) -> Calibration {
+        let catalog = Catalog::embedded();
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("data/measurements/azure-inter-region-p50.csv");
+        let m = measurements::read(&path, &catalog.datacenters, catalog).unwrap();
+        let opts = CalibrateOptions {
+            measurements: path,
+            network,
+            ..CalibrateOptions::default()
+        };
+        run(LatencyModel::default(), "defaults".into(), None, m, &opts).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_the_fit_of_the_shipped_measurements() {
+        // The documented provenance of the default constants: refitting the shipped table gives them
+        // back (to their rounding), for both networks.
+        let d = LatencyModel::default();
+        for network in [Network::Backbone, Network::Internet] {
+            let c = shipped(network);
+            let fitted = c.after.segment_cost(network);
+            let default = d.segment_cost(network);
+            assert!((fitted.fixed_ms - default.fixed_ms).abs() <= 0.05, "{fitted:?}");
+            assert!((fitted.inflation - default.inflation).abs() <= 0.005, "{fitted:?}");
+            assert_eq!(c.measurements.len(), 57);
+        }
+    }
+
+    #[test]
+    fn report_and_table_say_what_was_fitted_and_held() {
+        let c = shipped(Network::Backbone);
+        let text = render(&c, "m.csv", true);
+        for want in [
+            "calibrating backbone segments on 57 measurements from m.csv",
+            "fitted: backbone_fixed_ms, backbone_inflation",
+            "internet_fixed_ms, internet_inflation (these pings do not cross the internet)",
+            "before (defaults)",
+            "held out (5-fold)",
+            "outlier",
+        ] {
+            assert!(text.contains(want), "missing `{want}` in\n{text}");
+        }
+        // --per-pair prints a row per pair after the table's header.
+        let rows = text
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("line  from"))
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        assert_eq!(rows, 57, "{text}");
+        let toml = latency_toml(&c, "m.csv");
+        let parsed: toml::Value = toml::from_str(&toml).unwrap();
+        let l = &parsed["latency"];
+        assert_eq!(l["backbone_fixed_ms"].as_float(), Some(c.after.backbone_fixed_ms));
+        assert_eq!(l["backbone_inflation"].as_float(), Some(c.after.backbone_inflation));
+        assert_eq!(l["jitter_mean_ms"].as_float(), Some(1.0));
+    }
+
+    #[test]
+    fn access_applies_only_to_internet_pings() {
+        let opts = CalibrateOptions {
+            access: Some("cable".into()),
+            network: Network::Backbone,
+            ..CalibrateOptions::default()
+        };
+        assert_eq!(access_option(&opts).unwrap_err().exit_code(), 2);
+        let opts = CalibrateOptions {
+            access: Some("Cable".into()),
+            ..CalibrateOptions::default()
+        };
+        assert_eq!(access_option(&opts).unwrap(), Some(("cable".into(), 13.0)));
+        let opts = CalibrateOptions {
+            access: Some("pigeon".into()),
+            ..CalibrateOptions::default()
+        };
+        assert!(access_option(&opts).unwrap_err().to_string().contains("presets"));
+    }
+}
