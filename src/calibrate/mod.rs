@@ -392,7 +392,7 @@ mod tests {
             let c = shipped(network);
             let fitted = c.after.segment_cost(network);
             let default = d.segment_cost(network);
-            assert!((fitted.fixed_ms - default.fixed_ms).abs() <= 0.05, "{fitted:?}");
+            assert!((fitted.fixed_ms - default.fixed_ms).abs() <= 0.1, "{fitted:?}");
             assert!((fitted.inflation - default.inflation).abs() <= 0.005, "{fitted:?}");
             assert_eq!(c.measurements.len(), 57);
         }
