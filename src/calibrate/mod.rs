@@ -253,9 +253,11 @@ pub fn render(c: &Calibration, source: &str, per_pair: bool) -> String {
         other.name(),
         other.name(),
     );
+    let before_label = format!("before ({})", c.before_from);
+    let w = before_label.chars().count().max(34);
     let _ = writeln!(
         s,
-        "  {:<34} {:>9} {:>10} {:>16} {:>13}",
+        "  {:<w$} {:>9} {:>10} {:>16} {:>13}",
         "", "fixed ms", "inflation", "median |err| ms", "p90 |err| ms"
     );
     let row = |label: String, m: Option<&LatencyModel>, errors: &[f64]| {
@@ -265,11 +267,11 @@ pub fn render(c: &Calibration, source: &str, per_pair: bool) -> String {
             (format!("{:.2}", cost.fixed_ms), format!("{:.3}", cost.inflation))
         });
         format!(
-            "  {label:<34} {fixed:>9} {inflation:>10} {:>16.2} {:>13.2}\n",
+            "  {label:<w$} {fixed:>9} {inflation:>10} {:>16.2} {:>13.2}\n",
             e.median_ms, e.p90_ms
         )
     };
-    s.push_str(&row(format!("before ({})", c.before_from), Some(&c.before), &c.errors[0]));
+    s.push_str(&row(before_label.clone(), Some(&c.before), &c.errors[0]));
     s.push_str(&row("after (fit, on the pairs it saw)".into(), Some(&c.after), &c.errors[1]));
     s.push_str(&row(
         format!("after, held out ({}-fold)", c.folds),
@@ -279,7 +281,7 @@ pub fn render(c: &Calibration, source: &str, per_pair: bool) -> String {
     let outliers = c.fit.outliers.iter().filter(|&&o| o).count();
     let _ = writeln!(
         s,
-        "\n  held-out error is the honest figure. Robust scale of the relative residuals: {:.1}%; {} outlier{} beyond {} × that (down-weighted in the fit){}",
+        "\n  held-out error is the honest figure.\n  robust scale of the relative residuals {:.1}%; {} outlier{} beyond {} × that, down-weighted in the fit{}",
         100.0 * c.fit.scale,
         outliers,
         if outliers == 1 { "" } else { "s" },
