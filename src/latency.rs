@@ -350,7 +350,12 @@ mod tests {
         // The point of the fixed term: RTT over fiber time falls with distance, as measured.
         let m = LatencyModel::default();
         let ratio = |km: f64| m.segment_rtt_ms(km, Network::Internet) / (2.0 * km / 204.0);
-        assert!(ratio(300.0) > 2.5 && ratio(10_000.0) < 1.8, "{} {}", ratio(300.0), ratio(10_000.0));
+        assert!(
+            ratio(300.0) > 2.5 && ratio(10_000.0) < 1.8,
+            "{} {}",
+            ratio(300.0),
+            ratio(10_000.0)
+        );
     }
 
     #[test]
@@ -366,7 +371,9 @@ mod tests {
             m.segment_cost(Network::Internet),
             LatencyModel::default().segment_cost(Network::Internet)
         );
-        assert!(m.describe().contains("backbone segment = 7 ms + 2 × km × 1.9 / 204 km/ms"));
+        assert!(m
+            .describe()
+            .contains("backbone segment = 7 ms + 2 × km × 1.9 / 204 km/ms"));
     }
 
     #[test]

@@ -264,7 +264,9 @@ fn parse_network(s: &str) -> Result<Network, String> {
     match s.to_ascii_lowercase().as_str() {
         "internet" => Ok(Network::Internet),
         "backbone" => Ok(Network::Backbone),
-        _ => Err(format!("unknown network `{s}`; use `internet` or `backbone`")),
+        _ => Err(format!(
+            "unknown network `{s}`; use `internet` or `backbone`"
+        )),
     }
 }
 

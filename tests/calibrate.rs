@@ -62,10 +62,16 @@ fn recovers_known_constants_from_synthetic_measurements() {
     assert!(o.status.success(), "{}", stderr(&o));
     let (fixed, inflation) = fitted(&out);
     assert!((fixed - FIXED_MS).abs() < 0.5, "fixed {fixed}");
-    assert!((inflation - INFLATION).abs() < 0.02, "inflation {inflation}");
+    assert!(
+        (inflation - INFLATION).abs() < 0.02,
+        "inflation {inflation}"
+    );
     let s = stdout(&o);
     assert!(s.contains("0 outliers"), "{s}");
-    assert!(s.contains("wrote") && s.contains("include = \"latency.toml\""), "{s}");
+    assert!(
+        s.contains("wrote") && s.contains("include = \"latency.toml\""),
+        "{s}"
+    );
 }
 
 #[test]
@@ -87,7 +93,10 @@ fn a_sixty_fold_pair_is_flagged_and_does_not_move_the_fit() {
     };
     let ((f0, i0), _) = fit(&clean, "a.toml");
     let ((f1, i1), text) = fit(&dirty, "b.toml");
-    assert!((f1 - f0).abs() < 0.5 && (i1 - i0).abs() < 0.02, "{f0} {i0} → {f1} {i1}");
+    assert!(
+        (f1 - f0).abs() < 0.5 && (i1 - i0).abs() < 0.02,
+        "{f0} {i0} → {f1} {i1}"
+    );
     // Line 12 is the tenth pair (a comment and the header come first).
     let flagged: Vec<&str> = text.lines().filter(|l| l.ends_with("outlier")).collect();
     assert_eq!(flagged.len(), 1, "{text}");
@@ -97,7 +106,15 @@ fn a_sixty_fold_pair_is_flagged_and_does_not_move_the_fit() {
 #[test]
 fn output_is_deterministic_and_per_pair_lists_every_pair() {
     let csv = "data/measurements/azure-inter-region-p50.csv";
-    let args = ["calibrate", csv, "--network", "backbone", "--per-pair", "--folds", "7"];
+    let args = [
+        "calibrate",
+        csv,
+        "--network",
+        "backbone",
+        "--per-pair",
+        "--folds",
+        "7",
+    ];
     let a = run(&args);
     let b = run(&args);
     assert!(a.status.success(), "{}", stderr(&a));
@@ -164,7 +181,10 @@ fn the_written_table_loads_in_a_scenario_and_reproduces_the_fit() {
 
     // Included from a scenario beside it, and pasted into another.
     let base = std::fs::read_to_string(root().join("scenarios/finance-and-qa.toml")).unwrap();
-    assert!(!base.contains("[latency]"), "the test assumes the scenario has no [latency] table");
+    assert!(
+        !base.contains("[latency]"),
+        "the test assumes the scenario has no [latency] table"
+    );
     let included = dir.path().join("included.toml");
     std::fs::write(
         &included,
@@ -200,6 +220,9 @@ fn the_written_table_loads_in_a_scenario_and_reproduces_the_fit() {
             .clone();
         let km = part["distance_km"].as_f64().unwrap();
         let want = fixed + 2.0 * km * inflation / 204.0;
-        assert!((part["rtt_ms"].as_f64().unwrap() - want).abs() < 1e-9, "{part}");
+        assert!(
+            (part["rtt_ms"].as_f64().unwrap() - want).abs() < 1e-9,
+            "{part}"
+        );
     }
 }

@@ -293,7 +293,11 @@ pub fn cross_validate(
                 e.0
             ))
         })?;
-        for (i, s) in samples.iter().enumerate().filter(|(i, _)| i % folds == fold) {
+        for (i, s) in samples
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % folds == fold)
+        {
             out[i] = (s.rtt_ms - fitted.line.predict(held, s.distance_km)).abs();
         }
     }
@@ -339,7 +343,11 @@ mod tests {
         let s = synthetic(200, 0.05, 1);
         let f = fit(&s, START, &HELD).unwrap();
         assert!((f.line.fixed_ms - 5.0).abs() < 0.4, "{:?}", f.line);
-        assert!((f.line.ms_per_km / TRUTH.ms_per_km - 1.0).abs() < 0.02, "{:?}", f.line);
+        assert!(
+            (f.line.ms_per_km / TRUTH.ms_per_km - 1.0).abs() < 0.02,
+            "{:?}",
+            f.line
+        );
         assert!(f.rounds < MAX_ROUNDS);
         // Uniform ±5% noise has a median |error| of 2.5%: the scale is of that order.
         assert!(f.scale > 0.02 && f.scale < 0.06, "{}", f.scale);
@@ -351,7 +359,9 @@ mod tests {
             })
             .collect();
         let f = fit(&exact, START, &HELD).unwrap();
-        assert!((f.line.fixed_ms - 5.0).abs() < 1e-6 && close_rel(f.line.ms_per_km, TRUTH.ms_per_km));
+        assert!(
+            (f.line.fixed_ms - 5.0).abs() < 1e-6 && close_rel(f.line.ms_per_km, TRUTH.ms_per_km)
+        );
     }
 
     fn close_rel(a: f64, b: f64) -> bool {
@@ -366,13 +376,26 @@ mod tests {
         dirty[7].rtt_ms *= 60.0;
         let f = fit(&dirty, START, &HELD).unwrap();
         assert!(f.outliers[7], "the inflated pair is flagged");
-        assert_eq!(f.outliers.iter().filter(|&&o| o).count(), 1, "{:?}", f.residuals);
+        assert_eq!(
+            f.outliers.iter().filter(|&&o| o).count(),
+            1,
+            "{:?}",
+            f.residuals
+        );
         assert!(f.weights[7] < 0.01);
-        assert!((f.line.fixed_ms - base.line.fixed_ms).abs() < 0.5, "{:?} vs {:?}", f.line, base.line);
+        assert!(
+            (f.line.fixed_ms - base.line.fixed_ms).abs() < 0.5,
+            "{:?} vs {:?}",
+            f.line,
+            base.line
+        );
         assert!((f.line.ms_per_km / base.line.ms_per_km - 1.0).abs() < 0.02);
         // Ordinary least squares would be dragged far off by the same pair.
         let ols = weighted_line(&dirty, &vec![1.0; dirty.len()], &HELD);
-        assert!((ols.ms_per_km / base.line.ms_per_km - 1.0).abs() > 0.1 || ols.fixed_ms > 20.0, "{ols:?}");
+        assert!(
+            (ols.ms_per_km / base.line.ms_per_km - 1.0).abs() > 0.1 || ols.fixed_ms > 20.0,
+            "{ols:?}"
+        );
     }
 
     #[test]
@@ -407,7 +430,10 @@ mod tests {
             rtt_ms: 10.0,
         };
         assert!(fit(&[one, one], START, &HELD).is_err());
-        assert!(fit(&[one, one, one], START, &HELD).unwrap_err().0.contains("same distance"));
+        assert!(fit(&[one, one, one], START, &HELD)
+            .unwrap_err()
+            .0
+            .contains("same distance"));
         let s = synthetic(10, 0.05, 3);
         assert!(cross_validate(&s, START, &HELD, 1).is_err());
         assert!(cross_validate(&s, START, &HELD, 11).is_err());

@@ -45,8 +45,11 @@ pub fn read(
 ) -> Result<Vec<Measurement>, Error> {
     let text = std::fs::read(path).map_err(|e| {
         Error::Input(
-            InputError::new(format!("cannot read measurements `{}`: {e}", path.display()))
-                .with_help("give a CSV file with the columns from,to,rtt_ms"),
+            InputError::new(format!(
+                "cannot read measurements `{}`: {e}",
+                path.display()
+            ))
+            .with_help("give a CSV file with the columns from,to,rtt_ms"),
         )
     })?;
     let text = String::from_utf8(text).map_err(|_| {
@@ -71,11 +74,12 @@ pub fn parse(
 ) -> Result<Vec<Measurement>, Error> {
     let mut lines = data_lines(&src.text);
     let Some((_, header_start, header_text)) = lines.next() else {
-        return Err(
-            InputError::in_file(src, "the measurements file is empty: it has no header row")
-                .with_help("the first line names the columns: from,to,rtt_ms")
-                .into(),
-        );
+        return Err(InputError::in_file(
+            src,
+            "the measurements file is empty: it has no header row",
+        )
+        .with_help("the first line names the columns: from,to,rtt_ms")
+        .into());
     };
     let columns = header(src, header_start, header_text)?;
     let mut rows = Vec::new();
@@ -109,9 +113,11 @@ pub fn parse(
         return Err(too_many(bad));
     }
     if rows.is_empty() {
-        return Err(InputError::in_file(src, "the measurements file has no rows")
-            .with_help("add one line per measured pair, e.g. `London,Paris,9.8`")
-            .into());
+        return Err(
+            InputError::in_file(src, "the measurements file has no rows")
+                .with_help("add one line per measured pair, e.g. `London,Paris,9.8`")
+                .into(),
+        );
     }
     Ok(rows)
 }
@@ -277,7 +283,11 @@ mod tests {
         let m = p("# credit line\n\nfrom,to,rtt_ms,note\nLondon,Paris,9.5,a\nLHR,\"48.85,2.35\",10,\n# mid\n\"51.5,-0.12\",FRA,15.25,x\n").unwrap();
         assert_eq!(m.len(), 3);
         assert_eq!((m[0].line, m[1].line, m[2].line), (4, 5, 7));
-        assert!((m[0].distance_km - 344.0).abs() < 5.0, "{}", m[0].distance_km);
+        assert!(
+            (m[0].distance_km - 344.0).abs() < 5.0,
+            "{}",
+            m[0].distance_km
+        );
         assert_eq!(m[1].from_text, "LHR");
         assert_eq!(m[2].rtt_ms, 15.25);
     }
@@ -309,8 +319,13 @@ mod tests {
 
     #[test]
     fn header_problems_are_explained() {
-        let e = p("# c\nfrom,to,rtt\nLondon,Paris,9\n").unwrap_err().to_string();
-        assert!(e.contains("m.csv:2:1") && e.contains("no `rtt_ms` column"), "{e}");
+        let e = p("# c\nfrom,to,rtt\nLondon,Paris,9\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("m.csv:2:1") && e.contains("no `rtt_ms` column"),
+            "{e}"
+        );
         assert!(e.contains("`from,to,rtt`"), "{e}");
         let e = p("# only a comment\n").unwrap_err().to_string();
         assert!(e.contains("empty"), "{e}");

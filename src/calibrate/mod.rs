@@ -96,7 +96,11 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<String> {
     let (before, datacenters, before_from) = match &opts.scenario {
         Some(p) => {
             let l = scenario::load(p, &Overrides::default())?;
-            (l.world.latency, l.world.datacenters, p.display().to_string())
+            (
+                l.world.latency,
+                l.world.datacenters,
+                p.display().to_string(),
+            )
         }
         None => (
             LatencyModel::default(),
@@ -109,7 +113,10 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<String> {
     let c = run(before, before_from, access, measurements, opts)?;
     let mut text = render(&c, &opts.measurements.display().to_string(), opts.per_pair);
     if let Some(out) = &opts.out {
-        write_atomic(out, &latency_toml(&c, &opts.measurements.display().to_string()))?;
+        write_atomic(
+            out,
+            &latency_toml(&c, &opts.measurements.display().to_string()),
+        )?;
         let name = out.file_name().map_or_else(
             || out.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -264,7 +271,10 @@ pub fn render(c: &Calibration, source: &str, per_pair: bool) -> String {
         let e = Errors::of(errors);
         let (fixed, inflation) = m.map_or((String::new(), String::new()), |m| {
             let cost = m.segment_cost(c.network);
-            (format!("{:.2}", cost.fixed_ms), format!("{:.3}", cost.inflation))
+            (
+                format!("{:.2}", cost.fixed_ms),
+                format!("{:.3}", cost.inflation),
+            )
         });
         format!(
             "  {label:<w$} {fixed:>9} {inflation:>10} {:>16.2} {:>13.2}\n",
@@ -272,7 +282,11 @@ pub fn render(c: &Calibration, source: &str, per_pair: bool) -> String {
         )
     };
     s.push_str(&row(before_label.clone(), Some(&c.before), &c.errors[0]));
-    s.push_str(&row("after (fit, on the pairs it saw)".into(), Some(&c.after), &c.errors[1]));
+    s.push_str(&row(
+        "after (fit, on the pairs it saw)".into(),
+        Some(&c.after),
+        &c.errors[1],
+    ));
     s.push_str(&row(
         format!("after, held out ({}-fold)", c.folds),
         None,
@@ -394,8 +408,14 @@ mod tests {
             let c = shipped(network);
             let fitted = c.after.segment_cost(network);
             let default = d.segment_cost(network);
-            assert!((fitted.fixed_ms - default.fixed_ms).abs() <= 0.1, "{fitted:?}");
-            assert!((fitted.inflation - default.inflation).abs() <= 0.005, "{fitted:?}");
+            assert!(
+                (fitted.fixed_ms - default.fixed_ms).abs() <= 0.1,
+                "{fitted:?}"
+            );
+            assert!(
+                (fitted.inflation - default.inflation).abs() <= 0.005,
+                "{fitted:?}"
+            );
             assert_eq!(c.measurements.len(), 57);
         }
     }
@@ -425,8 +445,14 @@ mod tests {
         let toml = latency_toml(&c, "m.csv");
         let parsed: toml::Value = toml::from_str(&toml).unwrap();
         let l = &parsed["latency"];
-        assert_eq!(l["backbone_fixed_ms"].as_float(), Some(c.after.backbone_fixed_ms));
-        assert_eq!(l["backbone_inflation"].as_float(), Some(c.after.backbone_inflation));
+        assert_eq!(
+            l["backbone_fixed_ms"].as_float(),
+            Some(c.after.backbone_fixed_ms)
+        );
+        assert_eq!(
+            l["backbone_inflation"].as_float(),
+            Some(c.after.backbone_inflation)
+        );
         assert_eq!(l["jitter_mean_ms"].as_float(), Some(1.0));
     }
 
@@ -447,6 +473,9 @@ mod tests {
             access: Some("pigeon".into()),
             ..CalibrateOptions::default()
         };
-        assert!(access_option(&opts).unwrap_err().to_string().contains("presets"));
+        assert!(access_option(&opts)
+            .unwrap_err()
+            .to_string()
+            .contains("presets"));
     }
 }

@@ -87,10 +87,24 @@ fn apply(cx: &mut Ctx, l: &RawLatency, m: &mut LatencyModel) {
             );
         }
     }
-    m.internet_inflation = inflation(cx, &l.internet_inflation, "internet_inflation", m.internet_inflation);
-    m.backbone_inflation = inflation(cx, &l.backbone_inflation, "backbone_inflation", m.backbone_inflation);
+    m.internet_inflation = inflation(
+        cx,
+        &l.internet_inflation,
+        "internet_inflation",
+        m.internet_inflation,
+    );
+    m.backbone_inflation = inflation(
+        cx,
+        &l.backbone_inflation,
+        "backbone_inflation",
+        m.backbone_inflation,
+    );
     if let Some(s) = &l.segment_overhead_ms {
-        let both = cx.non_negative(&l.segment_overhead_ms, "segment_overhead_ms", m.internet_fixed_ms);
+        let both = cx.non_negative(
+            &l.segment_overhead_ms,
+            "segment_overhead_ms",
+            m.internet_fixed_ms,
+        );
         if l.internet_fixed_ms.is_some() || l.backbone_fixed_ms.is_some() {
             cx.err_help(
                 s.span(),
@@ -101,8 +115,16 @@ fn apply(cx: &mut Ctx, l: &RawLatency, m: &mut LatencyModel) {
         m.internet_fixed_ms = both;
         m.backbone_fixed_ms = both;
     }
-    m.internet_fixed_ms = cx.non_negative(&l.internet_fixed_ms, "internet_fixed_ms", m.internet_fixed_ms);
-    m.backbone_fixed_ms = cx.non_negative(&l.backbone_fixed_ms, "backbone_fixed_ms", m.backbone_fixed_ms);
+    m.internet_fixed_ms = cx.non_negative(
+        &l.internet_fixed_ms,
+        "internet_fixed_ms",
+        m.internet_fixed_ms,
+    );
+    m.backbone_fixed_ms = cx.non_negative(
+        &l.backbone_fixed_ms,
+        "backbone_fixed_ms",
+        m.backbone_fixed_ms,
+    );
     m.jitter_mean_ms = cx.non_negative(&l.jitter_mean_ms, "jitter_mean_ms", m.jitter_mean_ms);
 }
 
@@ -164,18 +186,32 @@ location = "London"
         assert_eq!(m.internet_fixed_ms, 2.5);
         assert_eq!(m.backbone_inflation, 1.3);
         assert_eq!(m.jitter_mean_ms, 0.0);
-        assert_eq!(m.backbone_fixed_ms, LatencyModel::default().backbone_fixed_ms);
+        assert_eq!(
+            m.backbone_fixed_ms,
+            LatencyModel::default().backbone_fixed_ms
+        );
     }
 
     #[test]
     fn old_segment_overhead_sets_both_fixed_costs() {
         let dir = tempfile::tempdir().unwrap();
-        let m = load(dir.path(), "[latency]\nsegment_overhead_ms = 0.5\ninternet_inflation = 1.6").unwrap();
+        let m = load(
+            dir.path(),
+            "[latency]\nsegment_overhead_ms = 0.5\ninternet_inflation = 1.6",
+        )
+        .unwrap();
         assert_eq!((m.internet_fixed_ms, m.backbone_fixed_ms), (0.5, 0.5));
         let e = message(
-            load(dir.path(), "[latency]\nsegment_overhead_ms = 0.5\nbackbone_fixed_ms = 1").unwrap_err(),
+            load(
+                dir.path(),
+                "[latency]\nsegment_overhead_ms = 0.5\nbackbone_fixed_ms = 1",
+            )
+            .unwrap_err(),
         );
-        assert!(e.contains("s.toml:2:") && e.contains("remove `segment_overhead_ms`"), "{e}");
+        assert!(
+            e.contains("s.toml:2:") && e.contains("remove `segment_overhead_ms`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -188,7 +224,14 @@ location = "London"
             )
             .unwrap_err(),
         );
-        for want in ["s.toml:2:", "s.toml:3:", "s.toml:4:", "at least 1", "speed of light", "3 errors"] {
+        for want in [
+            "s.toml:2:",
+            "s.toml:3:",
+            "s.toml:4:",
+            "at least 1",
+            "speed of light",
+            "3 errors",
+        ] {
             assert!(e.contains(want), "missing `{want}` in\n{e}");
         }
     }
@@ -201,7 +244,11 @@ location = "London"
             "# written by calibrate\n[latency]\ninternet_fixed_ms = 6.5\ninternet_inflation = 1.4\njitter_mean_ms = 0.3\n",
         )
         .unwrap();
-        let m = load(dir.path(), "[latency]\ninclude = \"fit.toml\"\njitter_mean_ms = 2").unwrap();
+        let m = load(
+            dir.path(),
+            "[latency]\ninclude = \"fit.toml\"\njitter_mean_ms = 2",
+        )
+        .unwrap();
         assert_eq!((m.internet_fixed_ms, m.internet_inflation), (6.5, 1.4));
         assert_eq!(m.jitter_mean_ms, 2.0, "the scenario's own key wins");
     }
@@ -211,14 +258,32 @@ location = "London"
         let dir = tempfile::tempdir().unwrap();
         let e = message(load(dir.path(), "[latency]\ninclude = \"missing.toml\"").unwrap_err());
         assert!(e.contains("s.toml:2:") && e.contains("missing.toml"), "{e}");
-        std::fs::write(dir.path().join("bad.toml"), "[latency]\ninternet_inflation = 0.5\n").unwrap();
+        std::fs::write(
+            dir.path().join("bad.toml"),
+            "[latency]\ninternet_inflation = 0.5\n",
+        )
+        .unwrap();
         let e = message(load(dir.path(), "[latency]\ninclude = \"bad.toml\"").unwrap_err());
         assert!(e.contains("bad.toml:2:") && e.contains("at least 1"), "{e}");
-        std::fs::write(dir.path().join("typo.toml"), "[latency]\ninternet_fixd_ms = 1\n").unwrap();
+        std::fs::write(
+            dir.path().join("typo.toml"),
+            "[latency]\ninternet_fixd_ms = 1\n",
+        )
+        .unwrap();
         let e = message(load(dir.path(), "[latency]\ninclude = \"typo.toml\"").unwrap_err());
-        assert!(e.contains("typo.toml:2:") && e.contains("internet_fixed_ms"), "{e}");
-        std::fs::write(dir.path().join("nest.toml"), "[latency]\ninclude = \"x.toml\"\n").unwrap();
+        assert!(
+            e.contains("typo.toml:2:") && e.contains("internet_fixed_ms"),
+            "{e}"
+        );
+        std::fs::write(
+            dir.path().join("nest.toml"),
+            "[latency]\ninclude = \"x.toml\"\n",
+        )
+        .unwrap();
         let e = message(load(dir.path(), "[latency]\ninclude = \"nest.toml\"").unwrap_err());
-        assert!(e.contains("nest.toml:2:") && e.contains("cannot include"), "{e}");
+        assert!(
+            e.contains("nest.toml:2:") && e.contains("cannot include"),
+            "{e}"
+        );
     }
 }
