@@ -226,6 +226,15 @@ impl Error {
         }
     }
 
+    /// One input error as itself, several as [`Error::Inputs`].
+    pub fn inputs(mut errors: Vec<InputError>) -> Self {
+        if errors.len() == 1 {
+            Error::Input(errors.remove(0))
+        } else {
+            Error::Inputs(errors)
+        }
+    }
+
     /// Wraps an I/O error with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {

@@ -4,7 +4,8 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use common::*;
 use egress_sim::catalog::Catalog;
@@ -38,6 +39,21 @@ fn synthetic_csv(n: usize, outlier: Option<usize>) -> String {
     s
 }
 
+/// Writes `csv` into `dir` and runs `calibrate` on it with `-o <dir>/<out>` and `extra` arguments.
+fn calibrate_into(dir: &Path, csv: &str, out: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let input = dir.join(format!("{out}.csv"));
+    std::fs::write(&input, csv).unwrap();
+    let out = dir.join(out);
+    let mut args = vec![
+        "calibrate",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    (run(&args), out)
+}
+
 fn fitted(path: &Path) -> (f64, f64) {
     let t: toml::Value = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let l = &t["latency"];
@@ -50,15 +66,7 @@ fn fitted(path: &Path) -> (f64, f64) {
 #[test]
 fn recovers_known_constants_from_synthetic_measurements() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("pings.csv");
-    std::fs::write(&csv, synthetic_csv(150, None)).unwrap();
-    let out = dir.path().join("latency.toml");
-    let o = run(&[
-        "calibrate",
-        csv.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let (o, out) = calibrate_into(dir.path(), &synthetic_csv(150, None), "latency.toml", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let (fixed, inflation) = fitted(&out);
     assert!((fixed - FIXED_MS).abs() < 0.5, "fixed {fixed}");
@@ -77,22 +85,13 @@ fn recovers_known_constants_from_synthetic_measurements() {
 #[test]
 fn a_sixty_fold_pair_is_flagged_and_does_not_move_the_fit() {
     let dir = tempfile::tempdir().unwrap();
-    let (clean, dirty) = (dir.path().join("clean.csv"), dir.path().join("dirty.csv"));
-    std::fs::write(&clean, synthetic_csv(60, None)).unwrap();
-    std::fs::write(&dirty, synthetic_csv(60, Some(9))).unwrap();
-    let fit = |csv: &Path, name: &str| {
-        let out = dir.path().join(name);
-        let o = run(&[
-            "calibrate",
-            csv.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+    let fit = |csv: String, name: &str| {
+        let (o, out) = calibrate_into(dir.path(), &csv, name, &[]);
         assert!(o.status.success(), "{}", stderr(&o));
         (fitted(&out), stdout(&o))
     };
-    let ((f0, i0), _) = fit(&clean, "a.toml");
-    let ((f1, i1), text) = fit(&dirty, "b.toml");
+    let ((f0, i0), _) = fit(synthetic_csv(60, None), "a.toml");
+    let ((f1, i1), text) = fit(synthetic_csv(60, Some(9)), "b.toml");
     assert!(
         (f1 - f0).abs() < 0.5 && (i1 - i0).abs() < 0.02,
         "{f0} {i0} → {f1} {i1}"
@@ -164,17 +163,12 @@ fn bad_measurements_give_located_errors_and_write_nothing() {
 #[test]
 fn the_written_table_loads_in_a_scenario_and_reproduces_the_fit() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("pings.csv");
-    std::fs::write(&csv, synthetic_csv(80, None)).unwrap();
-    let table = dir.path().join("latency.toml");
-    let o = run(&[
-        "calibrate",
-        csv.to_str().unwrap(),
-        "--scenario",
-        "scenarios/finance-and-qa.toml",
-        "-o",
-        table.to_str().unwrap(),
-    ]);
+    let (o, table) = calibrate_into(
+        dir.path(),
+        &synthetic_csv(80, None),
+        "latency.toml",
+        &["--scenario", "scenarios/finance-and-qa.toml"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("before (scenarios/finance-and-qa.toml)"));
     let (fixed, inflation) = fitted(&table);

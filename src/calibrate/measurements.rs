@@ -262,11 +262,7 @@ fn too_many(mut errors: Vec<InputError>) -> Error {
             n - MAX_SHOWN
         )));
     }
-    if errors.len() == 1 {
-        Error::Input(errors.remove(0))
-    } else {
-        Error::Inputs(errors)
-    }
+    Error::inputs(errors)
 }
 
 #[cfg(test)]

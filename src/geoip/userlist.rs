@@ -156,7 +156,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
         }
     }
     if !errors.is_empty() {
-        return Err(into_error(errors));
+        return Err(Error::inputs(errors));
     }
     let col = |name: &str| index.get(name).copied();
     let (c_email, c_ip) = (index["email"], index["ip"]);
@@ -308,7 +308,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
                 "fix the rows, or set `bad_rows = \"skip\"` in the scenario's `[geoip]` table to skip and count them{more}"
             ));
         }
-        return Err(into_error(errors));
+        return Err(Error::inputs(errors));
     }
     Ok(UserList {
         path: src.path.clone(),
@@ -319,14 +319,6 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
 
 /// Bad rows shown in one error report.
 const MAX_SHOWN: usize = 20;
-
-fn into_error(mut errors: Vec<InputError>) -> Error {
-    if errors.len() == 1 {
-        Error::Input(errors.remove(0))
-    } else {
-        Error::Inputs(errors)
-    }
-}
 
 #[cfg(test)]
 mod tests {
