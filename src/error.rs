@@ -55,6 +55,22 @@ impl Source {
         let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
     }
+
+    /// The whole line starting at byte `start`.
+    pub fn line_span(&self, start: usize) -> Range<usize> {
+        let start = floor_char_boundary(&self.text, start.min(self.text.len()));
+        let len = self.text[start..].lines().next().map_or(0, str::len);
+        start..start + len
+    }
+
+    /// Where `value` appears on the line starting at `start` (the whole line if it cannot be found).
+    pub fn field_span(&self, start: usize, value: &str) -> Range<usize> {
+        let line = self.line_span(start);
+        match self.text[line.clone()].find(value) {
+            Some(i) if !value.is_empty() => line.start + i..line.start + i + value.len(),
+            _ => line,
+        }
+    }
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -220,6 +236,15 @@ impl Error {
             Error::Input(_) | Error::Inputs(_) => EXIT_INPUT,
             Error::Io { .. } | Error::Internal(_) => EXIT_INTERNAL,
             Error::Explained { error, .. } => error.exit_code(),
+        }
+    }
+
+    /// One input error as itself, several as [`Error::Inputs`].
+    pub fn inputs(mut errors: Vec<InputError>) -> Self {
+        if errors.len() == 1 {
+            Error::Input(errors.remove(0))
+        } else {
+            Error::Inputs(errors)
         }
     }
 

@@ -10,6 +10,8 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod atomic_file;
+pub mod calibrate;
 pub mod catalog;
 pub mod commands;
 pub mod compare;

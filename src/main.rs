@@ -8,6 +8,7 @@ use egress_sim::commands::{self, Printed};
 use egress_sim::compare::CompareOptions;
 use egress_sim::error::Result;
 use egress_sim::explain::{ExplainOptions, PathQuery};
+use egress_sim::latency::Network;
 use egress_sim::pipeline::RunSpec;
 use egress_sim::scenario::Overrides;
 use egress_sim::world::Sweep;
@@ -37,7 +38,7 @@ fn parse_place(s: &str) -> Result<String, String> {
     long_about = "Simulate geo-aware dedicated egress IP selection with Cloudflare Zero Trust Gateway semantics.\n\n\
 A scenario file (TOML) defines dedicated egress IPs, user populations and destinations. `run` simulates every \
 user's requests and writes CSV tables and charts with latency, load, apparent geolocation and connection capacity.",
-    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml"
+    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim calibrate data/measurements/azure-inter-region-p50.csv --network backbone\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -67,6 +68,9 @@ egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.m
 Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json\n  egress-sim latency -33.87,151.21 London"
     )]
     Latency(LatencyArgs),
+    /// Fit the latency model to measured round trips (CSV: from,to,rtt_ms) and write a [latency] table.
+    #[command(after_help = CALIBRATE_HELP)]
+    Calibrate(CalibrateArgs),
     /// Show how one user's traffic is decided: attributes, ingress, each policy, path and RTT.
     #[command(
         after_help = "Examples:\n  egress-sim explain scenarios/finance-and-qa.toml --user 0\n  egress-sim explain scenarios/finance-and-qa.toml --user 4123 --resource bank-api\n\n\
@@ -385,6 +389,66 @@ impl GeoipCommand {
     }
 }
 
+const CALIBRATE_HELP: &str = "MEASUREMENTS.csv has a header naming from, to and rtt_ms (other columns are ignored; lines starting\n\
+with # are comments). Places are written as for `latency`: data center codes, city names, or \"lat,lon\".\n\
+rtt_ms is a measured median round-trip time.\n\n\
+A pair's median RTT is modelled as fixed + 2 × km × inflation / fiber speed + the jitter's median (+ access\n\
+with --access), so pairs at several distances fix two constants of the network they crossed: its fixed\n\
+cost and its inflation. Fiber speed, jitter, access and the other network are held. The fit is robust\n\
+(IRLS, Huber weights on relative residuals); pairs beyond 3 robust scales are flagged as outliers. The\n\
+k-fold held-out error is the honest figure. Exit code 2 for unreadable or bad input (nothing is written).\n\n\
+Examples:\n  egress-sim calibrate data/measurements/azure-inter-region-p50.csv --network backbone\n  egress-sim calibrate pings.csv -o latency.toml --per-pair\n  egress-sim calibrate pings.csv --scenario scenarios/three-sites.toml --access cable --folds 10";
+
+fn parse_network(s: &str) -> Result<Network, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "internet" => Ok(Network::Internet),
+        "backbone" => Ok(Network::Backbone),
+        _ => Err(format!(
+            "unknown network `{s}`; use `internet` or `backbone`"
+        )),
+    }
+}
+
+#[derive(clap::Args)]
+struct CalibrateArgs {
+    /// Measured round trips (CSV: from,to,rtt_ms).
+    measurements: PathBuf,
+    /// Start from this scenario's [latency] settings (and its data centers) instead of the defaults.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Write the fitted [latency] table to this file.
+    #[arg(short, long, value_name = "latency.toml")]
+    out: Option<PathBuf>,
+    /// Print every pair: measured, before, after, residual, weight, outlier.
+    #[arg(long)]
+    per_pair: bool,
+    /// Folds of the cross-validation (row i is held out in fold i mod K).
+    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    folds: u16,
+    /// Network the pings crossed: internet (host to host over the public internet) or backbone
+    /// (data center to data center over a private backbone).
+    #[arg(long, value_name = "NETWORK", default_value = "internet", value_parser = parse_network)]
+    network: Network,
+    /// Last-mile access the pings include (taken from users' devices): office, fiber, cable, dsl, mobile.
+    #[arg(long, value_name = "PRESET")]
+    access: Option<String>,
+}
+
+impl CalibrateArgs {
+    fn run(self) -> Result<Printed> {
+        egress_sim::calibrate::calibrate(&egress_sim::calibrate::CalibrateOptions {
+            measurements: self.measurements,
+            scenario: self.scenario,
+            out: self.out,
+            per_pair: self.per_pair,
+            folds: usize::from(self.folds),
+            network: self.network,
+            access: self.access,
+        })
+        .map(Printed::from)
+    }
+}
+
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run(a) => commands::run(&RunSpec::from(&a), a.quiet),
@@ -402,6 +466,7 @@ fn main() -> ExitCode {
         }
         Command::Explain(a) => egress_sim::explain::explain(&a.into()).map(Printed::from),
         Command::Compare(a) => egress_sim::compare::compare(&a.into()),
+        Command::Calibrate(a) => a.run(),
         Command::Rules { command } => command.run(),
         Command::Geoip { command } => command.run(),
     };

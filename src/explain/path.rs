@@ -53,24 +53,34 @@ pub struct AccessInfo {
 pub struct ModelSettings {
     /// Signal speed in fiber, km per ms.
     pub fiber_km_per_ms: f64,
+    /// Fixed round-trip cost of a public-internet segment, ms.
+    pub internet_fixed_ms: f64,
     /// Public-internet path length over the great circle.
     pub internet_inflation: f64,
+    /// Fixed round-trip cost of a backbone segment, ms.
+    pub backbone_fixed_ms: f64,
     /// Backbone path length over the great circle.
     pub backbone_inflation: f64,
-    /// Fixed round-trip cost per segment, ms.
-    pub segment_overhead_ms: f64,
     /// Mean per-request jitter, ms.
     pub jitter_mean_ms: f64,
+    /// Median per-request jitter, ms.
+    pub jitter_median_ms: f64,
+    /// The model in one line, as the table prints it.
+    #[serde(skip)]
+    pub described: String,
 }
 
 impl From<&LatencyModel> for ModelSettings {
     fn from(m: &LatencyModel) -> Self {
         Self {
             fiber_km_per_ms: m.fiber_km_per_ms,
+            internet_fixed_ms: m.internet_fixed_ms,
             internet_inflation: m.internet_inflation,
+            backbone_fixed_ms: m.backbone_fixed_ms,
             backbone_inflation: m.backbone_inflation,
-            segment_overhead_ms: m.segment_overhead_ms,
             jitter_mean_ms: m.jitter_mean_ms,
+            jitter_median_ms: m.jitter_median_ms(),
+            described: m.describe(),
         }
     }
 }
@@ -216,11 +226,7 @@ impl PathExplanation {
             "",
             self.rtt_with_access_ms
         ));
-        let m = &self.model;
-        s.push_str(&format!(
-            "model: {} km/ms in fiber, internet path ×{}, backbone ×{}, {} ms per segment, {} ms mean jitter\n",
-            m.fiber_km_per_ms, m.internet_inflation, m.backbone_inflation, m.segment_overhead_ms, m.jitter_mean_ms
-        ));
+        s.push_str(&format!("model: {}\n", self.model.described));
         s
     }
 }

