@@ -384,7 +384,18 @@ fn resource(
             let _ = writeln!(out, "    (no egress policies)");
         }
         let policy = matched.map_or(crate::policy::matcher::UNMATCHED, |i| i as u16);
-        let route = route::decide(p, user, geo, uc, case, r, v6, policy);
+        let at = route::UserInCase {
+            user,
+            geo,
+            uc,
+            case,
+        };
+        let entry = route::Entry {
+            resource: r,
+            ipv6: v6,
+            policy,
+        };
+        let route = route::decide(p, &at, entry);
         decision(
             out,
             p,

@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alias;
 pub mod catalog;
 pub mod commands;
 pub mod compare;

@@ -412,8 +412,8 @@ pub struct World {
     pub populations: Vec<Population>,
     /// Destinations.
     pub resources: Vec<Resource>,
-    /// Weighted choice of destination per request.
-    pub resource_alias: WeightedAliasIndex<f64>,
+    /// Weighted choice of destination per request (one `u64` per draw).
+    pub resource_alias: crate::alias::AliasTable,
     /// Latency model.
     pub latency: LatencyModel,
     /// Ingress settings.

@@ -62,6 +62,40 @@ pub struct Route {
     pub violation: bool,
 }
 
+impl Route {
+    /// RTT without access and jitter, whole µs: a request's RTT is this plus its
+    /// [`Request::extra_us`](super::requests::Request::extra_us).
+    #[inline]
+    pub fn base_us(&self) -> u32 {
+        // Adding 0.5 and truncating rounds (the value is never negative) without a libm call.
+        (self.base_ms.max(0.0) as f64 * 1000.0 + 0.5) as u32
+    }
+}
+
+/// One user in one case: what every decision of that user in that case shares.
+#[derive(Debug, Clone, Copy)]
+pub struct UserInCase<'a> {
+    /// The user.
+    pub user: &'a User,
+    /// The user's geometry.
+    pub geo: &'a UserGeo,
+    /// The user's ingress and balanced egress in `case`.
+    pub uc: &'a UserCase,
+    /// Case index.
+    pub case: usize,
+}
+
+/// One entry of a user's route table: a destination, an IP version, and the policy that matched it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// Destination (index into `World::resources`).
+    pub resource: usize,
+    /// Over IPv6.
+    pub ipv6: bool,
+    /// Index of the first matching policy (into `World::policies`), or [`UNMATCHED`].
+    pub policy: u16,
+}
+
 /// Geometry of one user computed once and shared by every case and destination.
 #[derive(Debug, Clone, Copy)]
 pub struct UserGeo {
@@ -86,18 +120,12 @@ impl UserGeo {
 /// Ingress and balanced egress of `user` in `case`.
 pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserCase {
     let w = p.world;
-    let down = &w.cases[case].dc_down;
     let rank = anycast_rank(p, user);
     let mut near = [Neighbor {
         index: 0,
         distance_km: 0.0,
     }; 3];
-    let n = w.dc_index.nearest_unit(
-        user.location,
-        &geo.unit,
-        |i| !down[i as usize],
-        &mut near[..=rank],
-    );
+    let n = p.nearest_up(case, user.location, &geo.unit, &mut near[..=rank]);
     let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
     let mut near_ids = [0 as DcId; 3];
     for (d, x) in near_ids.iter_mut().zip(&near[..n.min(rank + 1)]) {
@@ -164,30 +192,21 @@ pub fn balanced_egress(p: &Prepared, user: &User, geo: &UserGeo, case: usize) ->
         .copied()
 }
 
-/// Decides one (user, case, destination, IP version) given the policy that matched (`policy` indexes
-/// `World::policies`, or is [`UNMATCHED`]).
-#[allow(clippy::too_many_arguments)]
-pub fn decide(
-    p: &Prepared,
-    user: &User,
-    geo: &UserGeo,
-    uc: &UserCase,
-    case: usize,
-    resource: usize,
-    ipv6: bool,
-    policy: u16,
-) -> Route {
-    let Some(ingress) = uc.ingress else {
+/// Decides one (user, case, destination, IP version): the route of `entry` for `at.user` in
+/// `at.case`.
+pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
+    let (user, policy) = (at.user, entry.policy);
+    let Some(ingress) = at.uc.ingress else {
         return dropped(p, user, policy);
     };
     let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
-        None => match uc.balanced {
+        None => match at.uc.balanced {
             Some(e) => (Outcome::Dedicated, Some(e)),
             // No dedicated location is up: unmatched traffic can only leave through default egress.
             None => (Outcome::Default, None),
         },
         Some(Action::DefaultEgress) => (Outcome::Default, None),
-        Some(Action::Dedicated { ipv6: v6, .. }) if ipv6 => {
+        Some(Action::Dedicated { ipv6: v6, .. }) if entry.ipv6 => {
             // IPv6 egresses from the ingress data center with the dedicated range, wherever that range
             // is bound, and needs no secondary (GATEWAY-REFERENCE.md): no failure of the range's data
             // center or of its IPv4 address stops it. An egress IP without a range sends IPv6 to default
@@ -199,13 +218,12 @@ pub fn decide(
             }
         }
         Some(Action::Dedicated { ipv4, fallback, .. }) => {
-            if p.egress_up[case][ipv4 as usize] {
+            let up = &p.egress_up[at.case];
+            if up[ipv4 as usize] {
                 (Outcome::Dedicated, Some(ipv4))
             } else {
                 match fallback {
-                    Fallback::Egress(f) if p.egress_up[case][f as usize] => {
-                        (Outcome::Fallback, Some(f))
-                    }
+                    Fallback::Egress(f) if up[f as usize] => (Outcome::Fallback, Some(f)),
                     Fallback::DefaultEgress => (Outcome::Fallback, None),
                     _ => (Outcome::Dropped, None),
                 }
@@ -215,7 +233,8 @@ pub fn decide(
     if outcome == Outcome::Dropped {
         return dropped(p, user, policy);
     }
-    let mut route = finish(p, user, geo, uc, ingress, resource, ipv6, outcome, egress);
+    let mut route = finish(p, at, ingress, entry.resource, entry.ipv6, egress);
+    route.outcome = outcome as u8;
     route.policy = policy;
     let apparent_dc = egress.map_or(ingress, |e| p.world.egress[e as usize].datacenter);
     route.violation = !p.requirements_met(user.population, policy, Some(apparent_dc));
@@ -232,19 +251,17 @@ fn dropped(p: &Prepared, user: &User, policy: u16) -> Route {
     }
 }
 
-/// Physical path, RTT, geolocation and allowlist for a chosen egress.
-#[allow(clippy::too_many_arguments)]
-pub fn finish(
+/// Physical path, RTT, geolocation and allowlist for a chosen egress (outcome and policy are left for
+/// the caller to fill in).
+fn finish(
     p: &Prepared,
-    user: &User,
-    geo: &UserGeo,
-    uc: &UserCase,
+    at: &UserInCase,
     ingress: DcId,
     resource: usize,
     ipv6: bool,
-    outcome: Outcome,
     egress: Option<EgressId>,
 ) -> Route {
+    let (user, geo, uc) = (at.user, at.geo, at.uc);
     let w = p.world;
     let r = &w.resources[resource];
     // Only IPv4 to a destination outside Cloudflare crosses the backbone to the egress data center; every
@@ -276,7 +293,7 @@ pub fn finish(
             + r.processing_ms as f32,
         apparent_m: (apparent_km * 1000.0).round() as u32,
         slot: egress.map_or(p.default_slot, |e| e as u8),
-        outcome: outcome as u8,
+        outcome: Outcome::Dedicated as u8,
         blocked,
         country_mismatch: apparent_country != user.country,
         continent_mismatch: p.continent_of(apparent_country) != p.continent_of(user.country),

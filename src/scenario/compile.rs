@@ -2,7 +2,6 @@
 
 use std::ops::Range;
 
-use rand_distr::weighted::WeightedAliasIndex;
 use toml::Spanned;
 
 use super::populations::{declared_groups, populations, Registry};
@@ -347,7 +346,7 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
             .with_help("give populations `users = N`, or `[simulation] users = N` with population shares")
             .into());
     }
-    let resource_alias = WeightedAliasIndex::new(resources.iter().map(|r| r.weight).collect())
+    let resource_alias = crate::alias::AliasTable::new(&resources.iter().map(|r| r.weight).collect::<Vec<_>>())
         .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
     let (dc_to_resource_ms, dc_to_egress_ms) = tables(&latency, &datacenters, &egress, &resources);
     let mut cases = vec![Case::baseline(datacenters.len(), egress.len())];

@@ -64,7 +64,18 @@ pub(super) fn traces(world: &World) -> Vec<Option<Trace>> {
                 crate::explain::verdict(pol, &f, &universe) == crate::explain::Verdict::Match
             });
             let policy = matched.map_or(crate::policy::matcher::UNMATCHED, |i| i as u16);
-            let rt = route::decide(&p, &user, &geo, &uc, 0, r, false, policy);
+            let at = route::UserInCase {
+                user: &user,
+                geo: &geo,
+                uc: &uc,
+                case: 0,
+            };
+            let entry = route::Entry {
+                resource: r,
+                ipv6: false,
+                policy,
+            };
+            let rt = route::decide(&p, &at, entry);
             let ingress = uc.ingress?;
             if rt.outcome == Outcome::Dropped as u8 {
                 return None;
