@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Arguments: scenario file, users, requests per user, cases (`baseline`: the baseline alone;
-//! `declared`: the scenario's `[[failure]]` entries; `n-1`: those plus the N-1 sweep), threads.
+//! `ten`: the baseline and ten single failures, as `cargo bench --bench engine -- sweep/10-cases`;
+//! `n-1`: the baseline and the N-1 sweep, as `sweep/n-1-*`; `declared`: the scenario's `[[failure]]`
+//! entries; `shipped`: those plus the N-1 sweep, as `egress-sim run` does), threads.
 
 use std::time::Instant;
 
@@ -29,15 +31,22 @@ fn main() {
         users: Some(users),
         requests_per_user: Some(rpu),
         seed: None,
-        sweep: Some(if cases == "n-1" { Sweep::N1 } else { Sweep::None }),
+        sweep: Some(if cases == "n-1" || cases == "shipped" {
+            Sweep::N1
+        } else {
+            Sweep::None
+        }),
         geoip: None,
     };
     let mut world = match scenario::compile(&Source::new(&path, &text), &overrides) {
         Ok(l) => l.world,
         Err(e) => panic!("{e}"),
     };
-    if cases == "baseline" {
+    if ["baseline", "ten", "n-1"].contains(&cases.as_str()) {
         world.cases.truncate(1);
+    }
+    if cases == "ten" {
+        add_ten_failures(&mut world);
     }
     engine::sweep::expand(&mut world, threads).expect("sweep expands");
     let options = SimOptions {
@@ -53,4 +62,27 @@ fn main() {
         world.cases.len(),
         took * 1e9 / requests.max(1) as f64
     );
+}
+
+/// Each egress data center, four busy ingress data centers, and each egress IP of the three-site
+/// scenario, one at a time (the same ten cases as the `sweep/10-cases` benchmark).
+fn add_ten_failures(w: &mut egress_sim::world::World) {
+    use egress_sim::world::Case;
+    for dc in ["AMS", "LHR", "IAD", "FRA", "CDG", "EWR", "ORD"] {
+        let mut c = Case::baseline(w.datacenters.len(), w.egress.len());
+        c.name = format!("dc-{dc}");
+        let d = w
+            .datacenters
+            .iter()
+            .position(|x| x.code == dc)
+            .expect("catalog data center");
+        c.dc_down[d] = true;
+        w.cases.push(c);
+    }
+    for e in 0..w.egress.len() {
+        let mut c = Case::baseline(w.datacenters.len(), w.egress.len());
+        c.name = format!("ip-{}", w.egress[e].id);
+        c.egress_down[e] = true;
+        w.cases.push(c);
+    }
 }

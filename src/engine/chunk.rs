@@ -162,10 +162,10 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
             &mut self.class_cache,
             &mut self.matches,
         );
-        let base_uc = route::user_case(p, &user, &geo, 0);
+        let (base_uc, nearby) = route::baseline_case(p, &user, &geo);
         self.baseline_routes(&user, &geo, &base_uc);
         if p.world.cases.len() > 1 {
-            self.failure_routes(&user, &geo, &base_uc);
+            self.failure_routes(&user, &geo, (&base_uc, &nearby));
         }
         self.add_connections(&user);
         let first = self.record_requests(&user, &mut rng);
@@ -213,8 +213,9 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
     }
 
     /// The failure cases that can change anything for the user, and their routes.
-    fn failure_routes(&mut self, user: &User, geo: &UserGeo, base_uc: &UserCase) {
+    fn failure_routes(&mut self, user: &User, geo: &UserGeo, base: (&UserCase, &route::Nearby)) {
         let p = self.p;
+        let base_uc = base.0;
         let w = p.world;
         find_affected(
             p,
@@ -235,17 +236,9 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
             let ingress_kept = !base_uc.near[..base_uc.near_len as usize]
                 .iter()
                 .any(|&d| down[d as usize]);
-            let uc = if ingress_kept {
-                // Same ingress: a route can only change if its egress IP is down in this case, or if
-                // it is unmatched traffic whose balanced egress moved. Skips the ingress search and
-                // most decisions for the typical egress failure.
-                UserCase {
-                    balanced: route::balanced_egress(p, user, geo, c),
-                    ..*base_uc
-                }
-            } else {
-                route::user_case(p, user, geo, c)
-            };
+            // Same ingress: a route can only change if its egress IP is down in this case, or if it
+            // is unmatched traffic whose balanced egress moved; most decisions are kept.
+            let uc = route::failure_case(p, user, geo, c, base);
             let at = UserInCase {
                 user,
                 geo,

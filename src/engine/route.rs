@@ -119,27 +119,108 @@ impl UserGeo {
 
 /// Ingress and balanced egress of `user` in `case`.
 pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserCase {
-    let w = p.world;
     let rank = anycast_rank(p, user);
-    let mut near = [Neighbor {
-        index: 0,
-        distance_km: 0.0,
-    }; 3];
+    let mut near = [NO_NEIGHBOR; 3];
     let n = p.nearest_up(case, user.location, &geo.unit, &mut near[..=rank]);
+    let balanced = balanced_egress(p, user, geo, case);
+    case_with(p, rank, &near[..n], balanced)
+}
+
+/// The ingress of `user` in the baseline, and the nearest data centers beyond it that a failure
+/// case can move the user to without searching again.
+#[derive(Debug, Clone, Copy)]
+pub struct Nearby {
+    /// The user's anycast rank (see `anycast_rank`).
+    rank: usize,
+    /// The nearest data centers, nearest first (ties by lower data center).
+    near: [Neighbor; NEARBY],
+    /// Valid entries of `near`.
+    len: usize,
+    /// `near` holds every data center (there are no more than asked for).
+    all: bool,
+}
+
+/// Nearest data centers kept per user: the anycast rank (up to 2) plus two spares, within what the
+/// world's index answers from its candidate lists.
+const NEARBY: usize = 5;
+
+const NO_NEIGHBOR: Neighbor = Neighbor {
+    index: 0,
+    distance_km: 0.0,
+};
+
+/// The baseline [`UserCase`] of `user`, and what [`failure_case`] needs to derive the others.
+pub fn baseline_case(p: &Prepared, user: &User, geo: &UserGeo) -> (UserCase, Nearby) {
+    let rank = anycast_rank(p, user);
+    let mut near = [NO_NEIGHBOR; NEARBY];
+    let want = rank + 3;
+    let len = p.nearest_up(0, user.location, &geo.unit, &mut near[..want]);
+    let balanced = balanced_egress(p, user, geo, 0);
+    let uc = case_with(p, rank, &near[..len.min(rank + 1)], balanced);
+    let all = len < want;
+    (
+        uc,
+        Nearby {
+            rank,
+            near,
+            len,
+            all,
+        },
+    )
+}
+
+/// [`user_case`] in failure case `case`, derived from the baseline's when possible: the nearest
+/// data centers it leaves up are the baseline's nearest minus the ones it takes down, as long as
+/// enough of them remain; and the balanced egress stays the baseline's while that is up
+/// (rendezvous hashing: losing a location the user does not use moves nobody).
+pub fn failure_case(
+    p: &Prepared,
+    user: &User,
+    geo: &UserGeo,
+    case: usize,
+    base: (&UserCase, &Nearby),
+) -> UserCase {
+    let (base_uc, nearby) = base;
+    let up = &p.egress_up[case];
+    let balanced = match base_uc.balanced {
+        Some(e) if up[e as usize] => Some(e),
+        _ => balanced_egress(p, user, geo, case),
+    };
+    let down = &p.world.cases[case].dc_down;
+    let mut near = [NO_NEIGHBOR; NEARBY];
+    let mut n = 0;
+    for x in &nearby.near[..nearby.len] {
+        if !down[x.index as usize] {
+            near[n] = *x;
+            n += 1;
+        }
+    }
+    let rank = nearby.rank;
+    if n > rank || nearby.all {
+        return case_with(p, rank, &near[..n.min(rank + 1)], balanced);
+    }
+    let n = p.nearest_up(case, user.location, &geo.unit, &mut near[..=rank]);
+    case_with(p, rank, &near[..n], balanced)
+}
+
+/// A [`UserCase`] from the nearest available data centers (nearest first, at most `rank + 1`).
+fn case_with(p: &Prepared, rank: usize, near: &[Neighbor], balanced: Option<EgressId>) -> UserCase {
+    let w = p.world;
+    let n = near.len();
     let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
     let mut near_ids = [0 as DcId; 3];
-    for (d, x) in near_ids.iter_mut().zip(&near[..n.min(rank + 1)]) {
+    for (d, x) in near_ids.iter_mut().zip(near) {
         *d = x.index as DcId;
     }
     UserCase {
         near: near_ids,
-        near_len: n.min(rank + 1) as u8,
+        near_len: n as u8,
         ingress: ingress.map(|x| x.index as DcId),
         ingress_km: ingress.map_or(0.0, |x| x.distance_km as f32),
         ingress_ms: ingress.map_or(0.0, |x| {
             w.latency.segment_rtt_ms(x.distance_km, Network::Internet) as f32
         }),
-        balanced: balanced_egress(p, user, geo, case),
+        balanced,
     }
 }
 
