@@ -35,6 +35,10 @@ struct EntryTally {
     us: u32,
     /// The baseline route's tally row.
     row: u32,
+    /// Requests in the current block.
+    in_block: u32,
+    /// End of the entry's requests in the block's grouped arrays (`extras`, `buckets`).
+    end: u32,
 }
 
 /// What an affected failure case does to one route entry of the user.
@@ -106,11 +110,12 @@ pub(super) struct ChunkRun<'a, 'w> {
     position: Vec<u32>,
     /// Per affected position and entry (`position * entries + entry`).
     case_entries: Vec<CaseEntry>,
-    /// The current block of requests (the first `block_len`), with each request's baseline bucket
-    /// (`u32::MAX`: dropped).
+    /// The current block of requests.
     block: Box<[Request]>,
+    /// The block's `extra_us`, grouped by entry (in the order of `used`), and the baseline bucket of
+    /// each.
+    extras: Box<[u32]>,
     buckets: Box<[u32]>,
-    block_len: usize,
 }
 
 impl<'a, 'w> ChunkRun<'a, 'w> {
@@ -142,8 +147,8 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
             position: vec![NONE; w.cases.len()],
             case_entries: Vec::new(),
             block: vec![Request::default(); block].into_boxed_slice(),
+            extras: vec![0; block].into_boxed_slice(),
             buckets: vec![0; block].into_boxed_slice(),
-            block_len: 0,
         }
     }
 
@@ -320,32 +325,57 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
     /// Draws the user's requests block by block and records each one's RTT bucket in the baseline
     /// and in every case that changes its route. Returns the entry of the first request.
     fn record_requests(&mut self, user: &User, rng: &mut crate::users::UserRng) -> Option<usize> {
-        let p = self.p;
-        let mut requests = p.requests.requests(user, rng);
+        let pop = user.population as usize;
+        let mut requests = self.p.requests.requests(user, rng);
         let mut first = None;
         loop {
-            self.block_len = requests.fill(&mut self.block);
-            let block = &self.block[..self.block_len];
-            let Some(q) = block.first() else {
+            let n = requests.fill(&mut self.block);
+            let Some(q) = self.block[..n].first() else {
                 return first;
             };
             first = first.or(Some(q.entry()));
             let known = self.used.len();
-            for q in block {
-                let e = &mut self.entries[q.entry()];
-                if e.n == 0 {
-                    self.used.push(q.entry() as u16);
-                }
-                e.n += 1;
-                e.extra_sum += q.extra_us as u64;
-            }
+            self.count_block(n);
             for i in known..self.used.len() {
-                self.resolve_rows(user.population as usize, self.used[i] as usize);
+                self.resolve_rows(pop, self.used[i] as usize);
             }
+            self.group_block(n);
             self.record_baseline_block();
             for j in 0..self.affected.len() {
                 self.record_case_block(j);
             }
+            for &k in &self.used {
+                self.entries[k as usize].in_block = 0;
+            }
+        }
+    }
+
+    /// Counts the block's requests per entry (noting entries used for the first time).
+    fn count_block(&mut self, n: usize) {
+        for q in &self.block[..n] {
+            let e = &mut self.entries[q.entry()];
+            if e.n == 0 {
+                self.used.push(q.entry() as u16);
+            }
+            e.n += 1;
+            e.in_block += 1;
+            e.extra_sum += q.extra_us as u64;
+        }
+    }
+
+    /// Puts the block's extra times in entry order (a counting sort over the used entries), so that
+    /// each entry's requests are recorded together, with its rows and route at hand.
+    fn group_block(&mut self, n: usize) {
+        let mut at = 0;
+        for &k in &self.used {
+            let e = &mut self.entries[k as usize];
+            e.end = at;
+            at += e.in_block;
+        }
+        for q in &self.block[..n] {
+            let e = &mut self.entries[q.entry()];
+            self.extras[e.end as usize] = q.extra_us;
+            e.end += 1;
         }
     }
 
@@ -367,39 +397,50 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
     }
 
     /// The block's requests in the baseline: one histogram bucket each (dropped requests have no
-    /// RTT).
+    /// RTT), kept for the failure cases to take back.
     fn record_baseline_block(&mut self) {
-        let n = self.block_len;
-        for (q, bucket) in self.block[..n].iter().zip(&mut self.buckets[..n]) {
-            let k = q.entry();
-            let e = &self.entries[k];
-            *bucket = if self.routes[k].outcome == Outcome::Dropped as u8 {
-                u32::MAX
-            } else {
-                let b = bucket_of(e.us as u64 + q.extra_us as u64);
-                self.tally.get(e.row).rtt.add(b);
-                b as u32
-            };
+        for &k in &self.used {
+            let k = k as usize;
+            let e = self.entries[k];
+            if e.in_block == 0 || self.routes[k].outcome == Outcome::Dropped as u8 {
+                continue;
+            }
+            let range = (e.end - e.in_block) as usize..e.end as usize;
+            let rtt = &mut self.tally.get(e.row).rtt;
+            for (&x, b) in self.extras[range.clone()]
+                .iter()
+                .zip(&mut self.buckets[range])
+            {
+                let bucket = bucket_of(e.us as u64 + x as u64);
+                rtt.add(bucket);
+                *b = bucket as u32;
+            }
         }
     }
 
-    /// The block's requests in affected case `j`: each request whose route the case changes leaves
-    /// its baseline bucket and joins its case bucket.
+    /// The block's requests in affected case `j`: the requests of each entry whose route the case
+    /// changes leave their baseline buckets and join their case buckets.
     fn record_case_block(&mut self, j: usize) {
         let per_user = self.routes.len();
-        let entries = &self.case_entries[j * per_user..(j + 1) * per_user];
-        let n = self.block_len;
-        for (q, &b) in self.block[..n].iter().zip(&self.buckets[..n]) {
-            let ce = &entries[q.entry()];
-            if !ce.changed {
+        for &k in &self.used {
+            let k = k as usize;
+            let e = self.entries[k];
+            let ce = self.case_entries[j * per_user + k];
+            if e.in_block == 0 || !ce.changed {
                 continue;
             }
-            if b != u32::MAX {
-                self.tally.get(ce.base_row).rtt.take_back(b as usize);
+            let range = (e.end - e.in_block) as usize..e.end as usize;
+            if self.routes[k].outcome != Outcome::Dropped as u8 {
+                let rtt = &mut self.tally.get(ce.base_row).rtt;
+                for &b in &self.buckets[range.clone()] {
+                    rtt.take_back(b as usize);
+                }
             }
             if ce.route.outcome != Outcome::Dropped as u8 {
-                let b = bucket_of(ce.us as u64 + q.extra_us as u64);
-                self.tally.get(ce.row).rtt.add(b);
+                let rtt = &mut self.tally.get(ce.row).rtt;
+                for &x in &self.extras[range] {
+                    rtt.add(bucket_of(ce.us as u64 + x as u64));
+                }
             }
         }
     }

@@ -191,11 +191,16 @@ impl<'w> Prepared<'w> {
     /// Builds an ingress index over the data centers left up by each case that takes many down
     /// (regions, countries), when the run has enough users to repay it. Results are the same with or
     /// without: both searches are exact and break ties by lower data center.
-    pub fn with_case_indexes(mut self) -> Self {
-        let w = self.world;
-        if w.users < UP_INDEX_MIN_USERS {
+    pub fn with_case_indexes(self) -> Self {
+        if self.world.users < UP_INDEX_MIN_USERS {
             return self;
         }
+        self.build_case_indexes()
+    }
+
+    /// [`Prepared::with_case_indexes`] whatever the number of users.
+    pub(crate) fn build_case_indexes(mut self) -> Self {
+        let w = self.world;
         self.up_index = w
             .cases
             .par_iter()
