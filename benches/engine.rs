@@ -8,10 +8,14 @@
 //!   (which defeats the per-class cache, the worst case).
 //!
 //! - `sweep/...`: the baseline alone, with 10 failure cases (each egress data center, each egress IP,
-//!   four busy ingress data centers), and with the whole N-1 sweep; the budget is 3× the
-//!   baseline for 10 cases.
+//!   four busy ingress data centers), and with the whole N-1 sweep; the budgets are 2× the baseline
+//!   for 10 cases and 3× for the N-1 sweep.
+//! - `threads/N`: the shipped three-site scenario as `run` simulates it (declared failures and the N-1
+//!   sweep), 100,000 users, on one and on two worker threads.
+//! - `process/...`: the whole `egress-sim run` process (load, sweep pre-pass, simulate, write) on the
+//!   shipped scenario with 1,000,000 users, two threads.
 //!
-//! Run with `cargo bench --bench engine`.
+//! Run with `cargo bench --bench engine` (or a group: `cargo bench --bench engine -- sweep`).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -28,6 +32,22 @@ fn three_sites() -> String {
 }
 
 fn world_from(text: &str, users: u64, rpu: u32) -> World {
+    let mut w = compiled(text, users, rpu);
+    // The shipped scenario declares failure cases and a sweep; most benchmarks start from the
+    // baseline alone.
+    w.cases.truncate(1);
+    w.sweep = egress_sim::world::Sweep::None;
+    w
+}
+
+/// The scenario as `egress-sim run` simulates it: declared failures plus its sweep.
+fn shipped_world(text: &str, users: u64, rpu: u32) -> World {
+    let mut w = compiled(text, users, rpu);
+    engine::sweep::expand(&mut w, 2).expect("sweep expands");
+    w
+}
+
+fn compiled(text: &str, users: u64, rpu: u32) -> World {
     let o = Overrides {
         users: Some(users),
         requests_per_user: Some(rpu),
@@ -35,13 +55,10 @@ fn world_from(text: &str, users: u64, rpu: u32) -> World {
         sweep: None,
         geoip: None,
     };
-    let mut w = match scenario::compile(&Source::new("bench.toml", text), &o) {
+    match scenario::compile(&Source::new("bench.toml", text), &o) {
         Ok(l) => l.world,
         Err(e) => panic!("{e}"),
-    };
-    // The shipped scenario declares failure cases; these benchmarks measure the baseline alone.
-    w.cases.truncate(1);
-    w
+    }
 }
 
 /// Appends 49 policies of the usual kinds plus a catch-all; `per_user` makes every third one test the
@@ -124,8 +141,12 @@ fn generate(c: &mut Criterion) {
 }
 
 fn run(w: &World) -> engine::Metrics {
+    run_on(w, 1)
+}
+
+fn run_on(w: &World, threads: usize) -> engine::Metrics {
     let opts = SimOptions {
-        threads: 1,
+        threads,
         per_user: false,
     };
     engine::simulate(w, &opts, &|_| {}, &mut |_| Ok(())).expect("simulates")
@@ -206,5 +227,40 @@ fn sweep(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, generate, simulate, policies, sweep);
+fn threads(c: &mut Criterion) {
+    let w = shipped_world(&three_sites(), 100_000, 20);
+    let mut g = c.benchmark_group("threads");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(w.users * 20));
+    for n in [1usize, 2] {
+        g.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| {
+            b.iter(|| run_on(w, n))
+        });
+    }
+    g.finish();
+}
+
+fn process(c: &mut Criterion) {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/three-sites.toml");
+    let out = std::env::temp_dir().join(format!("egress-sim-bench-{}", std::process::id()));
+    let mut g = c.benchmark_group("process");
+    g.sample_size(10);
+    g.bench_function("run-1m-users-2-threads", |b| {
+        b.iter(|| {
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_egress-sim"))
+                .arg("run")
+                .arg(&scenario)
+                .args(["--users", "1000000", "--threads", "2", "--force", "--quiet"])
+                .arg("--out")
+                .arg(&out)
+                .status()
+                .expect("egress-sim runs");
+            assert!(status.success());
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+criterion_group!(benches, generate, simulate, policies, sweep, threads, process);
 criterion_main!(benches);

@@ -265,7 +265,7 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
                 self.case_entries[j * per_user + k] = CaseEntry {
                     route,
                     us: route.base_us(),
-                    changed: route != base,
+                    changed: stale && route != base,
                     base_row: NONE,
                     row: NONE,
                 };
@@ -298,7 +298,8 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
                 w.balancing.ipv6_preference,
             );
             let share = if v6 { v6_share } else { 1.0 - v6_share };
-            let micro = (conns * share * 1e6).round() as u64;
+            // Adding 0.5 and truncating rounds (never negative) without a libm call.
+            let micro = (conns * share * 1e6 + 0.5) as u64;
             let base_slot = self.routes[k].slot as usize;
             if base_slot < n_egress {
                 let i = self.m.connection_index(0, base_slot, r);

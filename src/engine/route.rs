@@ -372,7 +372,8 @@ fn finish(
             + backbone_ms
             + w.resource_ms(physical, resource)
             + r.processing_ms as f32,
-        apparent_m: (apparent_km * 1000.0).round() as u32,
+        // Adding 0.5 and truncating rounds (the value is never negative) without a libm call.
+        apparent_m: (apparent_km * 1000.0 + 0.5) as u32,
         slot: egress.map_or(p.default_slot, |e| e as u8),
         outcome: Outcome::Dedicated as u8,
         blocked,

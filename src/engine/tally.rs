@@ -18,8 +18,11 @@ use crate::policy::matcher::UNMATCHED;
 /// Requests recorded between flushes at most, so every 32-bit difference fits in an `i32`.
 const FLUSH_AFTER: u64 = i32::MAX as u64;
 
-/// No row (an empty hash slot).
+/// No row (an empty slot).
 const EMPTY: u32 = u32::MAX;
+
+/// Key spaces up to this size get a direct table (4 bytes per possible key) instead of hashing.
+const DIRECT_MAX: u64 = 1 << 18;
 
 /// One row's accumulators and where they go in [`Metrics`].
 #[derive(Debug, Clone)]
@@ -32,14 +35,17 @@ pub(crate) struct Row {
     targets: [usize; 3],
 }
 
-/// The rows of one worker, found by key through an open-addressing hash table.
+/// The rows of one worker, found by key: through a direct table when the key space is small (the
+/// usual case), else an open-addressing hash table.
 #[derive(Debug, Clone)]
 pub(crate) struct Tally {
     rows: Vec<Row>,
     /// Packed key of each row.
     keys: Vec<u64>,
-    /// Row index per hash slot (`EMPTY` when free); the length is a power of two.
+    /// Row index per key (direct) or per hash slot (`EMPTY` when free; a power of two long).
     slots: Vec<u32>,
+    /// `slots` is indexed by key.
+    direct: bool,
     /// Sizes the key packs: populations, egress slots, policy slots, destinations.
     shape: [u64; 4],
     /// Requests recorded since the last flush.
@@ -51,13 +57,15 @@ impl Tally {
     /// bits (far beyond any scenario the compiler accepts).
     pub(crate) fn new(m: &Metrics) -> Option<Self> {
         let shape = [m.populations, m.slots, m.policy_slots, m.resources].map(|x| x as u64);
-        shape
+        let keys = shape
             .iter()
             .try_fold(m.cases as u64, |a, &b| a.checked_mul(b))?;
+        let direct = keys <= DIRECT_MAX;
         Some(Self {
             rows: Vec::new(),
             keys: Vec::new(),
-            slots: vec![EMPTY; 256],
+            slots: vec![EMPTY; if direct { keys as usize } else { 256 }],
+            direct,
             shape,
             recorded: 0,
         })
@@ -84,6 +92,13 @@ impl Tally {
             + policy as u64)
             * resources
             + resource as u64;
+        if self.direct {
+            let r = self.slots[key as usize];
+            if r != EMPTY {
+                return r;
+            }
+            return self.insert(key as usize, key, m, [case, population, slot, policy, resource]);
+        }
         let mask = self.slots.len() - 1;
         let mut h = hash(key) & mask;
         loop {
@@ -114,7 +129,7 @@ impl Tally {
         });
         self.keys.push(key);
         self.slots[h] = r;
-        if self.rows.len() * 2 > self.slots.len() {
+        if !self.direct && self.rows.len() * 2 > self.slots.len() {
             self.rehash();
         }
         r
@@ -233,6 +248,31 @@ mod tests {
         // Flushed rows are empty: flushing again adds nothing.
         t.flush_into(&mut m);
         assert_eq!(m.cell(1, 1, 3).requests, 4);
+    }
+
+    #[test]
+    fn large_key_spaces_are_hashed() {
+        let m = metrics(300, 30, 3, 10);
+        let mut t = Tally::new(&m).unwrap();
+        assert!(!t.direct);
+        let route = |slot: u8| Route {
+            slot,
+            policy: UNMATCHED,
+            ..Route::default()
+        };
+        let mut ids = Vec::new();
+        for c in (0..300).step_by(7) {
+            for p in (0..30).step_by(3) {
+                ids.push(((c, p), t.row(&m, c, p, 9, &route(2))));
+            }
+        }
+        for &((c, p), id) in &ids {
+            assert_eq!(t.row(&m, c, p, 9, &route(2)), id);
+        }
+        let mut distinct: Vec<u32> = ids.iter().map(|x| x.1).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ids.len());
     }
 
     #[test]
