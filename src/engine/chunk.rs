@@ -48,7 +48,7 @@ struct CaseEntry {
     route: Route,
     /// `route.base_us()`.
     us: u32,
-    /// The route differs from the baseline's.
+    /// The route was decided again for the case (it can differ from the baseline's).
     changed: bool,
     /// In this case's rows: where the baseline route's requests are taken back, and where the
     /// case's route records them (only for changed entries with requests).
@@ -262,10 +262,13 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
                 } else {
                     base
                 };
+                // A re-decided route is treated as changed even in the rare event that it comes out
+                // equal: taking its requests back and adding them again nets to zero, and skipping
+                // the comparison saves more than the rare extra work costs.
                 self.case_entries[j * per_user + k] = CaseEntry {
                     route,
                     us: route.base_us(),
-                    changed: stale && route != base,
+                    changed: stale,
                     base_row: NONE,
                     row: NONE,
                 };
