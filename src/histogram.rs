@@ -5,6 +5,10 @@
 //! and reporting its midpoint is within 0.8% of any value in it (the issue asks for <= 1%). Buckets are
 //! found with a leading-zeros count, not a logarithm, and counts are integers, so merging is exact and
 //! order-independent: the same requests give the same percentiles for any thread count.
+//!
+//! A histogram stores counts only for the contiguous range of buckets its values fell in (whole
+//! octaves), so the thousands of histograms of a failure sweep stay small: RTTs between 10 and 300 ms
+//! need about 380 counts of the 1,664 buckets.
 
 const SUB_BITS: u32 = 6;
 const SUB: u64 = 1 << SUB_BITS; // 64 buckets per octave
