@@ -53,15 +53,27 @@ fn main() {
         threads,
         per_user: false,
     };
-    let start = Instant::now();
+    let (start, cpu0) = (Instant::now(), cpu_seconds());
     let m = engine::simulate(&world, &options, &|_| {}, &mut |_| Ok(())).expect("simulates");
     let took = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     let requests = m.total(0, None, None).requests;
     println!(
-        "{} cases, {requests} baseline requests, simulate {took:.3} s ({:.1} ns per baseline request)",
+        "{} cases, {requests} baseline requests, simulate {took:.3} s wall ({:.1} ns per baseline request), {} CPU",
         world.cases.len(),
-        took * 1e9 / requests.max(1) as f64
+        took * 1e9 / requests.max(1) as f64,
+        cpu.map_or("?".into(), |c| format!("{c:.2} s"))
     );
+}
+
+/// CPU time (user + system) of this process so far, from `/proc/self/stat` (Linux; 10 ms ticks):
+/// on a machine shared with other work it varies less than wall-clock time.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// Each egress data center, four busy ingress data centers, and each egress IP of the three-site

@@ -95,7 +95,9 @@ impl AliasTable {
 
 /// A probability in [0, 1] as a 32-bit threshold on the low word of the draw.
 fn to_threshold(p: f64) -> u32 {
-    (p.clamp(0.0, 1.0) * 2f64.powi(32)).round().min(u32::MAX as f64) as u32
+    (p.clamp(0.0, 1.0) * 2f64.powi(32))
+        .round()
+        .min(u32::MAX as f64) as u32
 }
 
 #[cfg(test)]

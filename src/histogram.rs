@@ -58,7 +58,10 @@ fn cover<T: Copy + Default>(lo: &mut u32, counts: &mut Vec<T>, b: usize) {
         (old_lo.min(b), old_hi.max(b + 1))
     };
     let new_lo = new_lo / GROW_STEP * GROW_STEP;
-    let new_hi = new_hi.div_ceil(GROW_STEP).saturating_mul(GROW_STEP).min(BUCKETS);
+    let new_hi = new_hi
+        .div_ceil(GROW_STEP)
+        .saturating_mul(GROW_STEP)
+        .min(BUCKETS);
     let mut grown = vec![T::default(); new_hi - new_lo];
     if !counts.is_empty() {
         grown[old_lo - new_lo..old_hi - new_lo].copy_from_slice(counts);

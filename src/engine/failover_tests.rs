@@ -403,7 +403,10 @@ fn derived_failure_cases_equal_searching_from_scratch() {
     let plain = Prepared::new(&w);
     let indexed = Prepared::new(&w).build_case_indexes();
     let europe = case(&w, "europe");
-    assert!(indexed.up_index[europe].is_some(), "a region failure gets its own index");
+    assert!(
+        indexed.up_index[europe].is_some(),
+        "a region failure gets its own index"
+    );
     for i in (0..w.users).step_by(7) {
         let (u, _) = plain.user(i);
         let g = route::UserGeo::new(&plain, &u);
@@ -414,7 +417,11 @@ fn derived_failure_cases_equal_searching_from_scratch() {
             let derived = route::failure_case(&plain, &u, &g, c, (&base, &nearby));
             assert_eq!(derived, searched, "user {i}, case {}", w.cases[c].name);
             let derived = route::failure_case(&indexed, &u, &g, c, (&base, &nearby));
-            assert_eq!(derived, searched, "user {i}, case {} (indexed)", w.cases[c].name);
+            assert_eq!(
+                derived, searched,
+                "user {i}, case {} (indexed)",
+                w.cases[c].name
+            );
         }
     }
 }

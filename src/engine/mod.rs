@@ -339,7 +339,9 @@ pub fn simulate(
     let prepared = pool.install(|| Prepared::new(world).with_case_indexes());
     let empty = Metrics::new(world);
     let tally = Tally::new(&empty).ok_or_else(|| {
-        Error::Internal("cases × populations × egress × policies × destinations is too large".into())
+        Error::Internal(
+            "cases × populations × egress × policies × destinations is too large".into(),
+        )
     })?;
     let chunks = world.users.div_ceil(CHUNK_USERS);
     let stride = world.users.div_ceil(MAP_SAMPLE).max(1);
@@ -378,7 +380,11 @@ pub fn simulate(
                 sink(r)?;
             }
         } else {
-            pool.install(|| (batch_start..batch_end).into_par_iter().for_each(|c| run(c, None)));
+            pool.install(|| {
+                (batch_start..batch_end)
+                    .into_par_iter()
+                    .for_each(|c| run(c, None))
+            });
         }
         batch_start = batch_end;
         progress((batch_end * CHUNK_USERS).min(world.users));

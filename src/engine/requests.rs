@@ -278,7 +278,11 @@ weight = 1
             ];
             (0..8)
                 .map(|k| {
-                    let share = if k % 2 == 1 { v6[k / 2] } else { 1.0 - v6[k / 2] };
+                    let share = if k % 2 == 1 {
+                        v6[k / 2]
+                    } else {
+                        1.0 - v6[k / 2]
+                    };
                     weights[k / 2] / 10.0 * share
                 })
                 .collect()
@@ -300,12 +304,18 @@ weight = 1
             let (chi, cells) = chi_square(&counts[capable as usize], &expected(capable));
             // 0.1% critical values of chi-square: 5 degrees of freedom 20.5, 3 degrees 16.3.
             let limit = if cells == 6 { 20.5 } else { 16.3 };
-            assert!(chi < limit, "capable {capable}: chi2 {chi} over {cells} cells");
+            assert!(
+                chi < limit,
+                "capable {capable}: chi2 {chi} over {cells} cells"
+            );
         }
         // Exponential jitter with mean 2 ms: the mean of n draws has standard error 2 ms / sqrt(n).
         let mean_ms = jitter_sum / n as f64 / 1000.0;
         let se = 2.0 / (n as f64).sqrt();
-        assert!((mean_ms - 2.0).abs() < 5.0 * se + 0.001, "jitter mean {mean_ms} ms");
+        assert!(
+            (mean_ms - 2.0).abs() < 5.0 * se + 0.001,
+            "jitter mean {mean_ms} ms"
+        );
         // Users that speak IPv6: 30% of their dual-stack requests use it.
         let c = &counts[1];
         let dual_v6 = (c[1] + c[7]) as f64 / (c[0] + c[1] + c[6] + c[7]) as f64;

@@ -97,7 +97,12 @@ impl Tally {
             if r != EMPTY {
                 return r;
             }
-            return self.insert(key as usize, key, m, [case, population, slot, policy, resource]);
+            return self.insert(
+                key as usize,
+                key,
+                m,
+                [case, population, slot, policy, resource],
+            );
         }
         let mask = self.slots.len() - 1;
         let mut h = hash(key) & mask;

@@ -346,8 +346,9 @@ pub fn compile(source: &Source, overrides: &Overrides) -> Result<Loaded, Error> 
             .with_help("give populations `users = N`, or `[simulation] users = N` with population shares")
             .into());
     }
-    let resource_alias = crate::alias::AliasTable::new(&resources.iter().map(|r| r.weight).collect::<Vec<_>>())
-        .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
+    let resource_alias =
+        crate::alias::AliasTable::new(&resources.iter().map(|r| r.weight).collect::<Vec<_>>())
+            .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
     let (dc_to_resource_ms, dc_to_egress_ms) = tables(&latency, &datacenters, &egress, &resources);
     let mut cases = vec![Case::baseline(datacenters.len(), egress.len())];
     cases.extend(failures);
