@@ -69,20 +69,21 @@ impl RequestModel {
     /// The draws of `world`'s requests.
     pub fn new(world: &World) -> Self {
         let pref = world.balancing.ipv6_preference;
+        // Each destination's probability (the world's table, from the scenario's weights) split
+        // between its IPv4 and IPv6 pair by the user's IPv6 share.
+        let p = world.resource_alias.probabilities();
         let entries = [false, true].map(|capable| {
             let weights: Vec<f64> = world
                 .resources
                 .iter()
-                .flat_map(|r| {
+                .zip(&p)
+                .flat_map(|(r, &p)| {
                     let v6 = ipv6_share(capable, r.ipv4.is_some(), r.ipv6.is_some(), pref);
-                    [r.weight * (1.0 - v6), r.weight * v6]
+                    [p * (1.0 - v6), p * v6]
                 })
                 .collect();
-            // The pairs of a destination share its weight, so these tables exist whenever the
-            // world's destination table does (the scenario compiler checks the weights).
-            AliasTable::new(&weights).unwrap_or_else(|_| {
-                AliasTable::new(&[1.0]).expect("a single positive weight makes a table")
-            })
+            // Probabilities in [0, 1] adding up to 1 always make a table.
+            AliasTable::new(&weights).expect("probabilities make an alias table")
         });
         let possible = [0, 1].map(|t| {
             entries[t]
