@@ -153,7 +153,12 @@ const NO_NEIGHBOR: Neighbor = Neighbor {
 pub fn baseline_case(p: &Prepared, user: &User, geo: &UserGeo) -> (UserCase, Nearby) {
     let rank = anycast_rank(p, user);
     let mut near = [NO_NEIGHBOR; NEARBY];
-    let want = rank + 3;
+    // Spares only help when there are failure cases to derive.
+    let want = if p.world.cases.len() > 1 {
+        rank + 3
+    } else {
+        rank + 1
+    };
     let len = p.nearest_up(0, user.location, &geo.unit, &mut near[..want]);
     let balanced = balanced_egress(p, user, geo, 0);
     let uc = case_with(p, rank, &near[..len.min(rank + 1)], balanced);
