@@ -95,13 +95,13 @@ pub(super) struct ChunkRun<'a, 'w> {
     /// Per entry (`resource * 2 + ipv6`): the first matching policy.
     matches: Vec<u16>,
     /// The entries the current user can send to.
-    possible: Vec<u16>,
+    possible: Vec<u32>,
     /// Per entry: the baseline route.
     routes: Vec<Route>,
     /// Per entry: the current user's requests on it.
     entries: Vec<EntryTally>,
     /// Entries with requests, in order of first use.
-    used: Vec<u16>,
+    used: Vec<u32>,
     /// Failure cases affecting the current user.
     affected: Vec<Affected>,
     /// Case ids returned by `find_affected`.
@@ -211,7 +211,7 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
         self.possible.clear();
         for k in 0..self.routes.len() {
             if p.requests.possible(user.ipv6_capable, k) {
-                self.possible.push(k as u16);
+                self.possible.push(k as u32);
                 self.routes[k] = route::decide(p, &at, self.entry(k));
             }
         }
@@ -359,7 +359,7 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
         for q in &self.block[..n] {
             let e = &mut self.entries[q.entry()];
             if e.n == 0 {
-                self.used.push(q.entry() as u16);
+                self.used.push(q.entry() as u32);
             }
             e.n += 1;
             e.in_block += 1;
@@ -608,7 +608,7 @@ fn find_affected(
     p: &Prepared,
     base: &UserCase,
     routes: &[Route],
-    possible: &[u16],
+    possible: &[u32],
     out: &mut Vec<u16>,
 ) {
     out.clear();
