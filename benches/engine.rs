@@ -26,6 +26,10 @@ use egress_sim::error::Source;
 use egress_sim::scenario::{self, Overrides};
 use egress_sim::world::World;
 
+#[path = "common/cases.rs"]
+mod cases;
+use cases::with_ten_failures;
+
 fn three_sites() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/three-sites.toml");
     std::fs::read_to_string(path).expect("shipped scenario is readable")
@@ -180,28 +184,6 @@ fn policies(c: &mut Criterion) {
         });
     }
     g.finish();
-}
-
-/// Adds ten failure cases: each egress data center, four busy ingress data centers, and each egress IP.
-pub fn with_ten_failures(mut w: World) -> World {
-    for dc in ["AMS", "LHR", "IAD", "FRA", "CDG", "EWR", "ORD"] {
-        let mut c = egress_sim::world::Case::baseline(w.datacenters.len(), w.egress.len());
-        c.name = format!("dc-{dc}");
-        let d = w
-            .datacenters
-            .iter()
-            .position(|x| x.code == dc)
-            .expect("catalog data center");
-        c.dc_down[d] = true;
-        w.cases.push(c);
-    }
-    for e in 0..w.egress.len() {
-        let mut c = egress_sim::world::Case::baseline(w.datacenters.len(), w.egress.len());
-        c.name = format!("ip-{}", w.egress[e].id);
-        c.egress_down[e] = true;
-        w.cases.push(c);
-    }
-    w
 }
 
 fn sweep(c: &mut Criterion) {

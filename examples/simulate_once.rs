@@ -18,20 +18,23 @@ use egress_sim::error::Source;
 use egress_sim::scenario::{self, Overrides};
 use egress_sim::world::Sweep;
 
+#[path = "../benches/common/cases.rs"]
+mod cases;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
     let path = arg(0, "scenarios/three-sites.toml");
     let users: u64 = arg(1, "50000").parse().expect("users is a number");
     let rpu: u32 = arg(2, "20").parse().expect("requests per user is a number");
-    let cases = arg(3, "n-1");
+    let mode = arg(3, "n-1");
     let threads: usize = arg(4, "1").parse().expect("threads is a number");
     let text = std::fs::read_to_string(&path).expect("scenario is readable");
     let overrides = Overrides {
         users: Some(users),
         requests_per_user: Some(rpu),
         seed: None,
-        sweep: Some(if cases == "n-1" || cases == "shipped" {
+        sweep: Some(if mode == "n-1" || mode == "shipped" {
             Sweep::N1
         } else {
             Sweep::None
@@ -42,11 +45,11 @@ fn main() {
         Ok(l) => l.world,
         Err(e) => panic!("{e}"),
     };
-    if ["baseline", "ten", "n-1"].contains(&cases.as_str()) {
+    if ["baseline", "ten", "n-1"].contains(&mode.as_str()) {
         world.cases.truncate(1);
     }
-    if cases == "ten" {
-        add_ten_failures(&mut world);
+    if mode == "ten" {
+        world = cases::with_ten_failures(world);
     }
     engine::sweep::expand(&mut world, threads).expect("sweep expands");
     let options = SimOptions {
@@ -74,27 +77,4 @@ fn cpu_seconds() -> Option<f64> {
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
-}
-
-/// Each egress data center, four busy ingress data centers, and each egress IP of the three-site
-/// scenario, one at a time (the same ten cases as the `sweep/10-cases` benchmark).
-fn add_ten_failures(w: &mut egress_sim::world::World) {
-    use egress_sim::world::Case;
-    for dc in ["AMS", "LHR", "IAD", "FRA", "CDG", "EWR", "ORD"] {
-        let mut c = Case::baseline(w.datacenters.len(), w.egress.len());
-        c.name = format!("dc-{dc}");
-        let d = w
-            .datacenters
-            .iter()
-            .position(|x| x.code == dc)
-            .expect("catalog data center");
-        c.dc_down[d] = true;
-        w.cases.push(c);
-    }
-    for e in 0..w.egress.len() {
-        let mut c = Case::baseline(w.datacenters.len(), w.egress.len());
-        c.name = format!("ip-{}", w.egress[e].id);
-        c.egress_down[e] = true;
-        w.cases.push(c);
-    }
 }
