@@ -6,7 +6,8 @@
 //! Failure cases are stored as *differences* from the baseline while simulating: a user whose routes a
 //! case does not change contributes nothing to it, and an affected user takes back its baseline requests
 //! and adds its case requests. Integer arithmetic wraps, so a difference may be "negative" until
-//! `Metrics::finish` (inside the engine) adds the baseline back; the result equals evaluating every user in every case.
+//! `Metrics::finish` (inside the engine) adds the baseline back; the result equals evaluating every
+//! user in every case, and `simulate` returns only such finished results.
 
 use crate::histogram::Histogram;
 use crate::world::World;
