@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alias;
 pub mod analysis;
 mod atomic_file;
 pub mod calibrate;

@@ -29,7 +29,7 @@ pub mod values;
 pub use run_info::RunInfo;
 
 use crate::engine::Metrics;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::world::World;
 use capacity::Capacity;
 use cases::{Baseline, CaseFigures};
@@ -68,14 +68,9 @@ pub struct Results<'w> {
 
 impl<'w> Results<'w> {
     /// Computes the results of `world`'s finished simulation `m`.
-    ///
-    /// Fails when `m` is not finished (failure cases would still be differences from the baseline).
+    /// (`engine::simulate` only ever returns finished metrics: failure cases are totals, not
+    /// differences from the baseline.)
     pub fn compute(world: &'w World, m: &Metrics, run: RunInfo) -> Result<Self> {
-        if !m.finished {
-            return Err(Error::Internal(
-                "results need finished metrics (`Metrics::finish`)".into(),
-            ));
-        }
         let cases = cases::case_figures(m);
         let capacity = Capacity::new(world, m);
         let rank = |ties| {

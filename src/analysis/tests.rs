@@ -170,11 +170,3 @@ fn typical_trips_are_traces_and_add_up() {
         assert!(trip.parts[0].0.unwrap() > 0.0, "access is part of the trip");
     }
 }
-
-#[test]
-fn unfinished_metrics_are_refused() {
-    let (world, _) = simulate("scenarios/three-sites.toml", 100);
-    let raw = Metrics::new(&world);
-    let err = Results::compute(&world, &raw, RunInfo::now()).unwrap_err();
-    assert!(err.to_string().contains("finished"), "{err}");
-}

@@ -66,6 +66,16 @@ location = "0,10"
 proxied = true
 "#;
 
+/// `route::decide` for destination `r` over `v6` with the policy `policy`.
+fn decide(p: &Prepared, at: &route::UserInCase, r: usize, v6: bool, policy: u16) -> Route {
+    let entry = route::Entry {
+        resource: r,
+        ipv6: v6,
+        policy,
+    };
+    route::decide(p, at, entry)
+}
+
 fn balanced_counts(w: &World) -> [u64; 2] {
     let p = Prepared::new(w);
     let mut counts = [0u64; 2];
@@ -128,9 +138,15 @@ fn physical_path_follows_ip_version_and_proxying() {
         let uc = route::user_case(&p, &u, &g, 0);
         let ingress = uc.ingress.expect("ingress");
         let egress_dc = w.egress[uc.balanced.expect("egress") as usize].datacenter;
-        let plain_v4 = route::decide(&p, &u, &g, &uc, 0, 0, false, UNMATCHED);
-        let plain_v6 = route::decide(&p, &u, &g, &uc, 0, 0, true, UNMATCHED);
-        let proxied_v4 = route::decide(&p, &u, &g, &uc, 0, 1, false, UNMATCHED);
+        let at = route::UserInCase {
+            user: &u,
+            geo: &g,
+            uc: &uc,
+            case: 0,
+        };
+        let plain_v4 = decide(&p, &at, 0, false, UNMATCHED);
+        let plain_v6 = decide(&p, &at, 0, true, UNMATCHED);
+        let proxied_v4 = decide(&p, &at, 1, false, UNMATCHED);
         assert_eq!(
             plain_v4.physical, egress_dc,
             "IPv4, not proxied: the egress IP's data center"
@@ -244,7 +260,13 @@ fn first_match_by_precedence_then_fallbacks() {
         );
         let d = |case: usize, r: usize, v6: bool| {
             let uc = route::user_case(&p, &u, &g, case);
-            route::decide(&p, &u, &g, &uc, case, r, v6, matches[r * 2 + v6 as usize])
+            let at = route::UserInCase {
+                user: &u,
+                geo: &g,
+                uc: &uc,
+                case,
+            };
+            decide(&p, &at, r, v6, matches[r * 2 + v6 as usize])
         };
         let web = d(0, 1, false);
         assert_eq!(
