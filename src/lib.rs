@@ -31,6 +31,7 @@ pub mod matching;
 pub mod nearest;
 pub mod pipeline;
 pub mod place;
+pub mod plan;
 pub mod policy;
 pub mod printed;
 pub mod report;

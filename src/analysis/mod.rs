@@ -20,6 +20,7 @@ pub mod comparison;
 pub mod findings;
 pub mod human;
 pub mod impact;
+pub mod plan;
 pub mod ranking;
 mod run_info;
 pub mod tables;
