@@ -65,6 +65,8 @@ pub struct Results<'w> {
     pub charts: ChartInputs,
     /// A typical user's round trip per population (empty without destinations).
     pub typical: Vec<Option<TypicalTrip>>,
+    /// The plan this run is the final world of (`egress-sim plan`), checked against the run.
+    pub plan: Option<std::sync::Arc<plan::PlanResults>>,
 }
 
 impl<'w> Results<'w> {
@@ -119,6 +121,7 @@ impl<'w> Results<'w> {
             findings,
             capacity,
             charts,
+            plan: None,
         })
     }
 }

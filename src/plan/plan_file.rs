@@ -4,6 +4,7 @@
 //! removed.
 
 use std::net::Ipv4Addr;
+use std::path::{Component, Path, PathBuf};
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
 
@@ -104,6 +105,90 @@ pub(crate) fn render(text: &str, edit: &Edit) -> Result<String, toml_edit::TomlE
     Ok(doc.to_string())
 }
 
+/// The plan text with every relative file path it names (`geoip`, `[latency] include`,
+/// `[[population]] from_csv`), written relative to the scenario's folder `from`, rewritten relative
+/// to the folder `to` where `plan.toml` goes, so that `egress-sim run <to>/plan.toml` reads the same
+/// files.
+pub(crate) fn rebase_paths(text: &str, from: &Path, to: &Path) -> Result<String, toml_edit::TomlError> {
+    let mut doc: DocumentMut = text.parse()?;
+    let fix = |v: &mut Value| {
+        let Some(s) = v.as_str() else { return };
+        if Path::new(s).is_absolute() {
+            return;
+        }
+        let moved = rebased(from, to, Path::new(s));
+        let decor = v.decor().clone();
+        *v = Value::from(moved);
+        *v.decor_mut() = decor;
+    };
+    match doc.get_mut("geoip") {
+        Some(Item::Value(v)) if v.is_str() => fix(v),
+        Some(Item::Value(Value::InlineTable(t))) => {
+            if let Some(v) = t.get_mut("database") {
+                fix(v);
+            }
+        }
+        Some(Item::Table(t)) => {
+            if let Some(v) = t.get_mut("database").and_then(Item::as_value_mut) {
+                fix(v);
+            }
+        }
+        _ => {}
+    }
+    if let Some(v) = doc
+        .get_mut("latency")
+        .and_then(Item::as_table_like_mut)
+        .and_then(|t| t.get_mut("include"))
+        .and_then(Item::as_value_mut)
+    {
+        fix(v);
+    }
+    if let Some(pops) = doc.get_mut("population").and_then(Item::as_array_of_tables_mut) {
+        for p in pops.iter_mut() {
+            if let Some(v) = p.get_mut("from_csv").and_then(Item::as_value_mut) {
+                fix(v);
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
+
+/// `path` (relative to folder `from`) relative to folder `to`; absolute when they share no root.
+fn rebased(from: &Path, to: &Path, path: &Path) -> String {
+    let abs = |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+    let file = abs(&from.join(path));
+    let base = abs(to);
+    let f: Vec<Component> = file.components().collect();
+    let b: Vec<Component> = base.components().collect();
+    let common = f.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return file.to_string_lossy().into_owned();
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &f[common..] {
+        out.push(c.as_os_str());
+    }
+    out.to_string_lossy().replace('\\', "/")
+}
+
+/// Removes `.` and resolves `..` lexically.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
+}
+
 fn egress_table(ip: &NewIp) -> Table {
     let mut t = Table::new();
     t.insert("id", Item::Value(Value::from(ip.id.as_str())));
@@ -191,6 +276,18 @@ datacenters = ["LHR"]
         assert!(out.contains("[[failure]]"));
         let keep = render(SCENARIO, &edit(&ips, false, false)).unwrap();
         assert!(keep.contains(r#"allowlist = ["lhr-1", "iad-1"]"#), "{keep}");
+    }
+
+    #[test]
+    fn relative_paths_follow_the_plan_file() {
+        let text = "geoip = \"db/city.mmdb\"  # the database\n[latency]\ninclude = \"lat.toml\"\n[[population]]\nname = \"a\"\nfrom_csv = \"lists/users.csv\"\n[[population]]\nname = \"b\"\nfrom_csv = \"/abs/users.csv\"\n";
+        let out = rebase_paths(text, Path::new("scenarios"), Path::new("output/x-plan")).unwrap();
+        assert!(out.contains("geoip = \"../../scenarios/db/city.mmdb\"  # the database"), "{out}");
+        assert!(out.contains("include = \"../../scenarios/lat.toml\""), "{out}");
+        assert!(out.contains("from_csv = \"../../scenarios/lists/users.csv\""), "{out}");
+        assert!(out.contains("from_csv = \"/abs/users.csv\""), "{out}");
+        let same = rebase_paths(text, Path::new("a/./b/../c"), Path::new("a/c")).unwrap();
+        assert!(same.contains("include = \"lat.toml\""), "{same}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod comparison;
 pub mod csv;
 pub mod folder;
 pub mod html;
+pub mod plan;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -85,6 +86,7 @@ pub fn run_outputs<'w>() -> Vec<Box<dyn Output<Results<'w>>>> {
             .iter()
             .map(|c| Box::new(*c) as Box<dyn Output<Results>>),
     );
+    out.push(Box::new(plan::PlanFiles));
     out.push(Box::new(html::Report));
     out
 }

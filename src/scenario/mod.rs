@@ -22,7 +22,7 @@ use std::path::Path;
 use crate::error::{Error, Source};
 use crate::world::World;
 
-pub use compile::{compile, Overrides};
+pub use compile::{compile, Overrides, MAX_EGRESS};
 pub use policies::{derived_id, MAX_POLICIES};
 pub use sweep::{egress_case_name, MAX_CASES};
 
