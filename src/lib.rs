@@ -25,6 +25,7 @@ pub mod hash;
 pub mod histogram;
 pub mod ids;
 pub mod ingress;
+pub mod interrupt;
 pub mod latency;
 pub mod matching;
 pub mod nearest;

@@ -449,7 +449,35 @@ impl CalibrateArgs {
     }
 }
 
+/// Writes `text` to standard output or error. A reader that went away (`| head`) is not an error:
+/// the rest of the output is dropped quietly. Any other failure to write is returned.
+fn emit(text: &str, to_stdout: bool) -> std::io::Result<()> {
+    use std::io::{ErrorKind, Write};
+    let result = if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    } else {
+        let mut err = std::io::stderr().lock();
+        err.write_all(text.as_bytes()).and_then(|()| err.flush())
+    };
+    match result {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// A line on standard error (a message, a warning, an error); failures to show it are ignored,
+/// since there is nowhere left to report them.
+fn note(text: &str) {
+    let _ = emit(&format!("{text}\n"), false);
+}
+
 fn main() -> ExitCode {
+    if let Err(e) = egress_sim::interrupt::install(note) {
+        note(&format!(
+            "warning: cannot watch for Ctrl-C ({e}); an interrupted run may leave a hidden `.NAME.tmp-PID` folder"
+        ));
+    }
     let result = match Cli::parse().command {
         Command::Run(a) => commands::run(&RunSpec::from(&a), a.quiet),
         Command::Check(a) => commands::check_with(
@@ -473,13 +501,18 @@ fn main() -> ExitCode {
     match result {
         Ok(printed) => {
             for w in &printed.warnings {
-                eprintln!("{w}");
+                note(w);
             }
-            print!("{}", printed.text);
-            ExitCode::SUCCESS
+            match emit(&printed.text, true) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    note(&format!("error: cannot write to standard output: {e}"));
+                    ExitCode::from(egress_sim::error::EXIT_INTERNAL as u8)
+                }
+            }
         }
         Err(e) => {
-            eprintln!("{e}");
+            note(&e.to_string());
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -78,6 +78,8 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&world.name));
     let out = OutputDir::create(&target, spec.force)?;
+    let mut warnings = loaded.warnings;
+    warnings.extend_from_slice(out.notes());
     let mut timings = Timings {
         load: t0.elapsed(),
         ..Timings::default()
@@ -124,7 +126,7 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     summary.write(&results, &mut text)?;
     Ok(Finished {
         dir,
-        warnings: loaded.warnings,
+        warnings,
         summary: text.text().to_string(),
         timings,
     })

@@ -13,7 +13,7 @@ use crate::error::{Error, InputError, Result};
 use crate::pipeline::{self, RunSpec, Silent};
 use crate::printed::Printed;
 use crate::report::comparison::{ComparisonCsv, ComparisonHtml, ComparisonTable};
-use crate::report::folder::OutputDir;
+use crate::report::folder::{check_target, OutputDir};
 use crate::report::{Destination, Output};
 use crate::scenario::Overrides;
 
@@ -91,6 +91,8 @@ pub fn compare(opts: &CompareOptions) -> Result<Printed> {
             .and_then(|s| s.to_str())
             .unwrap_or("compare")
     ));
+    // Refused before either scenario runs, not after.
+    check_target(&target, opts.force)?;
     let mut warnings = Vec::new();
     let dir_a = resolve(&opts.a, &runs.join("a"), opts, &mut warnings)?;
     let dir_b = resolve(&opts.b, &runs.join("b"), opts, &mut warnings)?;
@@ -101,6 +103,7 @@ pub fn compare(opts: &CompareOptions) -> Result<Printed> {
         read_run(&dir_b)?,
     );
     let out = OutputDir::create(&target, opts.force)?;
+    warnings.extend_from_slice(out.notes());
     let mut to = Destination::new(out.path());
     ComparisonCsv.write(&comparison, &mut to)?;
     ComparisonHtml.write(&comparison, &mut to)?;

@@ -16,6 +16,7 @@ pub mod comparison;
 pub mod csv;
 pub mod folder;
 pub mod html;
+mod stale;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
