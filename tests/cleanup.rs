@@ -49,7 +49,10 @@ fn interrupt(dir: &Path, signal: &str, extra: &[&str]) -> (std::process::ExitSta
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(500));
-    assert!(child.try_wait().unwrap().is_none(), "the run is still going");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run is still going"
+    );
     let pid = child.id().to_string();
     let kill = Command::new("kill").args([signal, &pid]).status().unwrap();
     assert!(kill.success());
@@ -61,7 +64,11 @@ fn interrupt(dir: &Path, signal: &str, extra: &[&str]) -> (std::process::ExitSta
 fn ctrl_c_removes_the_temporary_folder_and_ends_by_the_signal() {
     let tmp = tempfile::tempdir().unwrap();
     let (status, err) = interrupt(tmp.path(), "-INT", &["--per-user"]);
-    assert_eq!(status.signal(), Some(2), "ended by SIGINT: {status:?}\n{err}");
+    assert_eq!(
+        status.signal(),
+        Some(2),
+        "ended by SIGINT: {status:?}\n{err}"
+    );
     assert!(err.contains("interrupted: removed the unfinished"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(temporaries(tmp.path()), Vec::<String>::new());
@@ -72,7 +79,11 @@ fn ctrl_c_removes_the_temporary_folder_and_ends_by_the_signal() {
 fn sigterm_removes_the_temporary_folder_and_ends_by_the_signal() {
     let tmp = tempfile::tempdir().unwrap();
     let (status, err) = interrupt(tmp.path(), "-TERM", &[]);
-    assert_eq!(status.signal(), Some(15), "ended by SIGTERM: {status:?}\n{err}");
+    assert_eq!(
+        status.signal(),
+        Some(15),
+        "ended by SIGTERM: {status:?}\n{err}"
+    );
     assert_eq!(temporaries(tmp.path()), Vec::<String>::new());
     assert!(!tmp.path().join("out").exists());
 }
@@ -150,7 +161,10 @@ fn refused(cwd: &Path, args: &[&str], dir: &str, why: &str) {
     let o = run_in(cwd, args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-    assert!(err.contains(&format!("refusing to write results into `{dir}`")), "{err}");
+    assert!(
+        err.contains(&format!("refusing to write results into `{dir}`")),
+        "{err}"
+    );
     assert!(err.contains(why), "{why}: {err}");
     assert!(err.contains("help: name a new folder"), "{err}");
     assert!(!err.contains("os error"), "{err}");

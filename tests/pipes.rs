@@ -20,7 +20,10 @@ fn with_closed_pipes(args: &[&str]) -> Option<i32> {
     drop(child.stdout.take());
     drop(child.stderr.take());
     let status = child.wait().unwrap();
-    assert!(status.code().is_some(), "{args:?} ended by a signal: {status:?}");
+    assert!(
+        status.code().is_some(),
+        "{args:?} ended by a signal: {status:?}"
+    );
     status.code()
 }
 
@@ -28,7 +31,11 @@ fn with_closed_pipes(args: &[&str]) -> Option<i32> {
 fn closed_pipes_end_quietly_with_the_commands_status() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.toml");
-    std::fs::write(&bad, "[[egress]]\nid = \"x\"\ndatacenter = \"LON\"\nipv4 = \"1\"\n").unwrap();
+    std::fs::write(
+        &bad,
+        "[[egress]]\nid = \"x\"\ndatacenter = \"LON\"\nipv4 = \"1\"\n",
+    )
+    .unwrap();
     let out = tmp.path().join("out");
     let cases: Vec<(Vec<&str>, i32)> = vec![
         (vec!["check", bad.to_str().unwrap()], 2),
