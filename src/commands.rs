@@ -12,30 +12,42 @@ use crate::scenario::{self, Overrides};
 
 pub use crate::printed::Printed;
 
-/// A progress bar on standard error, when it is a terminal.
-struct Bar(Option<indicatif::ProgressBar>);
+/// A progress bar on standard error, when it is a terminal; notices go to `show`.
+struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+    show: fn(&str),
+}
 
 impl Progress for Bar {
     fn start(&self, users: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.set_length(users);
         }
     }
     fn advance(&self, done: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.set_position(done);
         }
     }
     fn finish(&self) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+    }
+    fn notice(&self, text: &str, warning: bool) {
+        if warning || !self.quiet {
+            match &self.bar {
+                Some(b) => b.suspend(|| (self.show)(text)),
+                None => (self.show)(text),
+            }
         }
     }
 }
 
 impl Bar {
-    fn new(quiet: bool) -> Self {
-        Self((!quiet && std::io::stderr().is_terminal()).then(|| {
+    fn new(quiet: bool, show: fn(&str)) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = indicatif::ProgressBar::new(0);
             b.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -44,14 +56,16 @@ impl Bar {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b
-        }))
+        });
+        Self { bar, quiet, show }
     }
 }
 
 /// Runs a scenario end to end; prints the summary unless `quiet` (which also hides the progress
-/// bar).
-pub fn run(spec: &RunSpec, quiet: bool) -> Result<Printed> {
-    let finished = pipeline::run(spec, &Bar::new(quiet))?;
+/// bar). What must be seen before the simulation starts (the size of `users.csv`) goes to `show`
+/// as it happens (warnings even when `quiet`).
+pub fn run(spec: &RunSpec, quiet: bool, show: fn(&str)) -> Result<Printed> {
+    let finished = pipeline::run(spec, &Bar::new(quiet, show))?;
     Ok(Printed {
         text: if quiet {
             String::new()

@@ -49,7 +49,7 @@ struct Cli {
 enum Command {
     /// Simulate a scenario and write tables and charts.
     #[command(
-        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n  egress-sim run scenarios/finance-and-qa.toml --sweep n-2\n\n\
+        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user-cases baseline\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n  egress-sim run scenarios/finance-and-qa.toml --sweep n-2\n\n\
 Outputs (in output/<scenario-name>/ unless --out): report.html, summary.csv, egress_load.csv,\n\
 populations.csv, latency_histogram.csv, capacity.csv, policies.csv, resources.csv, failover.csv,\n\
 redundancy.csv, geoip.csv (user lists), users.csv (with --per-user), and map, latency_cdf,\n\
@@ -118,9 +118,14 @@ struct RunArgs {
     /// Worker threads [default: one per core]. Results are identical for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
-    /// Also write users.csv with one row per user and case.
+    /// Also write users.csv with one row per user and case (its estimated size is printed first,
+    /// with a warning above 1 GB).
     #[arg(long)]
     per_user: bool,
+    /// Cases users.csv covers, comma-separated (`baseline,down:LHR`) [default: every case].
+    /// Implies --per-user.
+    #[arg(long, value_name = "CASES", value_delimiter = ',')]
+    per_user_cases: Vec<String>,
     /// Add failure cases: `n-1` (every data center hosting an egress IP or serving users, and every
     /// egress IP, one at a time) or `n-2` (also every pair of egress data centers). Overrides
     /// `[simulation] sweep`.
@@ -301,7 +306,8 @@ impl From<&RunArgs> for RunSpec {
                 ..Overrides::default()
             },
             threads: threads(a.threads),
-            per_user: a.per_user,
+            per_user: a.per_user || !a.per_user_cases.is_empty(),
+            per_user_cases: a.per_user_cases,
         }
     }
 }
@@ -479,7 +485,7 @@ fn main() -> ExitCode {
         ));
     }
     let result = match Cli::parse().command {
-        Command::Run(a) => commands::run(&RunSpec::from(&a), a.quiet),
+        Command::Run(a) => commands::run(&RunSpec::from(&a), a.quiet, note),
         Command::Check(a) => commands::check_with(
             &a.scenario,
             &Overrides {

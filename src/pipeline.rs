@@ -10,6 +10,7 @@ use crate::engine::{self, SimOptions, UserRow};
 use crate::error::Result;
 use crate::report::csv::UsersCsv;
 use crate::report::folder::OutputDir;
+use crate::report::per_user::CaseSelection;
 use crate::report::terminal::{Summary, Timings};
 use crate::report::{self, Destination, Output};
 use crate::scenario::{self, Overrides};
@@ -29,6 +30,8 @@ pub struct RunSpec {
     pub threads: usize,
     /// Stream `users.csv`.
     pub per_user: bool,
+    /// The cases `users.csv` covers, by name (empty: every case).
+    pub per_user_cases: Vec<String>,
 }
 
 /// Receives the simulation's progress (a progress bar in the CLI).
@@ -39,6 +42,9 @@ pub trait Progress: Sync {
     fn advance(&self, done: u64);
     /// The simulation is over.
     fn finish(&self);
+    /// Something to show before the simulation starts (the size `users.csv` will have); a
+    /// `warning` is shown even to a quiet run.
+    fn notice(&self, _text: &str, _warning: bool) {}
 }
 
 /// No progress reporting.
@@ -77,6 +83,11 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&world.name));
+    // Checked before anything is written.
+    let per_user_cases = spec
+        .per_user
+        .then(|| CaseSelection::named(&world, &spec.per_user_cases))
+        .transpose()?;
     let out = OutputDir::create(&target, spec.force)?;
     let mut warnings = loaded.warnings;
     warnings.extend_from_slice(out.notes());
@@ -86,15 +97,18 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     };
 
     let t1 = Instant::now();
-    let mut users_csv = if spec.per_user {
-        Some(UsersCsv::create(out.path())?)
+    let world = &world;
+    let mut users_csv = if let Some(cases) = per_user_cases {
+        let (text, warning) = cases.describe(world);
+        progress.notice(&text, warning);
+        Some((UsersCsv::create(out.path())?, cases))
     } else {
         None
     };
-    let world = &world;
     let mut sink = |rows: &[UserRow]| match users_csv.as_mut() {
-        Some(w) => w.write(
+        Some((w, cases)) => w.write(
             rows.iter()
+                .filter(|r| cases.includes(r.case))
                 .map(|r| crate::analysis::tables::UserRecord::new(world, r)),
         ),
         None => Ok(()),
@@ -110,7 +124,7 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     timings.simulate = t1.elapsed();
 
     let t2 = Instant::now();
-    if let Some(w) = users_csv {
+    if let Some((w, _)) = users_csv {
         w.finish()?;
     }
     let results = Results::compute(world, &metrics, RunInfo::now())?;

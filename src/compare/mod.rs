@@ -56,6 +56,7 @@ fn resolve(
                 overrides: opts.overrides.clone(),
                 threads: opts.threads,
                 per_user: false,
+                per_user_cases: Vec::new(),
             },
             &Silent,
         )?;

@@ -16,6 +16,7 @@ pub mod comparison;
 pub mod csv;
 pub mod folder;
 pub mod html;
+pub mod per_user;
 mod stale;
 pub mod terminal;
 
