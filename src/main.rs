@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use egress_sim::commands::{self, Printed};
 use egress_sim::compare::CompareOptions;
 use egress_sim::error::Result;
@@ -94,6 +94,52 @@ Scenario files are run with the same --users/--seed/--sweep into <out>.runs/a an
         #[command(subcommand)]
         command: GeoipCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  egress-sim man | man -l -\n  egress-sim man --out ~/.local/share/man/man1"
+    )]
+    Man {
+        /// Write egress-sim.1, egress-sim-run.1, ... into this folder instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+const COMPLETIONS_HELP: &str =
+    "Examples (see README.md, \"Shell completions and manual pages\"):\n  \
+egress-sim completions bash > ~/.local/share/bash-completion/completions/egress-sim\n  \
+egress-sim completions zsh > ~/.zfunc/_egress-sim      # with fpath+=(~/.zfunc) before compinit\n  \
+egress-sim completions fish > ~/.config/fish/completions/egress-sim.fish";
+
+/// The completion script for `shell`.
+fn completions(shell: clap_complete::Shell) -> Printed {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "egress-sim", &mut script);
+    Printed::from(String::from_utf8_lossy(&script).into_owned())
+}
+
+/// The manual page as roff, or (with `out`) one page per command written into `out`.
+fn man(out: Option<PathBuf>) -> Result<Printed> {
+    let io = |e| egress_sim::error::Error::io("cannot write the manual pages", e);
+    let Some(dir) = out else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .map_err(io)?;
+        return Ok(Printed::from(String::from_utf8_lossy(&page).into_owned()));
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    clap_mangen::generate_to(Cli::command(), &dir).map_err(io)?;
+    Ok(Printed::from(format!(
+        "wrote the manual pages (egress-sim.1 and one per command) to {}\n",
+        dir.display()
+    )))
 }
 
 #[derive(Args, Clone)]
@@ -503,6 +549,8 @@ fn main() -> ExitCode {
         Command::Calibrate(a) => a.run(),
         Command::Rules { command } => command.run(),
         Command::Geoip { command } => command.run(),
+        Command::Completions { shell } => Ok(completions(shell)),
+        Command::Man { out } => man(out),
     };
     match result {
         Ok(printed) => {

@@ -46,6 +46,8 @@ fn closed_pipes_end_quietly_with_the_commands_status() {
         (vec!["run"], 2),
         (vec!["rules", "export", "scenarios/finance-and-qa.toml"], 0),
         (vec!["latency", "London", "LHR"], 0),
+        (vec!["completions", "bash"], 0),
+        (vec!["man"], 0),
         (
             vec![
                 "run",
