@@ -8,9 +8,10 @@ use std::path::Path;
 use crate::error::Result;
 use crate::explain::{explain_path, PathQuery};
 use crate::pipeline::{self, Progress, RunSpec};
-use crate::scenario::{self, Overrides};
+use crate::scenario::Overrides;
 
-pub use crate::printed::Printed;
+use crate::printed::json;
+pub use crate::printed::{Format, Printed};
 
 /// A progress bar on standard error, when it is a terminal; notices go to `show`.
 struct Bar {
@@ -61,17 +62,28 @@ impl Bar {
     }
 }
 
-/// Runs a scenario end to end; prints the summary unless `quiet` (which also hides the progress
-/// bar). What must be seen before the simulation starts (the size of `users.csv`) goes to `show`
-/// as it happens (warnings even when `quiet`).
-pub fn run(spec: &RunSpec, quiet: bool, show: fn(&str)) -> Result<Printed> {
-    let finished = pipeline::run(spec, &Bar::new(quiet, show))?;
+/// How `run` shows itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RunDisplay {
+    /// Print nothing but warnings and errors (no progress bar, no summary).
+    pub quiet: bool,
+    /// The summary as text or as one JSON object.
+    pub format: Format,
+    /// Where what must be seen before the simulation starts goes (the size of `users.csv`), as it
+    /// happens; warnings even when `quiet`.
+    pub show: fn(&str),
+}
+
+/// Runs a scenario end to end; returns the summary (nothing when quiet).
+pub fn run(spec: &RunSpec, display: &RunDisplay) -> Result<Printed> {
+    let finished = pipeline::run(spec, &Bar::new(display.quiet, display.show))?;
+    let text = match (display.quiet, display.format) {
+        (true, _) => String::new(),
+        (false, Format::Text) => finished.summary,
+        (false, Format::Json) => json(&finished.data)?,
+    };
     Ok(Printed {
-        text: if quiet {
-            String::new()
-        } else {
-            finished.summary
-        },
+        text,
         warnings: finished.warnings,
     })
 }
@@ -83,47 +95,14 @@ pub fn check(path: &Path) -> Result<String> {
 
 /// [`check`] with setting overrides (`--geoip`).
 pub fn check_with(path: &Path, overrides: &Overrides) -> Result<String> {
-    let loaded = scenario::load(path, overrides)?;
-    let w = &loaded.world;
-    let mut s = String::new();
-    for warn in &loaded.warnings {
-        s.push_str(warn);
-        s.push('\n');
-    }
-    let mut dcs: Vec<&str> = w
-        .egress
-        .iter()
-        .map(|e| w.datacenters[e.datacenter as usize].code.as_str())
-        .collect();
-    dcs.dedup();
-    s.push_str(&format!(
-        "{}: OK\n  scenario `{}`: {} egress IPs ({}), {} populations ({} users × {} requests), {} resources, {} case{}\n",
-        path.display(),
-        w.name,
-        w.egress.len(),
-        dcs.join(", "),
-        w.populations.len(),
-        w.users,
-        w.requests_per_user,
-        w.resources.len(),
-        w.cases.len(),
-        if w.cases.len() == 1 { "" } else { "s" }
-    ));
-    for p in &w.populations {
-        s.push_str(&format!(
-            "  population `{}`: {} users, {}, access {}\n",
-            p.name, p.users, p.placement.description, p.access_name
-        ));
-    }
-    Ok(s)
+    crate::check::check(path, overrides, Format::Text)
 }
 
-/// Explains the model's RTT between two places, as a table or (`json`) one JSON object.
-pub fn latency(query: &PathQuery, json: bool) -> Result<String> {
+/// Explains the model's RTT between two places, as a table or one JSON object.
+pub fn latency(query: &PathQuery, format: Format) -> Result<String> {
     let x = explain_path(query)?;
-    if json {
-        x.to_json()
-    } else {
-        Ok(x.to_table())
+    match format {
+        Format::Text => Ok(x.to_table()),
+        Format::Json => json(&x),
     }
 }

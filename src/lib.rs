@@ -13,6 +13,7 @@ pub mod analysis;
 mod atomic_file;
 pub mod calibrate;
 pub mod catalog;
+pub mod check;
 pub mod commands;
 pub mod compare;
 pub mod country_index;

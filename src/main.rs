@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use egress_sim::commands::{self, Printed};
+use egress_sim::commands::{self, Format, Printed, RunDisplay};
 use egress_sim::compare::CompareOptions;
 use egress_sim::error::Result;
 use egress_sim::explain::{ExplainOptions, PathQuery};
@@ -28,6 +28,30 @@ fn parse_place(s: &str) -> Result<String, String> {
         ));
     }
     Ok(s.to_string())
+}
+
+/// `--format`: text for people, or one JSON object for scripts.
+#[derive(Args, Clone, Copy, Debug)]
+struct FormatArg {
+    /// Output format: `text` for people, `json` for scripts (one object on standard output; its
+    /// fields are documented in README.md, "JSON output").
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    format: FormatName,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FormatName {
+    Text,
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f.format {
+            FormatName::Text => Format::Text,
+            FormatName::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Parser)]
@@ -65,7 +89,7 @@ egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.m
     #[command(
         after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon\n\
 (a negative latitude needs no quoting: -33.87,151.21).\n\n\
-Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json\n  egress-sim latency -33.87,151.21 London"
+Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --format json\n  egress-sim latency -33.87,151.21 London"
     )]
     Latency(LatencyArgs),
     /// Fit the latency model to measured round trips (CSV: from,to,rtt_ms) and write a [latency] table.
@@ -183,6 +207,8 @@ struct RunArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Args)]
@@ -192,6 +218,8 @@ struct CheckArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Args)]
@@ -211,8 +239,10 @@ struct LatencyArgs {
     /// Use the latency settings of this scenario.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Print one JSON object instead of a table.
-    #[arg(long)]
+    #[command(flatten)]
+    format: FormatArg,
+    /// The same as `--format json` (kept for scripts written before `--format`).
+    #[arg(long, hide = true)]
     json: bool,
 }
 
@@ -241,6 +271,8 @@ struct ExplainArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Args)]
@@ -270,6 +302,8 @@ struct CompareArgs {
     /// Print nothing but errors and warnings.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Subcommand)]
@@ -403,6 +437,7 @@ impl From<CompareArgs> for CompareOptions {
             },
             threads: threads(a.threads),
             quiet: a.quiet,
+            format: a.format.into(),
         }
     }
 }
@@ -531,18 +566,30 @@ fn main() -> ExitCode {
         ));
     }
     let result = match Cli::parse().command {
-        Command::Run(a) => commands::run(&RunSpec::from(&a), a.quiet, note),
-        Command::Check(a) => commands::check_with(
+        Command::Run(a) => commands::run(
+            &RunSpec::from(&a),
+            &RunDisplay {
+                quiet: a.quiet,
+                format: a.format.into(),
+                show: note,
+            },
+        ),
+        Command::Check(a) => egress_sim::check::check(
             &a.scenario,
             &Overrides {
                 geoip: a.geoip,
                 ..Overrides::default()
             },
+            a.format.into(),
         )
         .map(Printed::from),
         Command::Latency(a) => {
-            let json = a.json;
-            commands::latency(&a.into(), json).map(Printed::from)
+            let format = if a.json {
+                Format::Json
+            } else {
+                a.format.into()
+            };
+            commands::latency(&a.into(), format).map(Printed::from)
         }
         Command::Explain(a) => egress_sim::explain::explain(&a.into()).map(Printed::from),
         Command::Compare(a) => egress_sim::compare::compare(&a.into()),
@@ -566,6 +613,9 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
+            if let egress_sim::error::Error::WithOutput { text, .. } = &e {
+                let _ = emit(text, true);
+            }
             note(&e.to_string());
             ExitCode::from(e.exit_code() as u8)
         }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::analysis::run_summary::{PhaseSeconds, RunContext, RunSummary};
 use crate::analysis::{Results, RunInfo};
 use crate::engine::{self, SimOptions, UserRow};
 use crate::error::Result;
@@ -66,6 +67,8 @@ pub struct Finished {
     pub warnings: Vec<String>,
     /// The end-of-run summary for the terminal.
     pub summary: String,
+    /// The same summary as data (`--format json`).
+    pub data: RunSummary,
     /// How long each phase took.
     pub timings: Timings,
 }
@@ -132,16 +135,39 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     report::write_all(&results, out.path())?;
     let dir = out.commit()?;
     timings.output = t2.elapsed();
+    finished(&results, dir, timings, warnings)
+}
+
+/// The summaries of a run whose results are in `dir`.
+fn finished(
+    results: &Results,
+    dir: PathBuf,
+    timings: Timings,
+    warnings: Vec<String>,
+) -> Result<Finished> {
     let summary = Summary {
         timings,
         dir: dir.display().to_string(),
     };
     let mut text = Destination::new(&dir);
-    summary.write(&results, &mut text)?;
+    summary.write(results, &mut text)?;
+    let data = RunSummary::new(
+        results,
+        RunContext {
+            output: summary.dir.clone(),
+            timings: PhaseSeconds {
+                load: timings.load.as_secs_f64(),
+                simulate: timings.simulate.as_secs_f64(),
+                output: timings.output.as_secs_f64(),
+            },
+            warnings: warnings.clone(),
+        },
+    );
     Ok(Finished {
         dir,
         warnings,
         summary: text.text().to_string(),
+        data,
         timings,
     })
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use crate::analysis::comparison::{read_run, Comparison};
 use crate::error::{Error, InputError, Result};
 use crate::pipeline::{self, RunSpec, Silent};
-use crate::printed::Printed;
-use crate::report::comparison::{ComparisonCsv, ComparisonHtml, ComparisonTable};
+use crate::printed::{Format, Printed};
+use crate::report::comparison::{ComparisonCsv, ComparisonHtml, ComparisonJson, ComparisonTable};
 use crate::report::folder::{check_target, OutputDir};
 use crate::report::{Destination, Output};
 use crate::scenario::Overrides;
@@ -34,6 +34,8 @@ pub struct CompareOptions {
     pub threads: usize,
     /// Print nothing.
     pub quiet: bool,
+    /// The terminal table, or one JSON object.
+    pub format: Format,
 }
 
 /// A run's output folder: the folder itself, or a scenario file run into `scratch` first (its
@@ -110,11 +112,11 @@ pub fn compare(opts: &CompareOptions) -> Result<Printed> {
     ComparisonHtml.write(&comparison, &mut to)?;
     let final_dir = out.commit()?;
     let mut text = Destination::new(&final_dir);
-    if !opts.quiet {
-        ComparisonTable {
-            dir: final_dir.display().to_string(),
-        }
-        .write(&comparison, &mut text)?;
+    let dir = final_dir.display().to_string();
+    match (opts.quiet, opts.format) {
+        (true, _) => {}
+        (false, Format::Text) => ComparisonTable { dir }.write(&comparison, &mut text)?,
+        (false, Format::Json) => ComparisonJson { dir }.write(&comparison, &mut text)?,
     }
     Ok(Printed {
         text: text.text().to_string(),
