@@ -418,6 +418,7 @@ impl From<ExplainArgs> for ExplainOptions {
                 geoip: a.geoip,
                 ..Overrides::default()
             },
+            format: a.format.into(),
         }
     }
 }

@@ -203,7 +203,7 @@ impl PathExplanation {
         let mut s = format!("round trip {} → {}\n", self.from.place, self.to.place);
         s.push_str(&format!("  {:<48} {:>10} {:>10}\n", "part", "km", "ms"));
         for p in &self.parts {
-            let km = if p.distance_km > 0.0 || super::user::is_segment(p.kind) {
+            let km = if p.distance_km > 0.0 || super::user_text::is_segment(p.kind) {
                 format!("{:.0}", p.distance_km)
             } else {
                 String::new()
