@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// Parses standard output as one JSON object, after checking the command succeeded.
 fn json_of(o: &std::process::Output) -> Value {
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success(), "{}", stderr(o));
     serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
