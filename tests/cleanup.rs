@@ -2,6 +2,8 @@
 //! fails, and temporary folders that a killed run left are found by the next run. Output folders
 //! that can never be replaced as a whole (`.`, `..`, the root, home) are refused up front.
 
+#![cfg(unix)]
+
 mod common;
 use common::*;
 use std::fs;

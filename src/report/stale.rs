@@ -123,6 +123,7 @@ mod tests {
     }
 
     /// The id of a process that has certainly ended.
+    #[cfg(unix)]
     fn dead_pid() -> u32 {
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id();
@@ -130,6 +131,7 @@ mod tests {
         pid
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_marked_folder_of_an_ended_process_is_removed_an_unmarked_one_reported() {
         if process(std::process::id()) == Process::Unknown {
