@@ -62,7 +62,7 @@ impl From<FormatArg> for Format {
     long_about = "Simulate geo-aware dedicated egress IP selection with Cloudflare Zero Trust Gateway semantics.\n\n\
 A scenario file (TOML) defines dedicated egress IPs, user populations and destinations. `run` simulates every \
 user's requests and writes CSV tables and charts with latency, load, apparent geolocation and connection capacity.",
-    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim calibrate data/measurements/azure-inter-region-p50.csv --network backbone\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml"
+    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim calibrate data/measurements/azure-inter-region-p50.csv --network backbone\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml\n  egress-sim completions bash > ~/.local/share/bash-completion/completions/egress-sim"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -73,7 +73,7 @@ struct Cli {
 enum Command {
     /// Simulate a scenario and write tables and charts.
     #[command(
-        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user-cases baseline\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n  egress-sim run scenarios/finance-and-qa.toml --sweep n-2\n\n\
+        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user-cases baseline\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n  egress-sim run scenarios/three-sites.toml --format json > summary.json\n  egress-sim run scenarios/finance-and-qa.toml --sweep n-2\n\n\
 Outputs (in output/<scenario-name>/ unless --out): report.html, summary.csv, egress_load.csv,\n\
 populations.csv, latency_histogram.csv, capacity.csv, policies.csv, resources.csv, failover.csv,\n\
 redundancy.csv, geoip.csv (user lists), users.csv (with --per-user), and map, latency_cdf,\n\
@@ -82,7 +82,7 @@ egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.m
     Run(RunArgs),
     /// Validate a scenario without simulating.
     #[command(
-        after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n\nExit code 0 when valid, 2 with located error messages when not."
+        after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml --format json\n\nExit code 0 when valid, 2 with located error messages when not (with --format json, the errors are\nalso in the object on standard output)."
     )]
     Check(CheckArgs),
     /// Print the latency model's round-trip time between two places, part by part.
