@@ -101,6 +101,9 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
 
     let t1 = Instant::now();
     let world = &world;
+    let row_cases = per_user_cases
+        .as_ref()
+        .map_or_else(Vec::new, |c| c.selected.clone());
     let mut users_csv = if let Some(cases) = per_user_cases {
         let (text, warning) = cases.describe(world);
         progress.notice(&text, warning);
@@ -119,6 +122,7 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     let sim = SimOptions {
         threads: spec.threads,
         per_user: spec.per_user,
+        per_user_cases: row_cases,
     };
     progress.start(world.users);
     let metrics = engine::simulate(world, &sim, &|done| progress.advance(done), &mut sink);
