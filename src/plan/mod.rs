@@ -133,6 +133,7 @@ pub fn plan(o: &PlanOptions) -> Result<Printed> {
         overrides: overrides(robust.then_some(Sweep::N1)),
         threads: o.threads,
         per_user: false,
+        per_user_cases: Vec::new(),
     };
     let extra = Extra {
         source: Some(Source::new(&source.path, plan_text)),

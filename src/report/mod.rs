@@ -16,7 +16,9 @@ pub mod comparison;
 pub mod csv;
 pub mod folder;
 pub mod html;
+pub mod per_user;
 pub mod plan;
+mod stale;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};

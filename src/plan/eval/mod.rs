@@ -9,7 +9,7 @@ mod state;
 mod users;
 
 pub(crate) use model::{Down, Model, ModelInputs};
-pub(crate) use state::{Judged, Scratch, State};
+pub(crate) use state::{Judged, State};
 
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use crate::geodesy::unit_vector_distance_km;
 use crate::matching::matcher::UNMATCHED;
 use crate::world::{backbone_between_ms, DcId, EgressId, World, DEFAULT_CONNECTION_LIMIT};
 
-use super::acc::{Acc, EntryLoad};
+use super::acc::Acc;
 use super::users::Users;
 
 /// Where a user's unmatched traffic goes: kept egress IP `e` (`e < kept`), planned IP of candidate
@@ -118,7 +118,7 @@ impl<'w> Model<'w> {
             .map_err(|e| crate::error::Error::Internal(format!("cannot start worker threads: {e}")))?;
         let w = i.world;
         let mut sites: Vec<Site> = Vec::new();
-        let mut site_at = |dc: DcId, sites: &mut Vec<Site>| match sites.iter().position(|s| s.dc == dc) {
+        let site_at = |dc: DcId, sites: &mut Vec<Site>| match sites.iter().position(|s| s.dc == dc) {
             Some(s) => s,
             None => {
                 sites.push(Site {
