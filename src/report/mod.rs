@@ -89,6 +89,7 @@ pub fn run_outputs<'w>() -> Vec<Box<dyn Output<Results<'w>>>> {
             .map(|c| Box::new(*c) as Box<dyn Output<Results>>),
     );
     out.push(Box::new(plan::PlanFiles));
+    out.push(Box::new(charts::PlanCharts));
     out.push(Box::new(html::Report));
     out
 }

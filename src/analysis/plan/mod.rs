@@ -156,6 +156,17 @@ pub struct Setup {
     pub requests_per_user: u32,
 }
 
+/// One line of the `plan_curve` chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurveLine {
+    /// Legend text.
+    pub name: String,
+    /// (proposed sites, objective), from 0 sites.
+    pub points: Vec<(usize, f64)>,
+    /// The label of each point (`+LHR`; empty for the start).
+    pub labels: Vec<String>,
+}
+
 /// Everything the planner found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanResults {
@@ -188,6 +199,37 @@ impl PlanResults {
         let mut out = vec![(0, self.start.value)];
         for s in self.steps.iter().filter(|s| s.action == Action::Add) {
             out.push((s.k, s.after.value));
+        }
+        out
+    }
+
+    /// The lines of the `plan_curve` chart: the minimised value after each number of proposed
+    /// sites along the greedy additions and, under `--robust`, the same objective in the baseline;
+    /// each point labelled with the data center added.
+    pub fn curve_lines(&self) -> Vec<CurveLine> {
+        let adds: Vec<&Step> = self.steps.iter().filter(|s| s.action == Action::Add).collect();
+        let labels: Vec<String> = std::iter::once(String::new())
+            .chain(adds.iter().map(|s| format!("+{}", s.site.datacenter)))
+            .collect();
+        let o = &self.setup.objective;
+        let mut out = vec![CurveLine {
+            name: match self.setup.robust {
+                Robust::None => o.label(),
+                Robust::Worst => format!("{}, worst single failure", o.label()),
+                Robust::Mean => format!("{}, mean single failure", o.label()),
+            },
+            points: self.curve(),
+            labels: labels.clone(),
+        }];
+        if self.setup.robust != Robust::None {
+            let baseline = std::iter::once((0, o.of(&self.start.baseline)))
+                .chain(adds.iter().map(|s| (s.k, o.of(&s.after.baseline))))
+                .collect();
+            out.push(CurveLine {
+                name: format!("{}, no failure", o.label()),
+                points: baseline,
+                labels,
+            });
         }
         out
     }

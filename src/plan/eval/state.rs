@@ -43,13 +43,6 @@ pub(crate) struct Scratch {
     corr: Vec<Acc>,
 }
 
-impl State {
-    /// Each user's baseline pick.
-    pub(crate) fn picks(&self) -> &[Pick] {
-        &self.pick
-    }
-}
-
 impl Model<'_> {
     fn fresh(&self) -> Acc {
         Acc::new(self.picks(), self.p.world.resources.len())
