@@ -1,7 +1,7 @@
 //! The plan's terminal summary: the chosen sites and what each buys.
 
 use crate::analysis::human;
-use crate::analysis::plan::{Action, Evaluation, Metric, PlanResults, Robust};
+use crate::analysis::plan::{Action, Evaluation, Metric, Objective, PlanResults, Robust};
 
 /// The worst failure's p95 change against the baseline (`+45.0 ms`), when a robust objective
 /// decided by it.
@@ -9,6 +9,22 @@ fn worst_change(e: &Evaluation) -> Option<(String, String)> {
     let (name, f) = e.cases.get(e.worst?)?;
     let change = f.rtt_p95_ms.zip(e.baseline.rtt_p95_ms).map(|(a, b)| a - b);
     Some((name.clone(), human::ms_change(change)))
+}
+
+/// Each term of a weighted objective in the baseline, before → after (`violations 10.0% → 0.0%`).
+fn terms(o: &Objective, before: &Evaluation, after: &Evaluation) -> String {
+    o.terms
+        .iter()
+        .map(|(m, _)| {
+            format!(
+                "{} {} → {}",
+                m.name(),
+                m.human(m.of(&before.baseline)),
+                m.human(m.of(&after.baseline))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The summary printed after a plan.
@@ -47,7 +63,18 @@ pub fn terminal(p: &PlanResults) -> String {
         if s.exhaustive { " (exhaustive)" } else { "" },
     ));
     let p95 = |e: &Evaluation| Metric::P95Rtt.human(e.baseline.rtt_p95_ms);
-    t.push_str(&format!("  start: {} {}, p95 {}", o.label(), o.human(p.start.value), p95(&p.start)));
+    t.push_str(&format!("  start: {} {}", o.label(), o.human(p.start.value)));
+    if o.single().is_none() {
+        let values: Vec<String> = o
+            .terms
+            .iter()
+            .map(|(m, _)| format!("{} {}", m.name(), m.human(m.of(&p.start.baseline))))
+            .collect();
+        t.push_str(&format!(" ({})", values.join(", ")));
+    }
+    if !o.terms.iter().any(|(m, _)| *m == Metric::P95Rtt) {
+        t.push_str(&format!(", p95 {}", p95(&p.start)));
+    }
     if let Some((name, change)) = worst_change(&p.start) {
         t.push_str(&format!(", worst single failure {name} {change}"));
     }
@@ -70,7 +97,10 @@ pub fn terminal(p: &PlanResults) -> String {
             o.human(step.before),
             o.human(step.after.value)
         ));
-        if o.single() != Some(Metric::P95Rtt) {
+        if o.single().is_none() {
+            t.push_str(&format!(" ({})", terms(o, prev, &step.after)));
+        }
+        if !o.terms.iter().any(|(m, _)| *m == Metric::P95Rtt) {
             t.push_str(&format!("; p95 {} → {}", p95(prev), p95(&step.after)));
         }
         if let (Some((_, a)), Some((name, b))) = (worst_change(prev), worst_change(&step.after)) {
