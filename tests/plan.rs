@@ -213,7 +213,7 @@ fn final_objective(out: &Path) -> f64 {
 #[test]
 fn the_heuristic_matches_an_exhaustive_search_on_small_instances() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[&str]); 3] = [
+    let cases: [(&str, &[&str]); 4] = [
         (
             "scenarios/three-sites.toml",
             &["--add", "2", "--candidates", "LHR,MAN,CDG,MRS,FRA,MUC,BOM,DEL,YYZ,YVR"],
@@ -225,6 +225,10 @@ fn the_heuristic_matches_an_exhaustive_search_on_small_instances() {
         (
             "scenarios/three-continents.toml",
             &["--add", "3", "--candidates", "LHR,MAN,BOM,MAA,IAD,ORD,LAX,SEA,DFW"],
+        ),
+        (
+            "scenarios/three-continents.toml",
+            &["--from-scratch", "2", "--candidates", "LHR,MAN,CDG,FRA,IAD,ORD,BOM"],
         ),
     ];
     for (i, (scenario, args)) in cases.iter().enumerate() {

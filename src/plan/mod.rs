@@ -99,6 +99,7 @@ pub fn plan(o: &PlanOptions) -> Result<Printed> {
         objective: settings.objective.clone(),
         robust: settings.robust,
         exhaustive: settings.exhaustive,
+        always_add: settings.from_scratch,
     };
     let found = search::search(&model, &search_options);
     let chosen: Vec<_> = found.state.chosen.iter().map(|&c| ips[c as usize].clone()).collect();

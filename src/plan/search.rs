@@ -20,6 +20,9 @@ pub(crate) struct SearchOptions {
     pub(crate) robust: Robust,
     /// Evaluate every set of `add` candidates.
     pub(crate) exhaustive: bool,
+    /// Add `add` sites even when a step does not improve (`--from-scratch`: a plan without
+    /// dedicated IPs is no plan, only the reference it starts from).
+    pub(crate) always_add: bool,
 }
 
 /// One step the search took.
@@ -58,6 +61,18 @@ pub(crate) struct Found {
     pub(crate) evaluations: u64,
     pub(crate) margins: Vec<Margin>,
 }
+
+/// Evaluations the search made that the marginal values can reuse: the plan they were made
+/// against (in `plan.toml` order, which fixes the order of its failure cases) and, per
+/// candidate, its value.
+#[derive(Default)]
+struct Reusable {
+    /// Each candidate added to this set (a greedy step that found no improvement).
+    adds: Option<(Vec<u16>, Vec<Option<f64>>)>,
+    /// Each swap into this set (the local search's last pass): the best per candidate.
+    swaps: Option<(Vec<u16>, Vec<Option<(u16, f64)>>)>,
+}
+
 
 impl SearchOptions {
     /// The value minimised for a judged plan world, and the failure case that decided it.
@@ -117,28 +132,34 @@ pub(crate) fn search(m: &Model, o: &SearchOptions) -> Found {
         evaluations: 1,
         margins: Vec::new(),
     };
+    let mut reuse = Reusable::default();
     if o.exhaustive {
         exhaustive(m, o, &mut st, &mut found);
     } else {
-        greedy(m, o, &mut st, &mut found);
-        local_search(m, o, &mut st, &mut found);
+        greedy(m, o, &mut st, &mut found, &mut reuse);
+        local_search(m, o, &mut st, &mut found, &mut reuse);
     }
     found.judged = m.judge(&st);
-    found.margins = margins(m, o, &st);
+    found.margins = margins(m, o, &st, &reuse);
     found.state = st;
     found
 }
 
-fn greedy(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found) {
+fn greedy(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found, reuse: &mut Reusable) {
     let mut cur = o.value(&found.start).0;
     for k in 1..=o.add {
         let evals = evaluate_adds(m, st, &outside(m, st), o);
         found.evaluations += evals.len() as u64;
+        let mut values = vec![None; m.cands.len()];
+        for (c, v, _) in &evals {
+            values[*c as usize] = Some(*v);
+        }
+        reuse.adds = Some((st.chosen.clone(), values));
         let Some((v, (c, j))) = best(evals.into_iter().map(|(c, v, j)| (v, (c, j)))) else {
             found.stopped_after = Some(k - 1);
             return;
         };
-        if v >= cur {
+        if v >= cur && !o.always_add {
             found.stopped_after = Some(k - 1);
             return;
         }
@@ -156,10 +177,11 @@ fn greedy(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found) {
 /// Passes at most (a safeguard: each pass strictly improves, so it ends long before).
 const MAX_PASSES: usize = 1000;
 
-fn local_search(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found) {
+fn local_search(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found, reuse: &mut Reusable) {
     let mut cur = o.value(&m.judge(st)).0;
     for _ in 0..MAX_PASSES {
         let mut options = Vec::new();
+        let mut per_cand: Vec<Option<(u16, f64)>> = vec![None; m.cands.len()];
         for &out in &st.chosen.clone() {
             let mut without = st.clone();
             m.remove(&mut without, out);
@@ -169,8 +191,15 @@ fn local_search(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found)
                 .collect();
             let evals = evaluate_adds(m, &without, &cands, o);
             found.evaluations += evals.len() as u64;
+            for (c, v, _) in &evals {
+                let b = &mut per_cand[*c as usize];
+                if b.is_none_or(|(_, x)| *v < x) {
+                    *b = Some((out, *v));
+                }
+            }
             options.extend(evals.into_iter().map(|(c, v, _)| (v, (out, c))));
         }
+        reuse.swaps = Some((st.chosen.clone(), per_cand));
         match best(options) {
             Some((v, (out, inn))) if v < cur => {
                 m.swap(st, out, inn);
@@ -245,8 +274,10 @@ fn visit(
     }
 }
 
-/// Every candidate's marginal value against the final plan `st`.
-fn margins(m: &Model, o: &SearchOptions, st: &State) -> Vec<Margin> {
+/// Every candidate's marginal value against the final plan `st`, reusing the search's own
+/// evaluations of the same sets where it made them.
+fn margins(m: &Model, o: &SearchOptions, st: &State, reuse: &Reusable) -> Vec<Margin> {
+    let key = st.chosen.clone();
     let n = m.cands.len();
     let mut out: Vec<Margin> = (0..n)
         .map(|_| Margin {
@@ -256,15 +287,32 @@ fn margins(m: &Model, o: &SearchOptions, st: &State) -> Vec<Margin> {
         })
         .collect();
     let room = m.kept + st.chosen.len() < crate::scenario::MAX_EGRESS;
-    if room {
-        for (c, v, _) in evaluate_adds(m, st, &outside(m, st), o) {
-            out[c as usize].if_added = Some(v);
+    match &reuse.adds {
+        _ if !room => {}
+        Some((set, values)) if *set == key => {
+            for (c, v) in values.iter().enumerate() {
+                out[c].if_added = *v;
+            }
+        }
+        _ => {
+            for (c, v, _) in evaluate_adds(m, st, &outside(m, st), o) {
+                out[c as usize].if_added = Some(v);
+            }
+        }
+    }
+    let swaps = reuse.swaps.as_ref().filter(|(set, _)| *set == key);
+    if let Some((_, best_swaps)) = swaps {
+        for (c, b) in best_swaps.iter().enumerate() {
+            out[c].best_swap = *b;
         }
     }
     for &i in &st.chosen {
         let mut without = st.clone();
         m.remove(&mut without, i);
         out[i as usize].if_removed = Some(o.value(&m.judge(&without)).0);
+        if swaps.is_some() {
+            continue;
+        }
         let cands: Vec<u16> = outside(m, &without)
             .into_iter()
             .filter(|&c| c != i)
