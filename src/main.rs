@@ -229,7 +229,12 @@ struct PlanArgs {
     /// Scenario file (TOML).
     scenario: PathBuf,
     /// Keep the scenario's egress IPs and add K new ones (one per chosen data center).
-    #[arg(long, value_name = "K", allow_negative_numbers = true, conflicts_with = "from_scratch")]
+    #[arg(
+        long,
+        value_name = "K",
+        allow_negative_numbers = true,
+        conflicts_with = "from_scratch"
+    )]
     add: Option<i64>,
     /// Choose K sites with none of the scenario's egress IPs kept.
     #[arg(long, value_name = "K", allow_negative_numbers = true)]

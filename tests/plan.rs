@@ -166,7 +166,10 @@ fn plan_folders_are_identical_for_any_thread_count() {
             compared += 1;
         }
     }
-    assert!(compared >= 10, "plan.csv, candidates.csv and the run's tables");
+    assert!(
+        compared >= 10,
+        "plan.csv, candidates.csv and the run's tables"
+    );
 }
 
 #[test]
@@ -198,7 +201,10 @@ fn the_objective_never_rises_along_plan_csv() {
         }
     }
     let (h, rows) = read_csv(&out.join("candidates.csv"));
-    let chosen = rows.iter().filter(|r| r[col(&h, "chosen")] == "true").count();
+    let chosen = rows
+        .iter()
+        .filter(|r| r[col(&h, "chosen")] == "true")
+        .count();
     assert_eq!(chosen, 3);
     // No single addition to the final plan beats it by more than the next greedy step could.
     let plan_value = numbers(&out.join("candidates.csv"), "objective_plan")[0];
@@ -216,19 +222,41 @@ fn the_heuristic_matches_an_exhaustive_search_on_small_instances() {
     let cases: [(&str, &[&str]); 4] = [
         (
             "scenarios/three-sites.toml",
-            &["--add", "2", "--candidates", "LHR,MAN,CDG,MRS,FRA,MUC,BOM,DEL,YYZ,YVR"],
+            &[
+                "--add",
+                "2",
+                "--candidates",
+                "LHR,MAN,CDG,MRS,FRA,MUC,BOM,DEL,YYZ,YVR",
+            ],
         ),
         (
             "scenarios/finance-and-qa.toml",
-            &["--add", "2", "--candidates", "LHR,MAN,DUB,CDG,FRA,ZRH,MAD,MXP", "--objective", "mean-rtt"],
+            &[
+                "--add",
+                "2",
+                "--candidates",
+                "LHR,MAN,DUB,CDG,FRA,ZRH,MAD,MXP",
+                "--objective",
+                "mean-rtt",
+            ],
         ),
         (
             "scenarios/three-continents.toml",
-            &["--add", "3", "--candidates", "LHR,MAN,BOM,MAA,IAD,ORD,LAX,SEA,DFW"],
+            &[
+                "--add",
+                "3",
+                "--candidates",
+                "LHR,MAN,BOM,MAA,IAD,ORD,LAX,SEA,DFW",
+            ],
         ),
         (
             "scenarios/three-continents.toml",
-            &["--from-scratch", "2", "--candidates", "LHR,MAN,CDG,FRA,IAD,ORD,BOM"],
+            &[
+                "--from-scratch",
+                "2",
+                "--candidates",
+                "LHR,MAN,CDG,FRA,IAD,ORD,BOM",
+            ],
         ),
     ];
     for (i, (scenario, args)) in cases.iter().enumerate() {
@@ -283,18 +311,27 @@ fn bad_plan_inputs_are_located_and_write_nothing() {
     let e = refuses(&s, &["--add", "-2"]);
     assert!(e.contains("at least 1"), "{e}");
     let e = refuses(&s, &["--add", "3", "--candidates", "LHR,BOM"]);
-    assert!(e.contains("only 2 candidate") && e.contains("LHR,BOM"), "{e}");
+    assert!(
+        e.contains("only 2 candidate") && e.contains("LHR,BOM"),
+        "{e}"
+    );
     let e = refuses(&s, &["--objective", "p59-rtt"]);
     assert!(e.contains("did you mean `p95-rtt`"), "{e}");
     let e = refuses(&s, &["--candidates", "NA"]);
-    assert!(e.contains("country:NA") && e.contains("continent:NA"), "{e}");
+    assert!(
+        e.contains("country:NA") && e.contains("continent:NA"),
+        "{e}"
+    );
     let e = refuses(&s, &["--exhaustive"]);
     assert!(e.contains("--candidates"), "{e}");
     // The same mistakes in the [plan] table point at the value.
     let e = refuses(&s.replace("add = 3", "add = 0"), &[]);
     assert!(e.contains("s.toml:") && e.contains("at least 1"), "{e}");
     let e = refuses(
-        &s.replace("objective = \"p95-rtt=1,violations=1000\"", "objective = \"fastest\""),
+        &s.replace(
+            "objective = \"p95-rtt=1,violations=1000\"",
+            "objective = \"fastest\"",
+        ),
         &[],
     );
     assert!(e.contains("s.toml:") && e.contains("fastest"), "{e}");

@@ -274,7 +274,10 @@ pub fn nearest_site<T: Copy>(
     sites: impl Iterator<Item = (T, DcId, f64)> + Clone,
 ) -> Option<T> {
     let tol = world.balancing.tie_tolerance_km;
-    let best_km = sites.clone().map(|(_, _, km)| km).fold(f64::INFINITY, f64::min);
+    let best_km = sites
+        .clone()
+        .map(|(_, _, km)| km)
+        .fold(f64::INFINITY, f64::min);
     if !best_km.is_finite() {
         return None;
     }
@@ -294,9 +297,19 @@ pub fn nearest_site<T: Copy>(
 /// unmatched traffic uses: rendezvous hashing on (user, IPv4 address). Keyed on the address rather
 /// than the IP's position in the file, so reordering or appending `[[egress]]` entries moves nobody
 /// (the planner relies on it to know who a new IP at an existing location takes over).
-pub fn site_ip<T>(seed: u64, user_index: u64, ips: impl Iterator<Item = (T, Ipv4Addr)>) -> Option<T> {
-    ips.max_by_key(|&(_, a)| user_hash(seed, user_index, HASH_EGRESS ^ (u64::from(u32::from(a)) << 8)))
-        .map(|(t, _)| t)
+pub fn site_ip<T>(
+    seed: u64,
+    user_index: u64,
+    ips: impl Iterator<Item = (T, Ipv4Addr)>,
+) -> Option<T> {
+    ips.max_by_key(|&(_, a)| {
+        user_hash(
+            seed,
+            user_index,
+            HASH_EGRESS ^ (u64::from(u32::from(a)) << 8),
+        )
+    })
+    .map(|(t, _)| t)
 }
 
 /// Which destinations' allowlists accept an egress IP.

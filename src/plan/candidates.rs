@@ -32,7 +32,12 @@ impl Kind {
 /// The data centers a token names (in world order) and what it named, or why it names none.
 /// Without a prefix (`prefixed` false) a country is only an ISO alpha-2 code, so `FRA` stays the
 /// Frankfurt data center rather than France.
-fn resolve_as(world: &World, kind: Kind, text: &str, prefixed: bool) -> Option<(Vec<DcId>, String)> {
+fn resolve_as(
+    world: &World,
+    kind: Kind,
+    text: &str,
+    prefixed: bool,
+) -> Option<(Vec<DcId>, String)> {
     let catalog = Catalog::embedded();
     let upper = text.trim().to_ascii_uppercase();
     let dcs = |f: &dyn Fn(&crate::catalog::DataCenter) -> bool| -> Vec<DcId> {
@@ -43,20 +48,31 @@ fn resolve_as(world: &World, kind: Kind, text: &str, prefixed: bool) -> Option<(
     };
     match kind {
         Kind::Dc => {
-            let d = world.datacenters.iter().position(|d| d.code.eq_ignore_ascii_case(&upper))?;
+            let d = world
+                .datacenters
+                .iter()
+                .position(|d| d.code.eq_ignore_ascii_case(&upper))?;
             let dc = &world.datacenters[d];
-            Some((vec![d as DcId], format!("data center {} ({})", dc.code, dc.city)))
+            Some((
+                vec![d as DcId],
+                format!("data center {} ({})", dc.code, dc.city),
+            ))
         }
         Kind::Country => {
             let c = if prefixed {
-                catalog.country_by_code(&upper).or_else(|| catalog.country_by_name(text))?
+                catalog
+                    .country_by_code(&upper)
+                    .or_else(|| catalog.country_by_name(text))?
             } else if upper.len() == 2 {
                 catalog.country_by_code(&upper)?
             } else {
                 return None;
             };
             let name = &catalog.country(c).name;
-            Some((dcs(&|d| d.country == c), format!("country {upper} ({name})")))
+            Some((
+                dcs(&|d| d.country == c),
+                format!("country {upper} ({name})"),
+            ))
         }
         Kind::Continent => {
             let c = Continent::from_code(&upper)?;
@@ -73,22 +89,33 @@ fn resolve_as(world: &World, kind: Kind, text: &str, prefixed: bool) -> Option<(
 }
 
 /// Resolves one token: the data centers it names, or a message (and a suggestion).
-pub(crate) fn resolve_token(world: &World, token: &str) -> Result<Vec<DcId>, (String, Option<String>)> {
+pub(crate) fn resolve_token(
+    world: &World,
+    token: &str,
+) -> Result<Vec<DcId>, (String, Option<String>)> {
     let token = token.trim();
     if token.is_empty() {
         return Err(("empty candidate".into(), Some("list data center codes, countries, continents or regions separated by commas, e.g. `GB,NL,IAD,WEU`".into())));
     }
     if let Some((prefix, rest)) = token.split_once(':') {
-        let Some(kind) = Kind::ALL.into_iter().find(|k| k.prefix().eq_ignore_ascii_case(prefix.trim())) else {
+        let Some(kind) = Kind::ALL
+            .into_iter()
+            .find(|k| k.prefix().eq_ignore_ascii_case(prefix.trim()))
+        else {
             return Err((
                 format!("unknown candidate prefix `{prefix}:`"),
                 Some("prefixes are `dc:`, `country:`, `continent:` and `region:`".into()),
             ));
         };
         return match resolve_as(world, kind, rest, true) {
-            Some((list, what)) if list.is_empty() => Err((format!("{what} has no data center"), None)),
+            Some((list, what)) if list.is_empty() => {
+                Err((format!("{what} has no data center"), None))
+            }
             Some((list, _)) => Ok(list),
-            None => Err((format!("unknown {} `{}`", kind.prefix(), rest.trim()), suggestion(world, rest))),
+            None => Err((
+                format!("unknown {} `{}`", kind.prefix(), rest.trim()),
+                suggestion(world, rest),
+            )),
         };
     }
     let mut meanings: Vec<(Kind, Vec<DcId>, String)> = Kind::ALL
@@ -100,7 +127,10 @@ pub(crate) fn resolve_token(world: &World, token: &str) -> Result<Vec<DcId>, (St
         meanings.truncate(1);
     }
     match meanings.as_slice() {
-        [] => Err((format!("unknown candidate `{token}`"), suggestion(world, token))),
+        [] => Err((
+            format!("unknown candidate `{token}`"),
+            suggestion(world, token),
+        )),
         [(_, list, what)] if list.is_empty() => Err((format!("{what} has no data center"), None)),
         [(_, list, _)] => Ok(list.clone()),
         several => {
@@ -121,11 +151,22 @@ pub(crate) fn resolve_token(world: &World, token: &str) -> Result<Vec<DcId>, (St
 fn suggestion(world: &World, token: &str) -> Option<String> {
     let catalog = Catalog::embedded();
     let t = token.trim();
-    let mut regions: Vec<&str> = world.datacenters.iter().map(|d| d.region.as_str()).filter(|r| !r.is_empty()).collect();
+    let mut regions: Vec<&str> = world
+        .datacenters
+        .iter()
+        .map(|d| d.region.as_str())
+        .filter(|r| !r.is_empty())
+        .collect();
     regions.sort_unstable();
     regions.dedup();
     if let Some(r) = suggest::closest(&t.to_ascii_uppercase(), regions.iter().copied()) {
-        if t.len() >= 3 && r.len() >= 3 && !world.datacenters.iter().any(|d| d.code.eq_ignore_ascii_case(r)) {
+        if t.len() >= 3
+            && r.len() >= 3
+            && !world
+                .datacenters
+                .iter()
+                .any(|d| d.code.eq_ignore_ascii_case(r))
+        {
             return Some(format!("did you mean the region `{r}`?"));
         }
     }
@@ -136,7 +177,11 @@ fn suggestion(world: &World, token: &str) -> Option<String> {
     }
     crate::place::suggest_datacenter(t, &world.datacenters)
         .map(|d| format!("did you mean {d}?"))
-        .or_else(|| catalog.suggest_country(t).map(|c| format!("did you mean {c}?")))
+        .or_else(|| {
+            catalog
+                .suggest_country(t)
+                .map(|c| format!("did you mean {c}?"))
+        })
 }
 
 #[cfg(test)]
@@ -168,11 +213,15 @@ name = "r"
 ipv4 = "198.51.100.1"
 location = "FRA"
 "#;
-        compile(&Source::new("c.toml", text), &Overrides::default()).unwrap().world
+        compile(&Source::new("c.toml", text), &Overrides::default())
+            .unwrap()
+            .world
     }
 
     fn codes(w: &World, list: &[DcId]) -> Vec<String> {
-        list.iter().map(|&d| w.datacenters[d as usize].code.clone()).collect()
+        list.iter()
+            .map(|&d| w.datacenters[d as usize].code.clone())
+            .collect()
     }
 
     #[test]
@@ -180,19 +229,28 @@ location = "FRA"
         let w = world();
         assert_eq!(codes(&w, &resolve_token(&w, "fra").unwrap()), ["FRA"]);
         let gb = codes(&w, &resolve_token(&w, "GB").unwrap());
-        assert!(gb.contains(&"LHR".to_string()) && gb.contains(&"LHR2".to_string()), "{gb:?}");
+        assert!(
+            gb.contains(&"LHR".to_string()) && gb.contains(&"LHR2".to_string()),
+            "{gb:?}"
+        );
         let eu = resolve_token(&w, "EU").unwrap();
         assert!(eu.len() > 50 && eu.len() < 200, "{}", eu.len());
         let weu = codes(&w, &resolve_token(&w, "region:weu").unwrap());
         assert!(weu.contains(&"AMS".to_string()) && !weu.contains(&"IAD".to_string()));
-        assert_eq!(resolve_token(&w, "country:NA").unwrap(), resolve_token(&w, "country:Namibia").unwrap());
+        assert_eq!(
+            resolve_token(&w, "country:NA").unwrap(),
+            resolve_token(&w, "country:Namibia").unwrap()
+        );
     }
 
     #[test]
     fn ambiguous_and_unknown_tokens_explain_themselves() {
         let w = world();
         let (msg, help) = resolve_token(&w, "NA").unwrap_err();
-        assert!(msg.contains("ambiguous") && msg.contains("Namibia") && msg.contains("North America"), "{msg}");
+        assert!(
+            msg.contains("ambiguous") && msg.contains("Namibia") && msg.contains("North America"),
+            "{msg}"
+        );
         assert!(help.unwrap().contains("`country:NA` or `continent:NA`"));
         let (msg, help) = resolve_token(&w, "LON").unwrap_err();
         assert!(msg.contains("unknown candidate `LON`"), "{msg}");

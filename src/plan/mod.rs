@@ -38,7 +38,8 @@ use plan_file::{render, Edit};
 use search::SearchOptions;
 
 /// The comment above the planned `[[egress]]` entries of `plan.toml`.
-const HEADING: &str = "# Planned by `egress-sim plan`: one new dedicated egress IP per chosen data center.";
+const HEADING: &str =
+    "# Planned by `egress-sim plan`: one new dedicated egress IP per chosen data center.";
 
 /// Plans a scenario: searches, writes the plan folder (the final plan world's run outputs plus
 /// `plan.csv`, `candidates.csv`, `plan.toml` and the plan charts) and returns the summary.
@@ -52,8 +53,11 @@ pub fn plan(o: &PlanOptions) -> Result<Printed> {
         ..Overrides::default()
     };
     let loaded = scenario::compile(&source, &overrides(Some(Sweep::None)))?;
-    let raw: RawScenario = toml::from_str(&source.text)
-        .map_err(|e| Error::Internal(format!("the scenario compiled but does not parse again: {e}")))?;
+    let raw: RawScenario = toml::from_str(&source.text).map_err(|e| {
+        Error::Internal(format!(
+            "the scenario compiled but does not parse again: {e}"
+        ))
+    })?;
     let settings = settings::resolve(o, &source, &raw, &loaded.world)?;
     let target = o
         .out
@@ -68,7 +72,11 @@ pub fn plan(o: &PlanOptions) -> Result<Printed> {
         &source.text,
         &Edit {
             // Without kept IPs the scenario needs one to compile; the model ignores it.
-            ips: if settings.from_scratch { &ips[..1] } else { &[] },
+            ips: if settings.from_scratch {
+                &ips[..1]
+            } else {
+                &[]
+            },
             allowlist_add: true,
             from_scratch: settings.from_scratch,
             drop_failures: true,
@@ -77,10 +85,18 @@ pub fn plan(o: &PlanOptions) -> Result<Printed> {
     )
     .map_err(|e| Error::Internal(format!("cannot edit the scenario: {e}")))?;
     let sweep = if robust { Sweep::N1 } else { Sweep::None };
-    let eval_world = scenario::compile(&Source::new(&source.path, eval_text), &overrides(Some(sweep)))?.world;
+    let eval_world = scenario::compile(
+        &Source::new(&source.path, eval_text),
+        &overrides(Some(sweep)),
+    )?
+    .world;
     let model = Model::new(ModelInputs {
         world: &eval_world,
-        kept: if settings.from_scratch { 0 } else { eval_world.egress.len() },
+        kept: if settings.from_scratch {
+            0
+        } else {
+            eval_world.egress.len()
+        },
         candidates: settings
             .candidates
             .iter()
@@ -102,7 +118,12 @@ pub fn plan(o: &PlanOptions) -> Result<Printed> {
         always_add: settings.from_scratch,
     };
     let found = search::search(&model, &search_options);
-    let chosen: Vec<_> = found.state.chosen.iter().map(|&c| ips[c as usize].clone()).collect();
+    let chosen: Vec<_> = found
+        .state
+        .chosen
+        .iter()
+        .map(|&c| ips[c as usize].clone())
+        .collect();
     let plan_text = render(
         &source.text,
         &Edit {

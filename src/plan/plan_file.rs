@@ -109,7 +109,11 @@ pub(crate) fn render(text: &str, edit: &Edit) -> Result<String, toml_edit::TomlE
 /// `[[population]] from_csv`), written relative to the scenario's folder `from`, rewritten relative
 /// to the folder `to` where `plan.toml` goes, so that `egress-sim run <to>/plan.toml` reads the same
 /// files.
-pub(crate) fn rebase_paths(text: &str, from: &Path, to: &Path) -> Result<String, toml_edit::TomlError> {
+pub(crate) fn rebase_paths(
+    text: &str,
+    from: &Path,
+    to: &Path,
+) -> Result<String, toml_edit::TomlError> {
     let mut doc: DocumentMut = text.parse()?;
     let fix = |v: &mut Value| {
         let Some(s) = v.as_str() else { return };
@@ -143,7 +147,10 @@ pub(crate) fn rebase_paths(text: &str, from: &Path, to: &Path) -> Result<String,
     {
         fix(v);
     }
-    if let Some(pops) = doc.get_mut("population").and_then(Item::as_array_of_tables_mut) {
+    if let Some(pops) = doc
+        .get_mut("population")
+        .and_then(Item::as_array_of_tables_mut)
+    {
         for p in pops.iter_mut() {
             if let Some(v) = p.get_mut("from_csv").and_then(Item::as_value_mut) {
                 fix(v);
@@ -268,7 +275,10 @@ datacenters = ["LHR"]
         let res = out.find("[[resource]]").unwrap();
         assert!(iad < fra && fra < bom && bom < res, "{out}");
         assert!(out.contains("# Planned.\n[[egress]]"), "{out}");
-        assert!(out.contains("datacenter = \"FRA\"  # Somewhere, XX"), "{out}");
+        assert!(
+            out.contains("datacenter = \"FRA\"  # Somewhere, XX"),
+            "{out}"
+        );
         assert!(
             out.contains(r#"allowlist = ["lhr-1", "iad-1", "plan-fra-1", "plan-bom-1"]  # registered with the bank"#),
             "{out}"
@@ -282,9 +292,18 @@ datacenters = ["LHR"]
     fn relative_paths_follow_the_plan_file() {
         let text = "geoip = \"db/city.mmdb\"  # the database\n[latency]\ninclude = \"lat.toml\"\n[[population]]\nname = \"a\"\nfrom_csv = \"lists/users.csv\"\n[[population]]\nname = \"b\"\nfrom_csv = \"/abs/users.csv\"\n";
         let out = rebase_paths(text, Path::new("scenarios"), Path::new("output/x-plan")).unwrap();
-        assert!(out.contains("geoip = \"../../scenarios/db/city.mmdb\"  # the database"), "{out}");
-        assert!(out.contains("include = \"../../scenarios/lat.toml\""), "{out}");
-        assert!(out.contains("from_csv = \"../../scenarios/lists/users.csv\""), "{out}");
+        assert!(
+            out.contains("geoip = \"../../scenarios/db/city.mmdb\"  # the database"),
+            "{out}"
+        );
+        assert!(
+            out.contains("include = \"../../scenarios/lat.toml\""),
+            "{out}"
+        );
+        assert!(
+            out.contains("from_csv = \"../../scenarios/lists/users.csv\""),
+            "{out}"
+        );
         assert!(out.contains("from_csv = \"/abs/users.csv\""), "{out}");
         let same = rebase_paths(text, Path::new("a/./b/../c"), Path::new("a/c")).unwrap();
         assert!(same.contains("include = \"lat.toml\""), "{same}");
@@ -296,8 +315,14 @@ datacenters = ["LHR"]
         let mut e = edit(&ips, true, true);
         e.drop_failures = true;
         let out = render(SCENARIO, &e).unwrap();
-        assert!(!out.contains("lhr-1\"\n") && !out.contains("203.0.113.1"), "{out}");
-        assert!(out.contains("# Our egress IPs.\n# Planned.\n[[egress]]\nid = \"plan-fra-1\""), "{out}");
+        assert!(
+            !out.contains("lhr-1\"\n") && !out.contains("203.0.113.1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# Our egress IPs.\n# Planned.\n[[egress]]\nid = \"plan-fra-1\""),
+            "{out}"
+        );
         assert!(out.contains(r#"allowlist = ["plan-fra-1"]"#), "{out}");
         assert!(!out.contains("[[failure]]"), "{out}");
         assert!(out.find("plan-fra-1").unwrap() < out.find("[[resource]]").unwrap());

@@ -115,7 +115,9 @@ impl Inputs<'_> {
                 chosen: chosen_set.contains(&(c as u16)),
                 if_added: m.if_added,
                 if_removed: m.if_removed,
-                best_swap: m.best_swap.map(|(i, v)| (self.ips[i as usize].id.clone(), v)),
+                best_swap: m
+                    .best_swap
+                    .map(|(i, v)| (self.ips[i as usize].id.clone(), v)),
             })
             .collect();
         PlanResults {

@@ -62,6 +62,9 @@ pub(crate) struct Found {
     pub(crate) margins: Vec<Margin>,
 }
 
+/// Each candidate's best swap into a plan: the chosen candidate it replaces and the value.
+type BestSwaps = Vec<Option<(u16, f64)>>;
+
 /// Evaluations the search made that the marginal values can reuse: the plan they were made
 /// against (in `plan.toml` order, which fixes the order of its failure cases) and, per
 /// candidate, its value.
@@ -70,9 +73,8 @@ struct Reusable {
     /// Each candidate added to this set (a greedy step that found no improvement).
     adds: Option<(Vec<u16>, Vec<Option<f64>>)>,
     /// Each swap into this set (the local search's last pass): the best per candidate.
-    swaps: Option<(Vec<u16>, Vec<Option<(u16, f64)>>)>,
+    swaps: Option<(Vec<u16>, BestSwaps)>,
 }
-
 
 impl SearchOptions {
     /// The value minimised for a judged plan world, and the failure case that decided it.
@@ -87,7 +89,12 @@ impl SearchOptions {
 }
 
 /// Evaluates `st` plus each of `cands` in parallel, in order.
-fn evaluate_adds(m: &Model, st: &State, cands: &[u16], o: &SearchOptions) -> Vec<(u16, f64, Judged)> {
+fn evaluate_adds(
+    m: &Model,
+    st: &State,
+    cands: &[u16],
+    o: &SearchOptions,
+) -> Vec<(u16, f64, Judged)> {
     m.pool.install(|| {
         cands
             .par_iter()
@@ -177,11 +184,17 @@ fn greedy(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found, reuse
 /// Passes at most (a safeguard: each pass strictly improves, so it ends long before).
 const MAX_PASSES: usize = 1000;
 
-fn local_search(m: &Model, o: &SearchOptions, st: &mut State, found: &mut Found, reuse: &mut Reusable) {
+fn local_search(
+    m: &Model,
+    o: &SearchOptions,
+    st: &mut State,
+    found: &mut Found,
+    reuse: &mut Reusable,
+) {
     let mut cur = o.value(&m.judge(st)).0;
     for _ in 0..MAX_PASSES {
         let mut options = Vec::new();
-        let mut per_cand: Vec<Option<(u16, f64)>> = vec![None; m.cands.len()];
+        let mut per_cand: BestSwaps = vec![None; m.cands.len()];
         for &out in &st.chosen.clone() {
             let mut without = st.clone();
             m.remove(&mut without, out);

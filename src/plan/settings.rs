@@ -90,7 +90,12 @@ fn given<T: Clone>(cli: Option<T>, file: Option<&Spanned<T>>) -> Option<(T, Opti
 }
 
 /// Resolves the settings against the scenario (`raw` its parsed text, `world` compiled).
-pub(crate) fn resolve(o: &PlanOptions, source: &Source, raw: &RawScenario, world: &World) -> Result<Settings> {
+pub(crate) fn resolve(
+    o: &PlanOptions,
+    source: &Source,
+    raw: &RawScenario,
+    world: &World,
+) -> Result<Settings> {
     let empty = RawPlan {
         add: None,
         from_scratch: None,
@@ -116,14 +121,24 @@ pub(crate) fn resolve(o: &PlanOptions, source: &Source, raw: &RawScenario, world
     let robust = match given(o.robust.clone(), file.robust.as_ref()) {
         None => Robust::None,
         Some((text, span)) => Robust::parse(&text).unwrap_or_else(|| {
-            errors.at(span, "--robust", format!("unknown robustness `{text}`"), Some("use `none`, `n-1` (the worst single failure) or `n-1:mean`".into()));
+            errors.at(
+                span,
+                "--robust",
+                format!("unknown robustness `{text}`"),
+                Some("use `none`, `n-1` (the worst single failure) or `n-1:mean`".into()),
+            );
             Robust::None
         }),
     };
     let allowlists = match given(o.allowlists.clone(), file.allowlists.as_ref()) {
         None => Allowlists::default(),
         Some((text, span)) => Allowlists::parse(&text).unwrap_or_else(|| {
-            errors.at(span, "--allowlists", format!("unknown allowlist choice `{text}`"), Some("use `add` (new IPs join every allowlist) or `keep`".into()));
+            errors.at(
+                span,
+                "--allowlists",
+                format!("unknown allowlist choice `{text}`"),
+                Some("use `add` (new IPs join every allowlist) or `keep`".into()),
+            );
             Allowlists::default()
         }),
     };
@@ -157,34 +172,52 @@ fn sites(o: &PlanOptions, file: &RawPlan, errors: &mut Errors) -> (usize, bool) 
     let (value, scratch, span, option) = match (o.add, o.from_scratch) {
         (Some(k), _) => (k, false, None, "--add"),
         (None, Some(k)) => (k, true, None, "--from-scratch"),
-        (None, None) => match (&file.add, &file.from_scratch) {
-            (Some(k), None) => (*k.get_ref(), false, Some(k.span()), "add"),
-            (None, Some(k)) => (*k.get_ref(), true, Some(k.span()), "from_scratch"),
-            (Some(_), Some(k)) => {
-                errors.at(Some(k.span()), "from_scratch", "`[plan]` sets both `add` and `from_scratch`".into(), Some("keep one: `add` keeps the scenario's egress IPs, `from_scratch` does not".into()));
-                return (1, false);
-            }
-            (None, None) => {
-                errors.list.push(
+        (None, None) => {
+            match (&file.add, &file.from_scratch) {
+                (Some(k), None) => (*k.get_ref(), false, Some(k.span()), "add"),
+                (None, Some(k)) => (*k.get_ref(), true, Some(k.span()), "from_scratch"),
+                (Some(_), Some(k)) => {
+                    errors.at(Some(k.span()), "from_scratch", "`[plan]` sets both `add` and `from_scratch`".into(), Some("keep one: `add` keeps the scenario's egress IPs, `from_scratch` does not".into()));
+                    return (1, false);
+                }
+                (None, None) => {
+                    errors.list.push(
                     InputError::new("how many sites should the plan add?")
                         .with_help("pass `--add K` (keep the scenario's egress IPs and add K) or `--from-scratch K`, or set `add = K` in the scenario's `[plan]` table"),
                 );
-                return (1, false);
+                    return (1, false);
+                }
             }
-        },
+        }
     };
     if value < 1 {
-        errors.at(span, option, format!("the number of sites must be at least 1, found {value}"), None);
+        errors.at(
+            span,
+            option,
+            format!("the number of sites must be at least 1, found {value}"),
+            None,
+        );
         return (1, scratch);
     }
     (value as usize, scratch)
 }
 
 /// The candidate data centers, in world order, and how they were given.
-fn candidates(o: &PlanOptions, file: &RawPlan, world: &World, errors: &mut Errors) -> (Vec<DcId>, String) {
+fn candidates(
+    o: &PlanOptions,
+    file: &RawPlan,
+    world: &World,
+    errors: &mut Errors,
+) -> (Vec<DcId>, String) {
     let tokens: Vec<(String, Option<Range<usize>>)> = match (&o.candidates, &file.candidates) {
-        (Some(text), _) => text.split(',').map(|t| (t.trim().to_string(), None)).collect(),
-        (None, Some(list)) => list.iter().map(|t| (t.get_ref().trim().to_string(), Some(t.span()))).collect(),
+        (Some(text), _) => text
+            .split(',')
+            .map(|t| (t.trim().to_string(), None))
+            .collect(),
+        (None, Some(list)) => list
+            .iter()
+            .map(|t| (t.get_ref().trim().to_string(), Some(t.span())))
+            .collect(),
         (None, None) => {
             let all = (0..world.datacenters.len() as DcId).collect();
             return (all, "all data centers".into());
@@ -197,8 +230,15 @@ fn candidates(o: &PlanOptions, file: &RawPlan, world: &World, errors: &mut Error
             Err((msg, help)) => errors.at(span.clone(), "--candidates", msg, help),
         }
     }
-    let list = (0..chosen.len()).filter(|&d| chosen[d]).map(|d| d as DcId).collect();
-    let label = tokens.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(",");
+    let list = (0..chosen.len())
+        .filter(|&d| chosen[d])
+        .map(|d| d as DcId)
+        .collect();
+    let label = tokens
+        .iter()
+        .map(|(t, _)| t.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
     (list, label)
 }
 
@@ -209,13 +249,27 @@ fn from_scratch_conflicts(raw: &RawScenario, errors: &mut Errors) {
         for v in [&p.ipv4, &p.ipv4_fallback, &p.ipv6].into_iter().flatten() {
             let t = v.get_ref().trim();
             if t != "0.0.0.0" && !t.eq_ignore_ascii_case("default") {
-                errors.at(Some(v.span()), "", format!("policy `{}` names egress IP `{t}`", p.name.get_ref().trim()), Some(help.into()));
+                errors.at(
+                    Some(v.span()),
+                    "",
+                    format!("policy `{}` names egress IP `{t}`", p.name.get_ref().trim()),
+                    Some(help.into()),
+                );
             }
         }
     }
     for f in &raw.failure {
         for e in &f.egress {
-            errors.at(Some(e.span()), "", format!("failure `{}` names egress IP `{}`", f.name.get_ref().trim(), e.get_ref().trim()), Some(help.into()));
+            errors.at(
+                Some(e.span()),
+                "",
+                format!(
+                    "failure `{}` names egress IP `{}`",
+                    f.name.get_ref().trim(),
+                    e.get_ref().trim()
+                ),
+                Some(help.into()),
+            );
         }
     }
 }
@@ -225,17 +279,45 @@ fn sizes(o: &PlanOptions, file: &RawPlan, s: &Settings, world: &World, errors: &
     let span = if o.add.is_some() || o.from_scratch.is_some() {
         None
     } else {
-        file.add.as_ref().or(file.from_scratch.as_ref()).map(Spanned::span)
+        file.add
+            .as_ref()
+            .or(file.from_scratch.as_ref())
+            .map(Spanned::span)
     };
-    let option = if s.from_scratch { "--from-scratch" } else { "--add" };
+    let option = if s.from_scratch {
+        "--from-scratch"
+    } else {
+        "--add"
+    };
     let n = s.candidates.len();
     if s.add > n {
-        errors.at(span.clone(), option, format!("{} sites asked for, but there are only {n} candidate data centers ({})", s.add, s.candidates_label), Some("add fewer sites, or widen `--candidates`".into()));
+        errors.at(
+            span.clone(),
+            option,
+            format!(
+                "{} sites asked for, but there are only {n} candidate data centers ({})",
+                s.add, s.candidates_label
+            ),
+            Some("add fewer sites, or widen `--candidates`".into()),
+        );
         return;
     }
-    let kept = if s.from_scratch { 0 } else { world.egress.len() };
+    let kept = if s.from_scratch {
+        0
+    } else {
+        world.egress.len()
+    };
     if kept + s.add > crate::scenario::MAX_EGRESS {
-        errors.at(span.clone(), option, format!("{kept} kept egress IPs plus {} new ones exceed the {} a scenario may have", s.add, crate::scenario::MAX_EGRESS), None);
+        errors.at(
+            span.clone(),
+            option,
+            format!(
+                "{kept} kept egress IPs plus {} new ones exceed the {} a scenario may have",
+                s.add,
+                crate::scenario::MAX_EGRESS
+            ),
+            None,
+        );
         return;
     }
     if s.exhaustive && (n > EXHAUSTIVE_CANDIDATES || s.add > EXHAUSTIVE_SITES) {

@@ -207,7 +207,11 @@ impl PlanResults {
     /// sites along the greedy additions and, under `--robust`, the same objective in the baseline;
     /// each point labelled with the data center added.
     pub fn curve_lines(&self) -> Vec<CurveLine> {
-        let adds: Vec<&Step> = self.steps.iter().filter(|s| s.action == Action::Add).collect();
+        let adds: Vec<&Step> = self
+            .steps
+            .iter()
+            .filter(|s| s.action == Action::Add)
+            .collect();
         let labels: Vec<String> = std::iter::once(String::new())
             .chain(adds.iter().map(|s| format!("+{}", s.site.datacenter)))
             .collect();

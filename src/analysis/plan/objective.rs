@@ -127,8 +127,18 @@ impl Objective {
             }
             let (name, weight) = match part.split_once('=') {
                 Some((n, w)) => {
-                    let w: f64 = w.trim().parse().ok().filter(|w: &f64| w.is_finite() && *w > 0.0)
-                        .ok_or_else(|| format!("weight `{}` of `{}` must be a positive number", w.trim(), n.trim()))?;
+                    let w: f64 = w
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|w: &f64| w.is_finite() && *w > 0.0)
+                        .ok_or_else(|| {
+                            format!(
+                                "weight `{}` of `{}` must be a positive number",
+                                w.trim(),
+                                n.trim()
+                            )
+                        })?;
                     (n, w)
                 }
                 None => (part, 1.0),
@@ -137,14 +147,14 @@ impl Objective {
                 format!(
                     "unknown objective `{}`{}",
                     name.trim(),
-                    crate::suggest::did_you_mean(
-                        name.trim(),
-                        Metric::ALL.iter().map(|m| m.name())
-                    )
+                    crate::suggest::did_you_mean(name.trim(), Metric::ALL.iter().map(|m| m.name()))
                 )
             })?;
             if terms.iter().any(|(m, _)| *m == metric) {
-                return Err(format!("`{}` appears twice in objective `{s}`", metric.name()));
+                return Err(format!(
+                    "`{}` appears twice in objective `{s}`",
+                    metric.name()
+                ));
             }
             terms.push((metric, weight));
         }
@@ -249,9 +259,15 @@ mod tests {
     #[test]
     fn objectives_parse_with_weights_and_suggestions() {
         let o = Objective::parse("p95-rtt=1, refused=500").unwrap();
-        assert_eq!(o.terms, vec![(Metric::P95Rtt, 1.0), (Metric::Refused, 500.0)]);
+        assert_eq!(
+            o.terms,
+            vec![(Metric::P95Rtt, 1.0), (Metric::Refused, 500.0)]
+        );
         assert_eq!(o.label(), "p95-rtt=1,refused=500");
-        assert_eq!(Objective::parse("P95_RTT").unwrap().single(), Some(Metric::P95Rtt));
+        assert_eq!(
+            Objective::parse("P95_RTT").unwrap().single(),
+            Some(Metric::P95Rtt)
+        );
         let e = Objective::parse("p59-rtt").unwrap_err();
         assert!(e.contains("did you mean `p95-rtt`"), "{e}");
         assert!(Objective::parse("refused=-1").is_err());

@@ -106,7 +106,10 @@ pub(super) fn plan_rows(r: &PlanResults) -> Vec<PlanRow> {
                 site: s.site.id.clone(),
                 datacenter: s.site.datacenter.clone(),
                 city: s.site.city.clone(),
-                replaces: s.replaces.as_ref().map_or_else(String::new, |x| x.id.clone()),
+                replaces: s
+                    .replaces
+                    .as_ref()
+                    .map_or_else(String::new, |x| x.id.clone()),
                 objective: r.setup.objective.label(),
                 robust: r.setup.robust.name().into(),
                 objective_before: finite(s.before),
@@ -120,7 +123,14 @@ pub(super) fn plan_rows(r: &PlanResults) -> Vec<PlanRow> {
 }
 
 pub(super) fn candidate_rows(r: &PlanResults) -> Vec<CandidateRow> {
-    let site = |s: &SiteRef| (s.id.clone(), s.datacenter.clone(), s.city.clone(), s.country.clone());
+    let site = |s: &SiteRef| {
+        (
+            s.id.clone(),
+            s.datacenter.clone(),
+            s.city.clone(),
+            s.country.clone(),
+        )
+    };
     r.marginals
         .iter()
         .map(|m| {
@@ -134,8 +144,16 @@ pub(super) fn candidate_rows(r: &PlanResults) -> Vec<CandidateRow> {
                 objective_plan: finite(r.fin.value),
                 objective_if_added: Figure(m.if_added.filter(|v| v.is_finite())),
                 objective_if_removed: Figure(m.if_removed.filter(|v| v.is_finite())),
-                best_swap_out: m.best_swap.as_ref().map_or_else(String::new, |(i, _)| i.clone()),
-                objective_best_swap: Figure(m.best_swap.as_ref().map(|(_, v)| *v).filter(|v| v.is_finite())),
+                best_swap_out: m
+                    .best_swap
+                    .as_ref()
+                    .map_or_else(String::new, |(i, _)| i.clone()),
+                objective_best_swap: Figure(
+                    m.best_swap
+                        .as_ref()
+                        .map(|(_, v)| *v)
+                        .filter(|v| v.is_finite()),
+                ),
             }
         })
         .collect()

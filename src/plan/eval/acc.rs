@@ -113,9 +113,7 @@ pub(crate) fn figures(parts: &[&Acc], limits: &[u32]) -> Figures {
         .collect();
     let count = |b: usize| hists.iter().map(|h| h[b]).sum::<i64>() as u64;
     let total: u64 = (0..BUCKETS).map(count).sum();
-    let buckets = (0..BUCKETS)
-        .map(|b| (b, count(b)))
-        .filter(|&(_, c)| c != 0);
+    let buckets = (0..BUCKETS).map(|b| (b, count(b))).filter(|&(_, c)| c != 0);
     let p95 = quantile_ms_of(buckets, total, 0.95);
     let resources = parts.first().map_or(1, |p| p.resources.max(1));
     let mut peak = 0f64;

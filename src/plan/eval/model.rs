@@ -115,10 +115,13 @@ impl<'w> Model<'w> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(i.threads)
             .build()
-            .map_err(|e| crate::error::Error::Internal(format!("cannot start worker threads: {e}")))?;
+            .map_err(|e| {
+                crate::error::Error::Internal(format!("cannot start worker threads: {e}"))
+            })?;
         let w = i.world;
         let mut sites: Vec<Site> = Vec::new();
-        let site_at = |dc: DcId, sites: &mut Vec<Site>| match sites.iter().position(|s| s.dc == dc) {
+        let site_at = |dc: DcId, sites: &mut Vec<Site>| match sites.iter().position(|s| s.dc == dc)
+        {
             Some(s) => s,
             None => {
                 sites.push(Site {
@@ -146,16 +149,26 @@ impl<'w> Model<'w> {
         let mut backbone = Vec::with_capacity(n_dc * cands.len());
         for d in 0..n_dc {
             for c in &cands {
-                backbone.push(backbone_between_ms(&w.latency, &w.datacenters, d, c.dc as usize));
+                backbone.push(backbone_between_ms(
+                    &w.latency,
+                    &w.datacenters,
+                    d,
+                    c.dc as usize,
+                ));
             }
         }
-        let mut limits: Vec<u32> = w.egress[..i.kept].iter().map(|e| e.connection_limit).collect();
+        let mut limits: Vec<u32> = w.egress[..i.kept]
+            .iter()
+            .map(|e| e.connection_limit)
+            .collect();
         limits.extend(cands.iter().map(|_| DEFAULT_CONNECTION_LIMIT));
         let mut dc_case = vec![0; n_dc];
         let mut kept_case = vec![0; i.kept];
         for (ci, case) in w.cases.iter().enumerate().skip(1) {
             let dcs: Vec<usize> = (0..n_dc).filter(|&d| case.dc_down[d]).collect();
-            let ips: Vec<usize> = (0..w.egress.len()).filter(|&e| case.egress_down[e]).collect();
+            let ips: Vec<usize> = (0..w.egress.len())
+                .filter(|&e| case.egress_down[e])
+                .collect();
             match (dcs.as_slice(), ips.as_slice()) {
                 ([d], []) if dc_case[*d] == 0 => dc_case[*d] = ci,
                 ([], [e]) if *e < i.kept && kept_case[*e] == 0 => kept_case[*e] = ci,
@@ -244,10 +257,16 @@ impl<'w> Model<'w> {
     ) -> impl Iterator<Item = (Pick, Ipv4Addr)> + 'a {
         let site = &self.sites[s];
         let w = self.p.world;
-        let kept = site.kept.iter().map(move |&e| (e as Pick, w.egress[e as usize].ipv4));
-        let cand = site
-            .cand
-            .map(|c| ((self.kept + c as usize) as Pick, self.cands[c as usize].ipv4));
+        let kept = site
+            .kept
+            .iter()
+            .map(move |&e| (e as Pick, w.egress[e as usize].ipv4));
+        let cand = site.cand.map(|c| {
+            (
+                (self.kept + c as usize) as Pick,
+                self.cands[c as usize].ipv4,
+            )
+        });
         kept.chain(cand)
             .filter(move |&(pick, _)| self.pick_up(pick, set, down))
     }
@@ -327,7 +346,9 @@ impl<'w> Model<'w> {
                 ipv6: e.k % 2 == 1,
                 policy: UNMATCHED,
             };
-            let route = route::decide_via(&self.p, &at, entry, |ingress| self.point(pick, geo, ingress));
+            let route = route::decide_via(&self.p, &at, entry, |ingress| {
+                self.point(pick, geo, ingress)
+            });
             let load = self.users.load(e);
             let conn = (pick != NO_PICK).then_some(pick as usize);
             acc.add(&route, &load, conn, sign);

@@ -212,7 +212,11 @@ impl Model<'_> {
         };
         self.move_users(st, &changes);
         st.set[c as usize] = false;
-        let at = st.chosen.iter().position(|&x| x == c).unwrap_or(st.chosen.len());
+        let at = st
+            .chosen
+            .iter()
+            .position(|&x| x == c)
+            .unwrap_or(st.chosen.len());
         st.chosen.retain(|&x| x != c);
         self.refresh_cases(st);
         at
@@ -411,7 +415,12 @@ impl Model<'_> {
             // Users entering at the candidate's data center move when it fails: the plan world
             // without the candidate, with their ingress elsewhere.
             let pick_c = (self.kept + c as usize) as Pick;
-            for &u in self.users.near.get(dc as usize).map_or(&[][..], |v| v.as_slice()) {
+            for &u in self
+                .users
+                .near
+                .get(dc as usize)
+                .map_or(&[][..], |v| v.as_slice())
+            {
                 let u = u as usize;
                 let km_c = self.km_to(u, pick_c);
                 let mut p = self.pick_add(st, u, km_c, c);
@@ -436,10 +445,9 @@ impl Model<'_> {
                         None if down == Down::Cand(c) => {
                             figures(&[base, &s.d0, &s.captured], &self.limits)
                         }
-                        None => figures(
-                            &[base, &s.d0, &s.captured, dc_delta, &s.near],
-                            &self.limits,
-                        ),
+                        None => {
+                            figures(&[base, &s.d0, &s.captured, dc_delta, &s.near], &self.limits)
+                        }
                     };
                     (down, f)
                 })

@@ -160,7 +160,13 @@ fn setup(tolerance: f64, robust: bool, add: bool) -> Setup {
     let eval_world = compile_text(&eval_text, sweep);
     let dcs: Vec<DcId> = CANDIDATES
         .iter()
-        .map(|c| eval_world.datacenters.iter().position(|d| d.code == *c).unwrap() as DcId)
+        .map(|c| {
+            eval_world
+                .datacenters
+                .iter()
+                .position(|d| d.code == *c)
+                .unwrap() as DcId
+        })
         .collect();
     let ips = planned_ips(&eval_world, &dcs, &[]);
     Setup {
@@ -177,8 +183,17 @@ fn model(s: &Setup) -> Model<'_> {
     Model::new(ModelInputs {
         world: &s.eval_world,
         kept: s.eval_world.egress.len(),
-        candidates: s.dcs.iter().zip(&s.ips).map(|(&d, ip)| (d, ip.ipv4)).collect(),
-        listed: if s.add { Listed::Everywhere } else { Listed::Nowhere },
+        candidates: s
+            .dcs
+            .iter()
+            .zip(&s.ips)
+            .map(|(&d, ip)| (d, ip.ipv4))
+            .collect(),
+        listed: if s.add {
+            Listed::Everywhere
+        } else {
+            Listed::Nowhere
+        },
         robust: s.robust,
         threads: 2,
     })
@@ -196,7 +211,11 @@ fn state_of(m: &Model, chosen: &[u16]) -> State {
 /// The case name `run --sweep n-1` gives a failure of the plan world with `chosen`.
 fn case_name(s: &Setup, chosen: &[u16], down: Down) -> String {
     let w = &s.eval_world;
-    let codes: HashSet<String> = w.datacenters.iter().map(|d| d.code.to_ascii_lowercase()).collect();
+    let codes: HashSet<String> = w
+        .datacenters
+        .iter()
+        .map(|d| d.code.to_ascii_lowercase())
+        .collect();
     match down {
         Down::None => "baseline".into(),
         Down::Dc(d) => format!("down:{}", w.datacenters[d as usize].code),
@@ -227,6 +246,7 @@ fn check_against_engine(s: &Setup, chosen: &[u16], judged: &super::Judged) {
     let opts = SimOptions {
         threads: 2,
         per_user: false,
+        ..SimOptions::default()
     };
     let m = simulate(&w, &opts, &|_| {}, &mut |_| Ok(())).unwrap();
     let r = Results::compute(&w, &m, RunInfo::now()).unwrap();
@@ -251,7 +271,11 @@ fn check_set(s: &Setup, m: &Model, chosen: &[u16]) {
     if let Some((&last, rest)) = chosen.split_last() {
         let before = state_of(m, rest);
         let mut scratch = m.scratch();
-        assert_eq!(m.eval_add(&before, last, &mut scratch), judged, "eval_add {chosen:?}");
+        assert_eq!(
+            m.eval_add(&before, last, &mut scratch),
+            judged,
+            "eval_add {chosen:?}"
+        );
     }
 }
 

@@ -171,7 +171,11 @@ impl<'a> MapChart<'a> {
     /// The plan's map (`plan_map`): the same users and sites, titled for the plan, with the
     /// sites whose egress id is in `proposed` marked as new in their labels and the legend.
     pub(super) fn for_plan(mut self, scenario: &str, proposed: &[String]) -> Self {
-        let is_new = |text: &str| proposed.iter().any(|id| text.starts_with(&format!("{id} (")));
+        let is_new = |text: &str| {
+            proposed
+                .iter()
+                .any(|id| text.starts_with(&format!("{id} (")))
+        };
         for s in &mut self.sites {
             if is_new(&s.label) {
                 s.label.push_str(" new");

@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    baseline_set, draw_note, house_style, map, palette, text_style, write_both, Area,
-    ChartError, Corner, DrawResult, Frame, Legend, LegendEntry, Swatch, Title, INK,
+    baseline_set, draw_note, house_style, map, palette, text_style, write_both, Area, ChartError,
+    Corner, DrawResult, Frame, Legend, LegendEntry, Swatch, Title, INK,
 };
 use crate::analysis::plan::{CurveLine, PlanResults};
 use crate::analysis::Results;
@@ -81,7 +81,9 @@ impl CurveChart {
     /// The y range: every point with a little air, never degenerate.
     fn y_range(&self) -> Option<(f64, f64)> {
         let vals = self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
-        let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
         if !lo.is_finite() {
             return None;
         }
@@ -167,16 +169,29 @@ impl super::Chart for CurveChart {
         let obstacles: Vec<(i32, i32)> = self
             .lines
             .iter()
-            .flat_map(|l| l.points.iter().map(|&(k, v)| chart.backend_coord(&(k as f64, v))))
+            .flat_map(|l| {
+                l.points
+                    .iter()
+                    .map(|&(k, v)| chart.backend_coord(&(k as f64, v)))
+            })
             .collect();
-        let corners = [Corner::UpperRight, Corner::LowerLeft, Corner::UpperLeft, Corner::LowerRight];
+        let corners = [
+            Corner::UpperRight,
+            Corner::LowerLeft,
+            Corner::UpperLeft,
+            Corner::LowerRight,
+        ];
         let (rect, _) = Legend::place(size, &plot, &corners, &obstacles);
         self.legend.draw(root, rect)
     }
 }
 
 /// The plan's map: the final plan world's users by egress IP, proposed sites marked.
-fn plan_map<'a>(r: &'a Results, p: &PlanResults, points: &'a [super::MapPoint]) -> map::MapChart<'a> {
+fn plan_map<'a>(
+    r: &'a Results,
+    p: &PlanResults,
+    points: &'a [super::MapPoint],
+) -> map::MapChart<'a> {
     let proposed: Vec<String> = p.chosen.iter().map(|c| c.id.clone()).collect();
     map::MapChart::new(&baseline_set(r, points)).for_plan(&r.world.name, &proposed)
 }

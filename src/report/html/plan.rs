@@ -5,14 +5,16 @@
 use super::markup::{figure, p, section, table, td, td_num};
 use super::numbers::{td_ms, td_share};
 use super::page::Ctx;
-use crate::analysis::plan::{CandidateRow, PlanResults, PlanRow};
+use crate::analysis::plan::{Allowlists, CandidateRow, PlanResults, PlanRow, Robust};
 use crate::analysis::values::Figure;
 
 /// Runner-up candidates shown (the whole list is in `candidates.csv`).
 const RUNNERS_UP: usize = 10;
 
 fn td_figure(v: Figure) -> String {
-    let shown = v.rounded().map_or_else(|| "–".to_string(), |x| format!("{x:.3}"));
+    let shown = v
+        .rounded()
+        .map_or_else(|| "–".to_string(), |x| format!("{x:.3}"));
     td_num(&shown, &v.csv())
 }
 
@@ -65,7 +67,12 @@ fn runners_up(rows: &[CandidateRow]) -> String {
         .filter(|r| !r.chosen && r.objective_best_swap.0.is_some())
         .collect();
     // Stable sort: ties keep candidate order, as the search does.
-    best.sort_by(|a, b| a.objective_best_swap.0.partial_cmp(&b.objective_best_swap.0).unwrap_or(std::cmp::Ordering::Equal));
+    best.sort_by(|a, b| {
+        a.objective_best_swap
+            .0
+            .partial_cmp(&b.objective_best_swap.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     let cells: Vec<Vec<String>> = best
         .iter()
         .take(RUNNERS_UP)
@@ -100,15 +107,15 @@ fn intro(plan: &PlanResults) -> String {
         s.candidates,
         s.candidates_label,
         s.objective.label(),
-        match s.robust.name() {
-            "none" => String::new(),
-            "n-1" => " in the worst single failure".to_string(),
-            _ => " over the single failures (mean)".to_string(),
+        match s.robust {
+            Robust::None => "",
+            Robust::Worst => " in the worst single failure",
+            Robust::Mean => " over the single failures (mean)",
         },
         crate::analysis::human::count(s.users),
         crate::analysis::human::count(plan.evaluations),
         if s.exhaustive { " (every set)" } else { " (greedy additions, then improving swaps)" },
-        if s.allowlists.name() == "add" { "join every" } else { "are not added to" },
+        if s.allowlists == Allowlists::Add { "join every" } else { "are not added to" },
     );
     if let Some(why) = &plan.stopped_early {
         text.push_str(&format!(" The search {why}."));
@@ -132,5 +139,9 @@ pub(super) fn render(ctx: &Ctx) -> String {
         "Users coloured by the egress IP that serves them in the plan world (a thinned sample); proposed sites are marked new.",
     ));
     s.push_str(&runners_up(&plan.candidate_rows()));
-    section("plan", &format!("Plan: {}", plan.setup.objective.label()), &s)
+    section(
+        "plan",
+        &format!("Plan: {}", plan.setup.objective.label()),
+        &s,
+    )
 }

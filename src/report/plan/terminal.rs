@@ -39,7 +39,11 @@ pub fn terminal(p: &PlanResults) -> String {
     } else {
         format!(
             "kept {}",
-            p.kept.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+            p.kept
+                .iter()
+                .map(|k| k.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
     t.push_str(&format!(
@@ -49,7 +53,10 @@ pub fn terminal(p: &PlanResults) -> String {
         o.label(),
         match s.robust {
             Robust::None => String::new(),
-            r => format!(" in the {} single failure", if r == Robust::Mean { "mean" } else { "worst" }),
+            r => format!(
+                " in the {} single failure",
+                if r == Robust::Mean { "mean" } else { "worst" }
+            ),
         },
         s.allowlists.name(),
     ));
@@ -63,7 +70,11 @@ pub fn terminal(p: &PlanResults) -> String {
         if s.exhaustive { " (exhaustive)" } else { "" },
     ));
     let p95 = |e: &Evaluation| Metric::P95Rtt.human(e.baseline.rtt_p95_ms);
-    t.push_str(&format!("  start: {} {}", o.label(), o.human(p.start.value)));
+    t.push_str(&format!(
+        "  start: {} {}",
+        o.label(),
+        o.human(p.start.value)
+    ));
     if o.single().is_none() {
         let values: Vec<String> = o
             .terms
@@ -82,10 +93,15 @@ pub fn terminal(p: &PlanResults) -> String {
     let mut prev = &p.start;
     for step in &p.steps {
         let what = match step.action {
-            Action::Add => format!("adding {} ({}, {})", step.site.datacenter, step.site.city, step.site.country),
+            Action::Add => format!(
+                "adding {} ({}, {})",
+                step.site.datacenter, step.site.city, step.site.country
+            ),
             Action::Swap => format!(
                 "swapping {} for {} ({}, {})",
-                step.replaces.as_ref().map_or("?", |r| r.datacenter.as_str()),
+                step.replaces
+                    .as_ref()
+                    .map_or("?", |r| r.datacenter.as_str()),
                 step.site.datacenter,
                 step.site.city,
                 step.site.country
@@ -119,7 +135,11 @@ pub fn terminal(p: &PlanResults) -> String {
         .collect();
     t.push_str(&format!(
         "Proposed: {}\n",
-        if ids.is_empty() { "nothing".to_string() } else { ids.join(", ") }
+        if ids.is_empty() {
+            "nothing".to_string()
+        } else {
+            ids.join(", ")
+        }
     ));
     t
 }
