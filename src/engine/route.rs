@@ -210,10 +210,10 @@ pub fn failure_case(
     case_with(p, rank, &near[..n], balanced)
 }
 
-/// The [`UserCase`] of `user` when its ingress candidates are `c` (from [`ingress::candidates`],
+/// The [`UserCase`] of `user` when its ingress candidates are `c` (from `ingress::candidates`,
 /// for example with one more data center down than the world's cases take down) and its unmatched
 /// traffic goes to `balanced`.
-pub fn user_case_from(
+pub(crate) fn user_case_from(
     p: &Prepared,
     c: &ingress::Candidates,
     balanced: Option<EgressId>,

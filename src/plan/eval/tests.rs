@@ -261,6 +261,65 @@ fn check_against_engine(s: &Setup, chosen: &[u16], judged: &super::Judged) {
             .unwrap_or_else(|| panic!("no case {name}"));
         assert_eq!(*f, run_figures(&r, case), "case {name}, plan {chosen:?}");
     }
+    check_the_guard(s, chosen, judged, &r);
+}
+
+/// The run-time guard accepts the evaluator's figures and refuses them one digit off.
+fn check_the_guard(s: &Setup, chosen: &[u16], judged: &super::Judged, r: &Results) {
+    use crate::analysis::plan::{
+        Allowlists, Evaluation, Objective, PlanResults, Robust, Setup as PlanSetup,
+    };
+    let fin = Evaluation {
+        baseline: judged.cases[0].1,
+        cases: judged.cases[1..]
+            .iter()
+            .map(|(d, f)| (case_name(s, chosen, *d), *f))
+            .collect(),
+        value: 0.0,
+        worst: None,
+    };
+    let mut plan = PlanResults {
+        setup: PlanSetup {
+            add: chosen.len().max(1),
+            from_scratch: false,
+            objective: Objective::default(),
+            robust: if s.robust {
+                Robust::Worst
+            } else {
+                Robust::None
+            },
+            allowlists: Allowlists::Add,
+            exhaustive: false,
+            candidates: s.ips.len(),
+            candidates_label: String::new(),
+            users: 0,
+            requests_per_user: 0,
+        },
+        kept: Vec::new(),
+        start: Evaluation::default(),
+        steps: Vec::new(),
+        stopped_early: None,
+        chosen: Vec::new(),
+        fin,
+        marginals: Vec::new(),
+        evaluations: 0,
+        plan_toml: String::new(),
+    };
+    plan.verify(r).expect("the guard accepts exact figures");
+    let last = plan
+        .fin
+        .cases
+        .last_mut()
+        .map_or(&mut plan.fin.baseline, |(_, f)| f);
+    last.peak_utilization += 1e-9;
+    let e = plan
+        .verify(r)
+        .expect_err("the guard refuses figures one digit off");
+    assert!(
+        e.to_string().contains("differ from the run of plan.toml"),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), crate::error::EXIT_INTERNAL);
 }
 
 fn check_set(s: &Setup, m: &Model, chosen: &[u16]) {
