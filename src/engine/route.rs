@@ -261,7 +261,12 @@ pub fn balanced_site(
 ) -> Option<EgressId> {
     match (p.world.balancing.mode, toward) {
         (BalancingMode::Fastest, Some(t)) => {
-            pick_site(p, user, case, 0.0, |s| f64::from(site_path_ms(p, s, t)))
+            // Each cost once (the pick reads them twice); sites beyond `p.sites` stay unused.
+            let mut ms = [0.0f64; 64];
+            for (s, x) in ms.iter_mut().enumerate().take(p.sites.len()) {
+                *x = f64::from(site_path_ms(p, s, t));
+            }
+            pick_site(p, user, case, 0.0, |s| ms[s])
         }
         _ => pick_site(p, user, case, p.world.balancing.tie_tolerance_km, |s| {
             geo.site_km[s]
