@@ -385,6 +385,14 @@ impl BalancingMode {
             .find(|m| m.name() == s.trim().to_ascii_lowercase())
     }
 
+    /// What unmatched traffic does, as the policies table says it.
+    pub fn unmatched_action(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest dedicated location",
+            Self::Fastest => "fastest dedicated location per destination",
+        }
+    }
+
     /// The name used on the command line and in files.
     pub fn name(self) -> &'static str {
         match self {

@@ -91,8 +91,8 @@ fn fastest_runs_are_identical_for_any_thread_count_and_differ_from_nearest() {
 fn an_unknown_mode_is_a_located_error_listing_the_valid_ones() {
     let tmp = tempfile::tempdir().unwrap();
     let text = fs::read_to_string(root().join(SCENARIO)).unwrap().replacen(
-        "tie_tolerance_km = 0.0",
-        "mode = \"quickest\"\ntie_tolerance_km = 0.0",
+        "mode = \"nearest\"",
+        "mode = \"quickest\"",
         1,
     );
     let path = tmp.path().join("bad.toml");

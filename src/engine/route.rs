@@ -260,68 +260,89 @@ pub fn balanced_site(
     toward: Option<Toward>,
 ) -> Option<EgressId> {
     match (p.world.balancing.mode, toward) {
-        (BalancingMode::Fastest, Some(t)) => {
-            // Each cost once (the pick reads them twice); sites beyond `p.sites` stay unused.
-            let mut ms = [0.0f64; 64];
-            for (s, x) in ms.iter_mut().enumerate().take(p.sites.len()) {
-                *x = f64::from(site_path_ms(p, s, t));
-            }
-            pick_site(p, user, case, 0.0, |s| ms[s])
-        }
-        _ => pick_site(p, user, case, p.world.balancing.tie_tolerance_km, |s| {
-            geo.site_km[s]
-        }),
+        (BalancingMode::Fastest, Some(t)) => fastest_site(p, user, case, t),
+        _ => nearest_site_of(p, user, geo, case),
     }
 }
 
-/// Modelled round trip ingress → site's data center (backbone) → destination (internet), plus the
-/// destination's processing time, ms: the part of an IPv4 request's RTT to a non-proxied destination
-/// that depends on the site (`finish` adds the same terms, so the pick matches the reported RTT).
+/// `fastest` mode: the available site with the lowest [`site_path_ms`]; only equal costs tie (split
+/// by rendezvous hashing, hashing only on a tie). One pass, as it runs for every destination of every
+/// user.
 #[inline]
-pub fn site_path_ms(p: &Prepared, site: usize, t: Toward) -> f32 {
-    let w = p.world;
-    let s = &p.sites[site];
-    w.backbone_ms(t.ingress, s.egress[0])
-        + w.resource_ms(s.dc, t.resource)
-        + w.resources[t.resource].processing_ms as f32
+fn fastest_site(p: &Prepared, user: &User, case: usize, t: Toward) -> Option<EgressId> {
+    let seed = p.world.seed;
+    let site_hash = |s: usize| user_hash(seed, user.index, HASH_SITE ^ ((p.sites[s].dc as u64) << 8));
+    let mut best = f32::INFINITY;
+    // The best site so far, and its hash once a tie needed it.
+    let mut chosen: Option<(usize, Option<u64>)> = None;
+    for s in 0..p.sites.len() {
+        if !p.site_up[case][s] {
+            continue;
+        }
+        let ms = site_path_ms(p, s, t);
+        if ms < best {
+            best = ms;
+            chosen = Some((s, None));
+        } else if ms == best {
+            if let Some((b, bh)) = chosen {
+                let bh = bh.unwrap_or_else(|| site_hash(b));
+                let h = site_hash(s);
+                chosen = Some(if h > bh { (s, Some(h)) } else { (b, Some(bh)) });
+            }
+        }
+    }
+    site_egress(p, user, case, chosen?.0)
 }
 
-/// The available site with the lowest `cost` (ties within `tol` split by rendezvous hashing), and
-/// one of its available egress IPs by rendezvous hashing.
+/// `nearest` mode: the available site nearest to the user; sites within the tie tolerance of the
+/// nearest are tied and split by rendezvous hashing.
 #[inline]
-fn pick_site(
-    p: &Prepared,
-    user: &User,
-    case: usize,
-    tol: f64,
-    cost: impl Fn(usize) -> f64,
-) -> Option<EgressId> {
+fn nearest_site_of(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> Option<EgressId> {
     let seed = p.world.seed;
-    let mut best = f64::INFINITY;
+    let tol = p.world.balancing.tie_tolerance_km;
+    let mut best_km = f64::INFINITY;
     for s in 0..p.sites.len() {
         if p.site_up[case][s] {
-            best = best.min(cost(s));
+            best_km = best_km.min(geo.site_km[s]);
         }
     }
-    if !best.is_finite() {
+    if !best_km.is_finite() {
         return None;
     }
     let mut chosen: Option<(u64, usize)> = None;
     for (s, site) in p.sites.iter().enumerate() {
-        if p.site_up[case][s] && cost(s) <= best + tol {
+        if p.site_up[case][s] && geo.site_km[s] <= best_km + tol {
             let h = user_hash(seed, user.index, HASH_SITE ^ ((site.dc as u64) << 8));
             if chosen.is_none_or(|(bh, _)| h > bh) {
                 chosen = Some((h, s));
             }
         }
     }
-    let (_, s) = chosen?;
+    site_egress(p, user, case, chosen?.1)
+}
+
+/// One of site `s`'s available egress IPs, by rendezvous hashing on the user.
+#[inline]
+fn site_egress(p: &Prepared, user: &User, case: usize, s: usize) -> Option<EgressId> {
+    let seed = p.world.seed;
     p.sites[s]
         .egress
         .iter()
         .filter(|&&e| p.egress_up[case][e as usize])
         .max_by_key(|&&e| user_hash(seed, user.index, HASH_EGRESS ^ ((e as u64) << 8)))
         .copied()
+}
+
+/// Modelled round trip ingress → site's data center (backbone) → destination (internet), plus the
+/// destination's processing time, ms: the part of an IPv4 request's RTT to a non-proxied destination
+/// that depends on the site (`finish` adds the same terms, so the pick matches the reported RTT).
+#[inline(always)]
+pub fn site_path_ms(p: &Prepared, site: usize, t: Toward) -> f32 {
+    let w = p.world;
+    let s = &p.sites[site];
+    w.backbone_ms(t.ingress, s.egress[0])
+        + w.resource_ms(s.dc, t.resource)
+        + w.resources[t.resource].processing_ms as f32
 }
 
 /// Decides one (user, case, destination, IP version): the route of `entry` for `at.user` in
