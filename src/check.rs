@@ -7,9 +7,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::error::{Error, InputError, Result};
-use crate::world::BalancingMode;
 use crate::printed::{json, Format};
 use crate::scenario::{self, Loaded, Overrides};
+use crate::world::BalancingMode;
 
 /// Version of the JSON object; bump on an incompatible change.
 pub const SCHEMA: &str = "egress-sim/check/1";
@@ -210,7 +210,9 @@ fn text(path: &Path, loaded: &Loaded) -> String {
     }
     let how = match loaded.world.balancing.mode {
         BalancingMode::Nearest => "the nearest dedicated location",
-        BalancingMode::Fastest => "per destination, the dedicated location with the lowest modelled round trip",
+        BalancingMode::Fastest => {
+            "per destination, the dedicated location with the lowest modelled round trip"
+        }
     };
     s.push_str(&format!(
         "  balancing {}: unmatched traffic takes {how}\n",

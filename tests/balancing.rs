@@ -44,10 +44,9 @@ fn explain_states_the_mode_and_why_it_chose_the_site() {
         .map(|x| &x["balancing"])
         .collect();
     assert!(picks.iter().all(|b| b["mode"] == "fastest"), "{picks:?}");
-    assert!(picks
-        .iter()
-        .any(|b| b["datacenter"] == "IAD" && b["nearest_datacenter"] == "AMS"
-            && b["rtt_ms"].as_f64() < b["nearest_rtt_ms"].as_f64()));
+    assert!(picks.iter().any(|b| b["datacenter"] == "IAD"
+        && b["nearest_datacenter"] == "AMS"
+        && b["rtt_ms"].as_f64() < b["nearest_rtt_ms"].as_f64()));
 }
 
 #[test]
@@ -102,7 +101,10 @@ fn an_unknown_mode_is_a_located_error_listing_the_valid_ones() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("unknown balancing mode `quickest`"), "{err}");
     assert!(err.contains("bad.toml:39:8"), "{err}");
-    assert!(err.contains("`nearest`") && err.contains("`fastest`"), "{err}");
+    assert!(
+        err.contains("`nearest`") && err.contains("`fastest`"),
+        "{err}"
+    );
 
     let o = run(&["check", SCENARIO, "--balancing", "quickest"]);
     let err = stderr(&o);

@@ -271,7 +271,8 @@ pub fn balanced_site(
 #[inline]
 fn fastest_site(p: &Prepared, user: &User, case: usize, t: Toward) -> Option<EgressId> {
     let seed = p.world.seed;
-    let site_hash = |s: usize| user_hash(seed, user.index, HASH_SITE ^ ((p.sites[s].dc as u64) << 8));
+    let site_hash =
+        |s: usize| user_hash(seed, user.index, HASH_SITE ^ ((p.sites[s].dc as u64) << 8));
     let mut best = f32::INFINITY;
     // The best site so far, and its hash once a tie needed it.
     let mut chosen: Option<(usize, Option<u64>)> = None;

@@ -214,10 +214,14 @@ impl<'w> Tracer<'w> {
         let p = &self.prepared;
         let w = p.world;
         let (ingress, nearest) = (uc.ingress?, uc.balanced?);
-        let egress = w.egress.get(route.slot as usize).map(|_| route.slot as EgressId)?;
+        let egress = w
+            .egress
+            .get(route.slot as usize)
+            .map(|_| route.slot as EgressId)?;
         let toward = route::Toward { ingress, resource };
         let rtt = |e: EgressId| {
-            f64::from(uc.ingress_ms) + f64::from(route::site_path_ms(p, p.site_of_egress[e as usize], toward))
+            f64::from(uc.ingress_ms)
+                + f64::from(route::site_path_ms(p, p.site_of_egress[e as usize], toward))
         };
         Some(BalancedChoice {
             mode: w.balancing.mode,

@@ -187,7 +187,10 @@ fn verdicts(out: &mut String, v: &IpVersionFacts, width: usize) {
 fn decision(out: &mut String, v: &IpVersionFacts) {
     let by = match (&v.policy, &v.balancing) {
         (Some(name), _) => format!("decided by policy `{name}`"),
-        (None, Some(b)) => format!("no policy matched, so balancing chose it ({})", balancing_reason(b)),
+        (None, Some(b)) => format!(
+            "no policy matched, so balancing chose it ({})",
+            balancing_reason(b)
+        ),
         (None, None) => "no policy matched, so it uses the nearest dedicated location".to_string(),
     };
     let what = match (v.outcome, &v.egress) {
