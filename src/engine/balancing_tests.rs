@@ -2,6 +2,7 @@
 //! dedicated location with the lowest modelled round trip; `nearest` (the default) ignores the
 //! destination. Both go through `route::balanced_site`.
 
+use super::failover_tests::run;
 use super::route::{self, Toward, UserGeo};
 use super::trace::Tracer;
 use super::*;
@@ -68,20 +69,6 @@ fn world(text: &str, mode: BalancingMode, sweep: Sweep) -> World {
         Ok(l) => l.world,
         Err(e) => panic!("{e}"),
     }
-}
-
-fn run(w: &World, threads: usize) -> Metrics {
-    simulate(
-        w,
-        &SimOptions {
-            threads,
-            per_user: false,
-            ..SimOptions::default()
-        },
-        &|_| {},
-        &mut |_| Ok(()),
-    )
-    .unwrap()
 }
 
 /// The egress slot of unmatched `resource` over IPv4 for every user in `case`.
@@ -213,5 +200,38 @@ fn fastest_is_deterministic_and_its_failure_cases_exact() {
         );
         let rs = a.slots * a.resources;
         assert!(one.resource_cells[..] == a.resource_cells[c * rs..(c + 1) * rs]);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 8, .. proptest::prelude::ProptestConfig::default() })]
+
+    /// Per user and destination, `fastest` never reports a slower IPv4 round trip to a non-proxied
+    /// destination than `nearest` (it minimises the same model the RTT comes from), whatever the
+    /// seed, the backbone's inflation and where the users are.
+    #[test]
+    fn fastest_is_never_slower_than_nearest(
+        seed in 0u64..1000,
+        backbone in 1.0f64..2.2,
+        sigma in 100u32..4000,
+    ) {
+        let text = TWO_SITES
+            .replace("seed = 5", &format!("seed = {seed}"))
+            .replace("backbone_inflation = 1.2", &format!("backbone_inflation = {backbone}"))
+            .replace("sigma_km = 10", &format!("sigma_km = {sigma}"))
+            + "[[egress]]\nid = \"ams-1\"\ndatacenter = \"AMS\"\nipv4 = \"203.0.113.10\"\n";
+        let near = world(&text, BalancingMode::Nearest, Sweep::None);
+        let fast = world(&text, BalancingMode::Fastest, Sweep::None);
+        let (tn, tf) = (Tracer::new(&near), Tracer::new(&fast));
+        for i in (0..near.users).step_by(5) {
+            let (a, b) = (tn.trace(i, 0), tf.trace(i, 0));
+            for r in [FAR, NEAR] {
+                let (ra, rb) = (a.destination(r, false).unwrap(), b.destination(r, false).unwrap());
+                proptest::prop_assert!(
+                    rb.route.base_ms <= ra.route.base_ms + 0.001,
+                    "user {} resource {}: fastest {} ms, nearest {} ms", i, r, rb.route.base_ms, ra.route.base_ms
+                );
+            }
+        }
     }
 }
