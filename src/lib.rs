@@ -15,6 +15,7 @@ mod atomic_file;
 pub mod calibrate;
 pub mod catalog;
 pub mod check;
+pub(crate) mod civil_date;
 pub mod commands;
 pub mod compare;
 pub(crate) mod country_index;
