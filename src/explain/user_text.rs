@@ -215,15 +215,15 @@ fn decision(out: &mut String, v: &IpVersionFacts) {
     }
 }
 
-/// Why balancing chose the location: "fastest: AMS 21 ms vs nearest LHR 25 ms for this resource".
+/// Why balancing chose the location: "fastest: AMS 21.3 ms vs nearest LHR 25.0 ms for this resource".
 fn balancing_reason(b: &BalancingFacts) -> String {
     match b.mode {
         "fastest" if b.datacenter != b.nearest_datacenter => format!(
-            "fastest: {} {:.0} ms vs nearest {} {:.0} ms for this resource",
+            "fastest: {} {:.1} ms vs nearest {} {:.1} ms for this resource",
             b.datacenter, b.rtt_ms, b.nearest_datacenter, b.nearest_rtt_ms
         ),
         "fastest" => format!(
-            "fastest: {} {:.0} ms for this resource, also the nearest location",
+            "fastest: {} {:.1} ms for this resource, also the nearest location",
             b.datacenter, b.rtt_ms
         ),
         _ => format!(
