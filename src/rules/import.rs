@@ -696,6 +696,20 @@ fn map_target(
             }
         },
     };
+    if let (Some(p), Some(FallbackTarget::Egress(f))) = (ipv4, fallback) {
+        // The scenario compiler refuses these (Cloudflare requires another location).
+        if f == p {
+            problems.push(format!(
+                "`ipv4_fallback` {} is the primary address itself (egress `{}`)",
+                egress[f].ipv4, egress[f].id
+            ));
+        } else if egress[f].datacenter == egress[p].datacenter {
+            problems.push(format!(
+                "`ipv4_fallback` {} (egress `{}`) is in the same data center as the primary (egress `{}`); Cloudflare requires another location",
+                egress[f].ipv4, egress[f].id, egress[p].id
+            ));
+        }
+    }
     match ipv4 {
         Some(ipv4) if problems.is_empty() => Ok((
             Target::Dedicated {
@@ -979,7 +993,7 @@ fn policy_table(p: &Imported, egress: &[Egress]) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::Ipv6Prefix;
+    use crate::world::{DcId, Ipv6Prefix};
 
     fn eg(id: &str, v4: &str, v6: Option<&str>) -> Egress {
         Egress {
@@ -991,12 +1005,17 @@ mod tests {
         }
     }
 
+    /// Three egress IPs, each in its own data center.
     fn egress() -> Vec<Egress> {
-        vec![
+        let mut out = vec![
             eg("lhr-1", "203.0.113.20", Some("2001:db8:b::/48")),
             eg("ams-1", "203.0.113.10", Some("2001:db8:a::/48")),
             eg("iad-1", "203.0.113.30", None),
-        ]
+        ];
+        for (i, e) in out.iter_mut().enumerate() {
+            e.datacenter = i as DcId;
+        }
+        out
     }
 
     fn settings(v4: &str, v6: &str, fb: &str) -> ApiEgress {
@@ -1071,6 +1090,21 @@ mod tests {
                 ipv6: Some(0)
             }
         );
+    }
+
+    #[test]
+    fn a_fallback_in_the_primarys_data_center_is_left_out() {
+        let mut egress = egress();
+        egress[1].datacenter = egress[0].datacenter;
+        let s = settings("203.0.113.20", "", "203.0.113.10");
+        let problems = map_target(&egress, Some(&s)).unwrap_err();
+        assert!(
+            problems[0].contains("is in the same data center as the primary (egress `lhr-1`)"),
+            "{problems:?}"
+        );
+        let s = settings("203.0.113.20", "", "203.0.113.20");
+        let problems = map_target(&egress, Some(&s)).unwrap_err();
+        assert!(problems[0].contains("is the primary address itself"), "{problems:?}");
     }
 
     #[test]
