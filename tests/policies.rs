@@ -302,7 +302,8 @@ fn shipped_policy_expressions_print_and_parse_back() {
 /// allowed but is warned about (enabled policies only).
 #[test]
 fn fallback_rules_follow_cloudflare() {
-    let second_in_lhr = "[[egress]]\nid = \"lhr-2\"\ndatacenter = \"LHR\"\nipv4 = \"203.0.113.21\"\n";
+    let second_in_lhr =
+        "[[egress]]\nid = \"lhr-2\"\ndatacenter = \"LHR\"\nipv4 = \"203.0.113.21\"\n";
     let o = check(&format!(
         "{second_in_lhr}[[policy]]\nname = \"x\"\nipv4 = \"lhr-1\"\nipv4_fallback = \"lhr-2\"\n"
     ));
@@ -313,7 +314,10 @@ fn fallback_rules_follow_cloudflare() {
         "{e}"
     );
     assert!(e.contains("p.toml:28:17"), "{e}");
-    assert!(e.contains("use `ams-1` (the nearest egress IP in another data center)"), "{e}");
+    assert!(
+        e.contains("use `ams-1` (the nearest egress IP in another data center)"),
+        "{e}"
+    );
 
     let o = check("[[policy]]\nname = \"x\"\nipv4 = \"lhr-1\"\nipv4_fallback = \"203.0.113.20\"\n");
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -330,8 +334,31 @@ fn fallback_rules_follow_cloudflare() {
         warned.contains("warning: policy `x` has no `ipv4_fallback`: its IPv4 traffic is dropped whenever LHR (London) is unavailable"),
         "{warned}"
     );
-    assert!(warned.contains("add `ipv4_fallback = \"ams-1\"`"), "{warned}");
+    assert!(
+        warned.contains("add `ipv4_fallback = \"ams-1\"`"),
+        "{warned}"
+    );
     let o = check("[[policy]]\nname = \"x\"\nenabled = false\nipv4 = \"lhr-1\"\n");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!format!("{}{}", stdout(&o), stderr(&o)).contains("ipv4_fallback"));
+}
+
+/// A London user's IPv4 to a non-proxied destination egresses from lhr-1's data center, which is
+/// also where the user entered: explain says so, not "IPv6 or proxied destination".
+#[test]
+fn explain_gives_the_right_reason_when_the_egress_data_center_is_the_ingress() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("p.toml");
+    fs::write(&path, BASE).unwrap();
+    let o = run_in(tmp.path(), &["explain", "p.toml", "--user", "0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("decision: dedicated via lhr-1"), "{s}");
+    assert!(
+        s.contains(
+            "physical egress: LHR (London) = ingress, which holds the dedicated IPv4 (IPv4 to a non-proxied destination leaves from the egress IP's data center)"
+        ),
+        "{s}"
+    );
+    assert!(!s.contains("IPv6 or proxied"), "{s}");
 }

@@ -341,20 +341,18 @@ fn delivered(out: &mut String, w: &World, d: &DestinationTrace, path: &PhysicalP
     let phys = &w.datacenters[path.physical as usize];
     let apparent = &w.datacenters[path.apparent as usize];
     let on_egress_ip = (d.route.slot as usize) < w.egress.len();
+    let res = &w.resources[d.resource];
     let _ = writeln!(
         out,
         "    physical egress: {} ({}){}",
         phys.code,
         phys.city,
-        if path.physical == path.ingress {
-            if on_egress_ip {
-                " = ingress (IPv6 or proxied destination: leaves where the user entered)"
-            } else {
-                " = ingress"
-            }
-        } else {
-            " (IPv4 to a non-proxied destination crosses the backbone to the egress data center)"
-        }
+        physical_reason(PathCase {
+            on_egress_ip,
+            ipv6: d.ipv6,
+            proxied: res.proxied,
+            at_ingress: path.physical == path.ingress,
+        })
     );
     let _ = writeln!(
         out,
@@ -377,6 +375,46 @@ fn delivered(out: &mut String, w: &World, d: &DestinationTrace, path: &PhysicalP
             "accepts the request"
         }
     );
+}
+
+/// What decides a delivered request's physical egress: one row of the physical-path table
+/// (GATEWAY-REFERENCE.md, "Where traffic egresses") plus default egress.
+#[derive(Debug, Clone, Copy)]
+struct PathCase {
+    /// Sent from a dedicated egress IP (else Cloudflare's shared addresses).
+    on_egress_ip: bool,
+    /// Over IPv6.
+    ipv6: bool,
+    /// The destination is proxied by Cloudflare.
+    proxied: bool,
+    /// The physical egress is the ingress data center.
+    at_ingress: bool,
+}
+
+/// The reason printed after the physical egress data center, right in every case of the table: an
+/// IPv4 request to a non-proxied destination leaves from the egress IP's data center, which may
+/// happen to be the ingress.
+fn physical_reason(c: PathCase) -> &'static str {
+    match c {
+        PathCase {
+            on_egress_ip: false,
+            ..
+        } => " = ingress (default egress: shared addresses leave where the user entered)",
+        PathCase { ipv6: true, .. } => {
+            " = ingress (IPv6 leaves where the user entered, from the dedicated range)"
+        }
+        PathCase { proxied: true, .. } => {
+            " = ingress (the destination is proxied by Cloudflare: IPv4 leaves where the user entered)"
+        }
+        PathCase {
+            at_ingress: true, ..
+        } => {
+            " = ingress, which holds the dedicated IPv4 (IPv4 to a non-proxied destination leaves from the egress IP's data center)"
+        }
+        PathCase { .. } => {
+            " (IPv4 to a non-proxied destination crosses the backbone to the egress IP's data center)"
+        }
+    }
 }
 
 /// True for the parts that are network segments (they have a distance).
@@ -409,4 +447,38 @@ fn round_trip(out: &mut String, b: &Breakdown) {
         "",
         b.total_ms()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(on_egress_ip: bool, ipv6: bool, proxied: bool, at_ingress: bool) -> &'static str {
+        physical_reason(PathCase {
+            on_egress_ip,
+            ipv6,
+            proxied,
+            at_ingress,
+        })
+    }
+
+    /// Every row of the physical-path table, and default egress, gets its own reason; an IPv4
+    /// request to a non-proxied destination is never explained as IPv6 or proxied, even when the
+    /// egress IP's data center is the ingress.
+    #[test]
+    fn every_case_of_the_physical_path_table_has_its_reason() {
+        let v4_direct_here = reason(true, false, false, true);
+        assert!(v4_direct_here.contains("which holds the dedicated IPv4"));
+        assert!(!v4_direct_here.contains("IPv6") && !v4_direct_here.contains("proxied by"));
+        assert!(reason(true, false, false, false).contains("crosses the backbone"));
+        assert!(reason(true, false, true, true).contains("proxied by Cloudflare"));
+        for proxied in [false, true] {
+            assert!(
+                reason(true, true, proxied, true).contains("IPv6 leaves where the user entered")
+            );
+            for ipv6 in [false, true] {
+                assert!(reason(false, ipv6, proxied, true).contains("default egress"));
+            }
+        }
+    }
 }

@@ -1104,7 +1104,10 @@ mod tests {
         );
         let s = settings("203.0.113.20", "", "203.0.113.20");
         let problems = map_target(&egress, Some(&s)).unwrap_err();
-        assert!(problems[0].contains("is the primary address itself"), "{problems:?}");
+        assert!(
+            problems[0].contains("is the primary address itself"),
+            "{problems:?}"
+        );
     }
 
     #[test]

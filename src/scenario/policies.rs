@@ -321,7 +321,9 @@ fn fallback(
         if p.enabled.unwrap_or(true) {
             let at = p.ipv4.as_ref().map_or(p.name.span(), |v| v.span());
             let add = other.as_ref().map_or(String::new(), |e| {
-                format!("`ipv4_fallback = \"{e}\"` (the nearest egress IP in another data center) or ")
+                format!(
+                    "`ipv4_fallback = \"{e}\"` (the nearest egress IP in another data center) or "
+                )
             });
             cx.warn(
                 at,
