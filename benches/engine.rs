@@ -153,6 +153,7 @@ fn run_on(w: &World, threads: usize) -> engine::Metrics {
     let opts = SimOptions {
         threads,
         per_user: false,
+        ..SimOptions::default()
     };
     engine::simulate(w, &opts, &|_| {}, &mut |_| Ok(())).expect("simulates")
 }

@@ -57,6 +57,7 @@ fn main() {
     let options = SimOptions {
         threads,
         per_user: false,
+        ..SimOptions::default()
     };
     let (start, cpu0) = (Instant::now(), cpu_seconds());
     let m = engine::simulate(&world, &options, &|_| {}, &mut |_| Ok(())).expect("simulates");

@@ -1,4 +1,4 @@
-//! Ingress: the data center a user connects to (the anycast approximation of DESIGN.md).
+//! Ingress: the data center a user connects to (anycast, approximated as docs/gateway-semantics.md says).
 //!
 //! A user lands on the nearest available data center, or on the second or third nearest for a
 //! configurable share of users (anycast is imperfect), chosen by a stable hash of the user. The rank

@@ -8,7 +8,8 @@
 //!   most-harmful-first ranking;
 //! - `capacity.rs`: connections against the per-origin limit;
 //! - `findings/`: redundancy findings and recommendations;
-//! - `charts.rs`: what the charts draw; `typical.rs`: a typical user's round trip per population.
+//! - `charts.rs`: what the charts draw; `typical.rs`: a typical user's round trip per population;
+//! - `run_summary.rs`: the end-of-run summary as a JSON object (`run --format json`).
 //!
 //! Analysis reads the engine's results (and, for the typical users, traces a handful of users
 //! through the engine's routing); it never runs a simulation and never writes files.
@@ -22,6 +23,7 @@ pub mod human;
 pub mod impact;
 pub mod ranking;
 mod run_info;
+pub mod run_summary;
 pub mod tables;
 pub mod typical;
 pub mod values;

@@ -11,7 +11,7 @@ use crate::engine::metrics::{Metrics, SamplePoint};
 use crate::engine::requests::Request;
 use crate::engine::route::{self, Entry, Route, UserCase, UserGeo, UserInCase};
 use crate::engine::tally::Tally;
-use crate::engine::{Outcome, Prepared, UserRow};
+use crate::engine::{Outcome, Prepared, RowSink, UserRow};
 use crate::histogram::bucket_of;
 use crate::matching::facts::FactsBuilder;
 use crate::matching::matcher::{Scratch, UNMATCHED};
@@ -153,7 +153,7 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
     }
 
     /// Simulates user `index` in every case; appends its `users.csv` rows to `rows` when given.
-    pub(super) fn user(&mut self, index: u64, rows: Option<&mut Vec<UserRow>>) {
+    pub(super) fn user(&mut self, index: u64, rows: Option<&mut RowSink>) {
         let p = self.p;
         let (user, mut rng) = p.user(index);
         let geo = UserGeo::new(p, &user);
@@ -523,19 +523,16 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
     }
 
     /// The user's `users.csv` rows: one per case (unaffected cases repeat the baseline).
-    fn user_rows(
-        &self,
-        user: &User,
-        base_uc: &UserCase,
-        base: &UserSummary,
-        rows: &mut Vec<UserRow>,
-    ) {
+    fn user_rows(&self, user: &User, base_uc: &UserCase, base: &UserSummary, sink: &mut RowSink) {
         for (c, &pos) in self.position.iter().enumerate() {
+            if !sink.cases.get(c).copied().unwrap_or(true) {
+                continue;
+            }
             let (uc, s) = match self.affected.get(pos as usize) {
                 Some(a) if pos != NONE => (&a.uc, &a.summary),
                 _ => (base_uc, base),
             };
-            rows.push(UserRow {
+            sink.rows.push(UserRow {
                 user: user.index,
                 population: user.population,
                 lat: user.location.lat,

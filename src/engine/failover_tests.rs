@@ -27,6 +27,7 @@ fn run(w: &World, threads: usize) -> Metrics {
         &SimOptions {
             threads,
             per_user: false,
+            ..SimOptions::default()
         },
         &|_| {},
         &mut |_| Ok(()),

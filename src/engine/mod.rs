@@ -315,6 +315,29 @@ pub struct SimOptions {
     pub threads: usize,
     /// Produce per-user rows for the sink.
     pub per_user: bool,
+    /// With `per_user`: per case, whether its rows are produced (empty: every case). Rows the caller
+    /// does not want are never built, so memory follows the cases asked for.
+    pub per_user_cases: Vec<bool>,
+}
+
+impl SimOptions {
+    /// True when per-user rows of case `c` are wanted.
+    #[inline]
+    fn wants_rows(&self, c: usize) -> bool {
+        self.per_user_cases.get(c).copied().unwrap_or(true)
+    }
+}
+
+/// Per-user rows held in memory at most between two calls of the sink (about 50 bytes each): a batch
+/// of chunks is cut short so its rows stay under this, whatever the number of cases.
+const MAX_BATCH_ROWS: u64 = 2_000_000;
+
+/// Where a chunk appends its per-user rows, and which cases' rows are wanted (empty: all).
+pub(crate) struct RowSink<'a> {
+    /// Rows of the chunk, in user order.
+    pub(crate) rows: &'a mut Vec<UserRow>,
+    /// Per case: rows wanted.
+    pub(crate) cases: &'a [bool],
 }
 
 /// One worker's accumulators: per-user counters in `metrics`, per-route counters and histograms in
@@ -348,7 +371,7 @@ pub fn simulate(
     // One set of accumulators per concurrently running chunk (at most one per thread), reused from
     // chunk to chunk: memory stays at a few accumulators however many chunks and cases there are.
     let workers: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
-    let run = |c: u64, rows: Option<&mut Vec<UserRow>>| {
+    let run = |c: u64, rows: Option<RowSink>| {
         let taken = workers.lock().map(|mut w| w.pop()).unwrap_or(None);
         let mut worker = taken.unwrap_or_else(|| Worker {
             metrics: empty.clone(),
@@ -361,9 +384,18 @@ pub fn simulate(
             w.push(worker);
         }
     };
+    let batch_chunks = if options.per_user {
+        let cases = (0..world.cases.len())
+            .filter(|&c| options.wants_rows(c))
+            .count() as u64;
+        (MAX_BATCH_ROWS / (CHUNK_USERS * cases.max(1)))
+            .clamp(pool.current_num_threads() as u64, BATCH_CHUNKS)
+    } else {
+        BATCH_CHUNKS
+    };
     let mut batch_start = 0;
     while batch_start < chunks {
-        let batch_end = (batch_start + BATCH_CHUNKS).min(chunks);
+        let batch_end = (batch_start + batch_chunks).min(chunks);
         if options.per_user {
             // Per-user rows must reach the sink in user order: keep each chunk's rows apart.
             let rows: Vec<Vec<UserRow>> = pool.install(|| {
@@ -371,7 +403,13 @@ pub fn simulate(
                     .into_par_iter()
                     .map(|c| {
                         let mut rows = Vec::new();
-                        run(c, Some(&mut rows));
+                        run(
+                            c,
+                            Some(RowSink {
+                                rows: &mut rows,
+                                cases: &options.per_user_cases,
+                            }),
+                        );
                         rows
                     })
                     .collect()
@@ -413,7 +451,7 @@ fn run_chunk(
     range: std::ops::Range<u64>,
     stride: u64,
     worker: &mut Worker,
-    mut rows: Option<&mut Vec<UserRow>>,
+    mut rows: Option<RowSink>,
 ) {
     let requests = (range.end - range.start) * p.world.requests_per_user as u64;
     if worker.tally.needs_flush(requests) {
@@ -422,7 +460,7 @@ fn run_chunk(
     worker.tally.count_requests(requests);
     let mut run = chunk::ChunkRun::new(p, &mut worker.metrics, &mut worker.tally, stride);
     for index in range {
-        run.user(index, rows.as_deref_mut());
+        run.user(index, rows.as_mut());
     }
 }
 

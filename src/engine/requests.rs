@@ -335,6 +335,7 @@ weight = 1
             &SimOptions {
                 threads: 2,
                 per_user: false,
+                ..SimOptions::default()
             },
             &|_| {},
             &mut |_| Ok(()),

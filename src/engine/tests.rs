@@ -329,6 +329,7 @@ fn dedicated_policy_without_fallback_drops_when_primary_is_down() {
         &SimOptions {
             threads: 1,
             per_user: false,
+            ..SimOptions::default()
         },
         &|_| {},
         &mut |_| Ok(()),
@@ -358,6 +359,7 @@ fn run(w: &World, threads: usize) -> Metrics {
         &SimOptions {
             threads,
             per_user: false,
+            ..SimOptions::default()
         },
         &|_| {},
         &mut |_| Ok(()),
@@ -466,4 +468,37 @@ ipv4 = "lhr-1"
         seen.len() >= 4,
         "the test exercises several policies: {seen:?}"
     );
+}
+
+/// Rows of the cases asked for are exactly the full set's rows of those cases, in the same order, and
+/// the metrics do not depend on which rows were asked for.
+#[test]
+fn per_user_rows_of_chosen_cases_equal_the_full_rows_filtered() {
+    let mut w = world(POLICIES);
+    for (i, e) in [0usize, 1].into_iter().enumerate() {
+        let mut c = w.cases[0].clone();
+        c.name = format!("down-{i}");
+        c.dc_down[w.egress[e].datacenter as usize] = true;
+        w.cases.push(c);
+    }
+    let rows_of = |cases: Vec<bool>| {
+        let mut rows = Vec::new();
+        let options = SimOptions {
+            threads: 2,
+            per_user: true,
+            per_user_cases: cases,
+        };
+        let m = simulate(&w, &options, &|_| {}, &mut |r: &[UserRow]| {
+            rows.extend_from_slice(r);
+            Ok(())
+        })
+        .unwrap();
+        (rows, m)
+    };
+    let (all, m_all) = rows_of(Vec::new());
+    let (some, m_some) = rows_of(vec![true, false, true]);
+    assert_eq!(all.len() as u64, w.users * 3);
+    let expected: Vec<UserRow> = all.iter().filter(|r| r.case != 1).copied().collect();
+    assert_eq!(some, expected);
+    assert_eq!(m_all.cells, m_some.cells);
 }

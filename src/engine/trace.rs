@@ -232,6 +232,7 @@ mod tests {
         let options = SimOptions {
             threads: 1,
             per_user: true,
+            ..SimOptions::default()
         };
         simulate(&world, &options, &|_| {}, &mut |r| {
             rows.extend_from_slice(r);

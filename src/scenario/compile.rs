@@ -250,7 +250,7 @@ fn parts(cx: &mut Ctx, raw: &RawScenario, overrides: &Overrides) -> Parts {
     let sim = raw.simulation.as_ref();
     let sim_users = sim
         .and_then(|s| s.users.as_ref())
-        .and_then(|v| cx.count(v, "users", MAX_USERS));
+        .and_then(|v| Some((cx.count(v, "users", MAX_USERS)?, v.span())));
     let lists = list_source(
         cx,
         raw.geoip.as_ref(),
