@@ -199,6 +199,9 @@ fn decision(out: &mut String, v: &IpVersionFacts) {
             },
             v.address.as_deref().unwrap_or("")
         ),
+        ("private_network", _) => {
+            "PRIVATE NETWORK (through Cloudflare Tunnel or Magic WAN on shared addresses, never a dedicated egress IP)".to_string()
+        }
         (outcome, None) => format!("{outcome} (Cloudflare's shared default egress)"),
     };
     let _ = writeln!(out, "    decision: {what}; {by}");
