@@ -25,6 +25,7 @@ connection_limit = 1000
 name = "office"
 users = 400
 connections_per_user = 6
+ipv6_share = 0.5
 [population.location]
 around = ["London"]
 [[policy]]
@@ -210,4 +211,105 @@ fn link_local_and_loopback_destinations_are_located_errors() {
     let o = run_in(tmp.path(), &["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("`private = false` cannot apply"), "{}", stderr(&o));
+}
+
+/// Two destinations on 198.51.100.50:443 and one on port 8443 of the same address, each with a
+/// third of the 2,400 connections.
+const SHARED: &str = r#"[[resource]]
+name = "crm"
+host = "crm.example.com"
+ipv4 = "198.51.100.50"
+ipv6 = "2001:db8:50::1"
+location = "London"
+[[resource]]
+name = "crm-api"
+host = "api.crm.example.com"
+ipv4 = "198.51.100.50"
+location = "London"
+[[resource]]
+name = "crm-admin"
+host = "admin.crm.example.com"
+ipv4 = "198.51.100.50"
+port = 8443
+location = "London"
+"#;
+
+fn num(row: &std::collections::HashMap<String, String>, column: &str) -> f64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column}: {row:?}"))
+}
+
+/// Capacity is per (egress IP, destination address, port): two destinations each under the limit
+/// add up over it on the address and port they share, the finding says so with the IPs needed, a
+/// different port is another origin, and IPv6 connections (from a range) are not counted.
+#[test]
+fn destinations_sharing_an_address_and_port_share_the_connection_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, out) = run_scenario(tmp.path(), SHARED);
+    let rows: Vec<_> = baseline(&out, "capacity.csv")
+        .into_iter()
+        .filter(|r| r["egress"] == "lhr-1")
+        .collect();
+    let get = |name: &str| rows.iter().find(|r| r["resource"] == name).unwrap();
+    let (crm, api, admin) = (get("crm"), get("crm-api"), get("crm-admin"));
+    assert_eq!(crm["origin"], "198.51.100.50:443/tcp");
+    assert_eq!(crm["origin_resources"], "crm+crm-api");
+    assert_eq!(api["origin_resources"], "crm+crm-api");
+    assert_eq!(admin["origin"], "198.51.100.50:8443/tcp");
+    assert_eq!(admin["origin_resources"], "crm-admin");
+    // Each alone is under the limit of 1,000; together they are over it.
+    assert!(num(crm, "connections_v4") < 1000.0 && num(api, "connections_v4") < 1000.0);
+    assert!(num(crm, "connections_v6") > 100.0, "{crm:?}");
+    let shared = num(crm, "origin_connections_v4");
+    let sum = num(crm, "connections_v4") + num(api, "connections_v4");
+    assert!((shared - sum).abs() <= 0.11, "{shared} vs {sum}");
+    assert_eq!(api["origin_connections_v4"], crm["origin_connections_v4"]);
+    assert!(shared > 1000.0 && shared <= 2000.0, "{shared}");
+    assert!((num(crm, "utilization") - shared / 1000.0).abs() < 1e-5);
+    assert_eq!(crm["ips_needed"], "2");
+    assert_eq!(num(admin, "origin_connections_v4"), num(admin, "connections_v4"));
+    assert_eq!(admin["ips_needed"], "1");
+
+    let (h, findings) = read_csv(&out.join("redundancy.csv"));
+    let capacity: Vec<_> = findings
+        .iter()
+        .filter(|r| r[col(&h, "finding")] == "capacity")
+        .collect();
+    assert_eq!(capacity.len(), 1, "{capacity:?}");
+    let f = capacity[0];
+    assert_eq!(f[col(&h, "severity")], "high");
+    assert_eq!(f[col(&h, "entity")], "lhr-1");
+    let detail = &f[col(&h, "detail")];
+    assert!(detail.contains("198.51.100.50:443/tcp"), "{detail}");
+    assert!(detail.contains("crm+crm-api"), "{detail}");
+    assert!(detail.contains("takes 2 egress IPs"), "{detail}");
+}
+
+/// Connections the destination's allowlist refuses are not held open: they are reported as refused
+/// and raise no capacity finding, however many there are.
+#[test]
+fn refused_connections_do_not_count_against_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = SHARED.replace(
+        "name = \"crm-api\"\n",
+        "name = \"crm-api\"\nallowlist = [\"ams-1\"]\n",
+    );
+    let (_, out) = run_scenario(tmp.path(), &extra);
+    let rows: Vec<_> = baseline(&out, "capacity.csv")
+        .into_iter()
+        .filter(|r| r["egress"] == "lhr-1")
+        .collect();
+    let get = |name: &str| rows.iter().find(|r| r["resource"] == name).unwrap();
+    let (crm, api) = (get("crm"), get("crm-api"));
+    assert_eq!(api["refused_connections_v4"], api["connections_v4"]);
+    assert!(num(api, "refused_connections_v4") > 500.0, "{api:?}");
+    assert_eq!(crm["refused_connections_v4"], "0.0");
+    assert_eq!(crm["origin_connections_v4"], crm["connections_v4"]);
+    assert_eq!(crm["ips_needed"], "1");
+    let (h, findings) = read_csv(&out.join("redundancy.csv"));
+    assert!(
+        !findings.iter().any(|r| r[col(&h, "finding")] == "capacity"),
+        "{findings:?}"
+    );
 }
