@@ -161,7 +161,7 @@ fn cgnat_ula_and_declared_private_ranges_are_private_networks() {
     let extra = r#"[[resource]]
 name = "cgnat"
 host = "cgnat.corp.example"
-ipv4 = "100.70.1.2"
+ipv4 = "100.120.1.2"
 location = "London"
 [[resource]]
 name = "ula"
@@ -175,7 +175,8 @@ ipv4 = "198.51.100.99"
 private = true
 location = "London"
 "#;
-    let (_, out) = run_scenario(tmp.path(), &format!("{extra}{PUBLIC_APP}"));
+    let (o, out) = run_scenario(tmp.path(), &format!("{extra}{PUBLIC_APP}"));
+    assert!(!stderr(&o).contains("reserves for Zero Trust"), "{}", stderr(&o));
     for row in baseline(&out, "resources.csv") {
         let private = row["resource"] != "app";
         assert_eq!(
@@ -184,6 +185,24 @@ location = "London"
             "{row:?}"
         );
     }
+}
+
+/// A private destination inside a range Cloudflare reserves for Zero Trust (its own source and
+/// device addresses) is warned about where it is written.
+#[test]
+fn a_destination_in_cloudflare_reserved_ranges_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = scenario(
+        tmp.path(),
+        "[[resource]]\nname = \"x\"\nhost = \"x.corp\"\nipv4 = \"100.70.1.2\"\nlocation = \"London\"\n",
+    );
+    let o = run_in(tmp.path(), &["check", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let warned = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        warned.contains("100.70.1.2 is in 100.64.0.0/12, which Cloudflare reserves for Zero Trust"),
+        "{warned}"
+    );
 }
 
 /// Addresses no destination can have are refused where they are written, with why and what to do.

@@ -142,6 +142,16 @@ fn private_network(
     };
     let v4 = judge(ipv4.map(IpAddr::V4), &r.ipv4, "ipv4");
     let v6 = judge(ipv6.map(IpAddr::V6), &r.ipv6, "ipv6");
+    if let (Some(ip), Some(raw)) = (ipv4, &r.ipv4) {
+        if let Some(range) = zero_trust_reserved(ip) {
+            cx.warn(
+                raw.span(),
+                format!(
+                    "resource `{name}`: {ip} is in {range}, which Cloudflare reserves for Zero Trust (source, device or resolved addresses): a private network route must not overlap it"
+                ),
+            );
+        }
+    }
     let private = match &r.private {
         None => PrivateNetwork { v4, v6 },
         Some(p) if *p.get_ref() => PrivateNetwork {
@@ -172,6 +182,22 @@ fn private_network(
         }
     }
     private
+}
+
+/// The ranges Cloudflare reserves for Zero Trust services, which private network routes must not
+/// overlap (Cloudflare WAN's "Cloudflare Tunnel" page, "Reserved IP ranges").
+fn zero_trust_reserved(ip: Ipv4Addr) -> Option<&'static str> {
+    const RESERVED: [(u32, u32, &str); 4] = [
+        (0x6440_0000, 12, "100.64.0.0/12"),
+        (0x6460_0000, 12, "100.96.0.0/12"),
+        (0x6450_0000, 16, "100.80.0.0/16"),
+        (0x6470_0000, 16, "100.112.0.0/16"),
+    ];
+    let x = u32::from(ip);
+    RESERVED
+        .iter()
+        .find(|(net, len, _)| x >> (32 - len) == net >> (32 - len))
+        .map(|r| r.2)
 }
 
 fn port(cx: &mut Ctx, raw: Option<&Spanned<i64>>) -> u16 {
