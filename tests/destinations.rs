@@ -116,7 +116,10 @@ fn a_private_destination_is_routed_through_the_tunnel_not_a_dedicated_ip() {
     let share: f64 = summary[0]["private_network_share"].parse().unwrap();
     let dedicated: f64 = summary[0]["dedicated_share"].parse().unwrap();
     assert!(share > 0.3 && share < 0.7, "{share}");
-    assert!((share + dedicated - 1.0).abs() < 1e-5, "{share} + {dedicated}");
+    assert!(
+        (share + dedicated - 1.0).abs() < 1e-5,
+        "{share} + {dedicated}"
+    );
     assert_eq!(summary[0]["blocked_share"], "0.000000");
 
     let policies = baseline(&out, "policies.csv");
@@ -140,7 +143,10 @@ fn a_private_destination_is_routed_through_the_tunnel_not_a_dedicated_ip() {
         .find(|r| r[col(&h, "finding")] == "private_network")
         .expect("a private_network finding");
     assert_eq!(finding[col(&h, "entity")], "all via London");
-    assert!(finding[col(&h, "detail")].contains("intranet"), "{finding:?}");
+    assert!(
+        finding[col(&h, "detail")].contains("intranet"),
+        "{finding:?}"
+    );
 
     let o = run_in(
         tmp.path(),
@@ -149,7 +155,10 @@ fn a_private_destination_is_routed_through_the_tunnel_not_a_dedicated_ip() {
     assert!(o.status.success(), "{}", stderr(&o));
     let s = stdout(&o);
     assert!(s.contains("decision: PRIVATE NETWORK"), "{s}");
-    assert!(s.contains("private network: reached through Cloudflare Tunnel"), "{s}");
+    assert!(
+        s.contains("private network: reached through Cloudflare Tunnel"),
+        "{s}"
+    );
     assert!(s.contains("destination accepts the request"), "{s}");
 }
 
@@ -176,7 +185,11 @@ private = true
 location = "London"
 "#;
     let (o, out) = run_scenario(tmp.path(), &format!("{extra}{PUBLIC_APP}"));
-    assert!(!stderr(&o).contains("reserves for Zero Trust"), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("reserves for Zero Trust"),
+        "{}",
+        stderr(&o)
+    );
     for row in baseline(&out, "resources.csv") {
         let private = row["resource"] != "app";
         assert_eq!(
@@ -229,7 +242,11 @@ fn link_local_and_loopback_destinations_are_located_errors() {
     );
     let o = run_in(tmp.path(), &["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("`private = false` cannot apply"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`private = false` cannot apply"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// Two destinations on 198.51.100.50:443 and one on port 8443 of the same address, each with a
@@ -287,7 +304,10 @@ fn destinations_sharing_an_address_and_port_share_the_connection_limit() {
     assert!(shared > 1000.0 && shared <= 2000.0, "{shared}");
     assert!((num(crm, "utilization") - shared / 1000.0).abs() < 1e-5);
     assert_eq!(crm["ips_needed"], "2");
-    assert_eq!(num(admin, "origin_connections_v4"), num(admin, "connections_v4"));
+    assert_eq!(
+        num(admin, "origin_connections_v4"),
+        num(admin, "connections_v4")
+    );
     assert_eq!(admin["ips_needed"], "1");
 
     let (h, findings) = read_csv(&out.join("redundancy.csv"));

@@ -116,7 +116,7 @@ pub struct EgressNumbers {
     pub rtt_p95_ms: Option<f64>,
     /// 99th percentile RTT, ms.
     pub rtt_p99_ms: Option<f64>,
-    /// Highest utilisation of the per-origin connection limit over destinations.
+    /// Highest utilisation of the per-origin connection limit over origins (accepted IPv4).
     pub peak_origin_utilization: Option<f64>,
 }
 

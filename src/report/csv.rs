@@ -160,7 +160,13 @@ mod tests {
     /// The headers the tables had before rows were typed (and that README.md documents).
     #[test]
     fn headers_are_the_documented_columns() {
-        let outcomes = ["dedicated", "fallback", "default", "dropped", "private_network"];
+        let outcomes = [
+            "dedicated",
+            "fallback",
+            "default",
+            "dropped",
+            "private_network",
+        ];
         assert_eq!(
             header::<SummaryRow>(),
             format!(

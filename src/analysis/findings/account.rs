@@ -73,7 +73,12 @@ pub(super) fn capacity(world: &World, cap: &Capacity, out: &mut Vec<Finding>) {
         let mut push = |severity, c: usize, o: usize, v: f64| {
             let origin = &cap.origins()[o];
             let what = if origin.resources.len() > 1 {
-                format!("`{}` ({}, shared by {})", origin.address, origin.names, origin.resources.len())
+                format!(
+                    "`{}` ({}, shared by {})",
+                    origin.address,
+                    origin.names,
+                    origin.resources.len()
+                )
             } else {
                 format!("`{}` ({})", origin.names, origin.address)
             };
@@ -102,7 +107,8 @@ pub(super) fn capacity(world: &World, cap: &Capacity, out: &mut Vec<Finding>) {
                     eg.connection_limit
                 ),
                 recommendation: format!(
-                    "add egress IPs for that traffic{more} and split it across them with policies, or raise `connection_limit` if Cloudflare confirms a higher limit"
+                    "add egress IPs for `{}` traffic{more} and split it across them with policies, or raise `connection_limit` if Cloudflare confirms a higher limit",
+                    origin.names
                 ),
             });
         };
