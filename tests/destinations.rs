@@ -352,3 +352,37 @@ fn refused_connections_do_not_count_against_the_limit() {
         "{findings:?}"
     );
 }
+
+/// A failure of the dedicated IPs' data centers never drops or reroutes private-network traffic to
+/// an egress IP: in every case of an n-1 sweep it stays on the tunnel.
+#[test]
+fn private_network_traffic_survives_every_single_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = scenario(tmp.path(), INTRANET);
+    let out = tmp.path().join("out");
+    let o = run_in(
+        tmp.path(),
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--sweep",
+            "n-1",
+            "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (h, rows) = read_csv(&out.join("resources.csv"));
+    let cases: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r[col(&h, "case")].as_str()).collect();
+    assert!(cases.contains("down:LHR"), "{cases:?}");
+    for r in &rows {
+        assert_eq!(r[col(&h, "egress")], "default", "{r:?}");
+        assert_eq!(
+            r[col(&h, "private_network_requests")],
+            r[col(&h, "requests")],
+            "{r:?}"
+        );
+    }
+}
