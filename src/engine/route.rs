@@ -353,6 +353,9 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
     let Some(ingress) = at.uc.ingress else {
         return dropped(p, user, policy);
     };
+    if p.world.resources[entry.resource].is_private(entry.ipv6) {
+        return private_network(p, at, ingress, entry);
+    }
     let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
         None => match balanced_for(p, at, ingress, entry.resource) {
             Some(e) => (Outcome::Dedicated, Some(e)),
@@ -408,6 +411,18 @@ fn balanced_for(p: &Prepared, at: &UserInCase, ingress: DcId, resource: usize) -
             at.case,
             Some(Toward { ingress, resource }),
         ),
+    }
+}
+
+/// A request to a private network (behind Cloudflare Tunnel or Magic WAN): whatever policy matched,
+/// it leaves the ingress data center on Cloudflare's shared addresses (GATEWAY-REFERENCE.md), so no
+/// egress IP, failure of one, allowlist or egress geography requirement applies to it.
+fn private_network(p: &Prepared, at: &UserInCase, ingress: DcId, entry: Entry) -> Route {
+    Route {
+        outcome: Outcome::PrivateNetwork as u8,
+        policy: entry.policy,
+        blocked: false,
+        ..finish(p, at, ingress, entry.resource, entry.ipv6, None)
     }
 }
 
