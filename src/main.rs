@@ -11,7 +11,12 @@ use egress_sim::explain::{ExplainOptions, PathQuery};
 use egress_sim::latency::Network;
 use egress_sim::pipeline::RunSpec;
 use egress_sim::scenario::Overrides;
-use egress_sim::world::Sweep;
+use egress_sim::world::{BalancingMode, Sweep};
+
+fn parse_balancing(s: &str) -> Result<BalancingMode, String> {
+    BalancingMode::parse(s)
+        .ok_or_else(|| format!("unknown balancing mode `{s}`; use `nearest` or `fastest`"))
+}
 
 fn parse_sweep(s: &str) -> Result<Sweep, String> {
     Sweep::parse(s).ok_or_else(|| format!("unknown sweep `{s}`; use `none`, `n-1` or `n-2`"))
@@ -204,6 +209,11 @@ struct RunArgs {
     /// `[simulation] sweep`.
     #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
     sweep: Option<Sweep>,
+    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
+    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
+    /// Overrides `[balancing] mode`.
+    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
+    balancing: Option<BalancingMode>,
     /// Print nothing but errors and warnings.
     #[arg(long, short)]
     quiet: bool,
@@ -303,6 +313,11 @@ struct CheckArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
+    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
+    /// Overrides `[balancing] mode`.
+    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
+    balancing: Option<BalancingMode>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -356,6 +371,11 @@ struct ExplainArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
+    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
+    /// Overrides `[balancing] mode`.
+    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
+    balancing: Option<BalancingMode>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -428,9 +448,10 @@ enum RulesCommand {
         after_help = "Reads `{\"result\": [...]}` (as the API returns it) or a bare array of rules. Keeps rules with\n\
 action \"egress\", preserves precedence and enabled state, maps addresses to the scenario's egress ids, and\n\
 reports every address it cannot map and every expression it cannot parse. Prints the new scenario, or\n\
-writes it with -o.\n\nExit code 0 when at least one egress rule was imported (rules left out are reported on standard\n\
+writes it with -o. With --lists (the API's list listing, items included), list references ($<id>) in\n\
+the expressions are replaced by the lists' items; a rule using an unknown list is left out and reported.\n\nExit code 0 when at least one egress rule was imported (rules left out are reported on standard\n\
 error, with a summary) or the listing has no egress rules; 2 when a file cannot be read or understood,\n\
-or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rules.json --scenario scenarios/finance-and-qa.toml -o imported.toml"
+or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rules.json --scenario scenarios/finance-and-qa.toml -o imported.toml\n  egress-sim rules import rules.json --lists lists.json --scenario scenarios/finance-and-qa.toml"
     )]
     Import {
         /// Rule listing (JSON).
@@ -441,6 +462,10 @@ or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rul
         /// Write the new scenario here instead of standard output.
         #[arg(short, long, value_name = "OUT.toml")]
         out: Option<PathBuf>,
+        /// The account's Gateway lists (the API's list listing, items included), to resolve the
+        /// `$<id>` list references of the rules' expressions.
+        #[arg(long, value_name = "FILE")]
+        lists: Option<PathBuf>,
     },
     /// Write the scenario's policies as a Gateway rule listing (API JSON).
     #[command(
@@ -468,6 +493,7 @@ impl From<&RunArgs> for RunSpec {
                 seed: a.seed,
                 sweep: a.sweep,
                 geoip: a.geoip,
+                balancing: a.balancing,
                 ..Overrides::default()
             },
             threads: threads(a.threads),
@@ -501,6 +527,7 @@ impl From<ExplainArgs> for ExplainOptions {
                 seed: a.seed,
                 sweep: a.sweep,
                 geoip: a.geoip,
+                balancing: a.balancing,
                 ..Overrides::default()
             },
             format: a.format.into(),
@@ -540,10 +567,12 @@ impl RulesCommand {
                 rules,
                 scenario,
                 out,
+                lists,
             } => egress_sim::rules::import(&egress_sim::rules::ImportOptions {
                 rules,
                 scenario,
                 out,
+                lists,
             }),
             RulesCommand::Export { scenario, out } => {
                 egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out })
@@ -664,6 +693,7 @@ fn main() -> ExitCode {
             &a.scenario,
             &Overrides {
                 geoip: a.geoip,
+                balancing: a.balancing,
                 ..Overrides::default()
             },
             a.format.into(),

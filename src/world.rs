@@ -256,6 +256,9 @@ pub struct Resource {
     pub country: CountryId,
     /// Proxied by Cloudflare (orange-clouded).
     pub proxied: bool,
+    /// Reached through a private network (Cloudflare Tunnel or Magic WAN) over IPv4 and over IPv6:
+    /// such traffic always uses Cloudflare's shared addresses, never a dedicated egress IP.
+    pub private: PrivateNetwork,
     /// Accepted egress IPs; `None` accepts every source.
     pub allowlist: Option<Vec<bool>>,
     /// Relative request weight.
@@ -266,6 +269,34 @@ pub struct Resource {
     pub domains: Vec<String>,
     /// `app.ids` of the destination.
     pub app_ids: Vec<u32>,
+}
+
+/// Which addresses of a destination are on a private network behind Cloudflare Tunnel or Magic WAN
+/// (GATEWAY-REFERENCE.md: such traffic always uses shared addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrivateNetwork {
+    /// The IPv4 address.
+    pub v4: bool,
+    /// The IPv6 address.
+    pub v6: bool,
+}
+
+impl Resource {
+    /// Requests over this IP version go to a private network (and so never use a dedicated IP).
+    #[inline]
+    pub fn is_private(&self, ipv6: bool) -> bool {
+        if ipv6 {
+            self.private.v6
+        } else {
+            self.private.v4
+        }
+    }
+
+    /// Every address of the destination is on a private network: no request to it ever uses a
+    /// dedicated egress IP, so its allowlist and connection capacity never apply.
+    pub fn only_private(&self) -> bool {
+        (self.ipv4.is_none() || self.private.v4) && (self.ipv6.is_none() || self.private.v6)
+    }
 }
 
 /// Where a case comes from.
@@ -377,10 +408,52 @@ pub struct IngressSettings {
     pub third_nearest_share: f64,
 }
 
+/// How unmatched traffic picks its dedicated location (`[balancing] mode`, `--balancing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BalancingMode {
+    /// The dedicated location closest to the user, whatever the destination (Cloudflare's documented
+    /// behaviour).
+    #[default]
+    Nearest,
+    /// Per user and destination, the dedicated location with the lowest modelled round trip
+    /// user → ingress → egress data center → destination (a modelling assumption).
+    Fastest,
+}
+
+impl BalancingMode {
+    /// Every mode, in the order help texts list them.
+    pub const ALL: [Self; 2] = [Self::Nearest, Self::Fastest];
+
+    /// Parses `nearest` or `fastest`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s.trim().to_ascii_lowercase())
+    }
+
+    /// What unmatched traffic does, as the policies table says it.
+    pub fn unmatched_action(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest dedicated location",
+            Self::Fastest => "fastest dedicated location per destination",
+        }
+    }
+
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest",
+            Self::Fastest => "fastest",
+        }
+    }
+}
+
 /// Balancing of unmatched traffic.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Balancing {
-    /// Distances within this many km count as a tie.
+    /// How the dedicated location is chosen.
+    pub mode: BalancingMode,
+    /// Distances within this many km count as a tie (nearest mode).
     pub tie_tolerance_km: f64,
     /// Share of eligible requests that use IPv6.
     pub ipv6_preference: f64,
@@ -389,6 +462,7 @@ pub struct Balancing {
 impl Default for Balancing {
     fn default() -> Self {
         Self {
+            mode: BalancingMode::Nearest,
             tie_tolerance_km: 0.0,
             ipv6_preference: 1.0,
         }

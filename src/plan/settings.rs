@@ -156,6 +156,13 @@ pub(crate) fn resolve(
         allowlists,
         exhaustive: o.exhaustive,
     };
+    if world.balancing.mode == crate::world::BalancingMode::Fastest {
+        // The evaluator routes planned IPs with the `nearest` rule only.
+        errors.list.push(
+            InputError::new("`egress-sim plan` supports `[balancing] mode = \"nearest\"` only; this scenario sets `\"fastest\"`")
+                .with_help("plan with `mode = \"nearest\"` (or remove the key), then compare the plan under `fastest` with `egress-sim run plan.toml`"),
+        );
+    }
     if errors.list.is_empty() {
         sizes(o, file, &s, world, &mut errors);
     }

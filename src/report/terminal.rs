@@ -163,6 +163,7 @@ fn outcomes(s: &mut String, r: &Results, all: &SummaryRow) {
         ("fallback", all.fallback_share.0),
         ("default", all.default_share.0),
         ("dropped", all.dropped_share.0),
+        ("private network", all.private_network_share.0),
     ];
     let used = |x: &Option<f64>| x.is_some_and(|v| v > 0.0);
     if !r.world.policies.is_empty() || shares[1..].iter().any(|(_, x)| used(x)) {

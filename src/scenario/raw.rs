@@ -150,6 +150,8 @@ pub struct RawIngress {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBalancing {
+    /// `nearest` (default) or `fastest`.
+    pub mode: Option<Spanned<String>>,
     /// Dedicated locations whose distances differ by at most this much count as tied, km.
     pub tie_tolerance_km: Option<Spanned<f64>>,
     /// Share of eligible requests (IPv6-capable user, destination with IPv6) that use IPv6.
@@ -366,6 +368,9 @@ pub struct RawResource {
     /// Whether the destination is itself proxied by Cloudflare (orange-clouded).
     #[serde(default)]
     pub proxied: bool,
+    /// Reached through a private network (Cloudflare Tunnel or Magic WAN); default: when its
+    /// address is private (RFC 1918, 100.64.0.0/10, fc00::/7).
+    pub private: Option<Spanned<bool>>,
     /// Egress ids whose addresses the destination accepts; absent = accepts every source.
     pub allowlist: Option<Vec<Spanned<String>>>,
     /// Relative share of requests (default 1).

@@ -9,11 +9,14 @@
 //! - per population (`population.rs`): the failure that hurts it most (any drops first, then the
 //!   largest p95 increase); declared failures that lose, refuse or misplace traffic;
 //! - account level (`account.rs`): Cloudflare's resilience advice (two cities at least; several IPs
-//!   in one city in different data centers) and connection capacity against the per-origin limit.
+//!   in one city in different data centers) and connection capacity against the per-origin limit;
+//! - dedicated-egress policies sending traffic to private networks (`private.rs`), which never uses
+//!   the dedicated IP.
 
 mod account;
 mod policy;
 mod population;
+mod private;
 
 pub use policy::{policy_redundancy, PolicyRedundancy};
 
@@ -86,6 +89,7 @@ pub(crate) fn findings(i: &Inputs) -> Vec<Finding> {
     population::declared_failures(i, &mut out);
     account::resilience(i.world, &mut out);
     account::capacity(i.world, i.capacity, &mut out);
+    private::dedicated_to_private(i.world, i.m, &mut out);
     out.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)

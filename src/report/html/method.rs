@@ -3,6 +3,7 @@
 use super::markup::{esc, p, section, table, td};
 use super::page::Ctx;
 use crate::analysis::human::count_thin;
+use crate::world::BalancingMode;
 
 fn settings_table(ctx: &Ctx) -> String {
     let w = ctx.world;
@@ -121,8 +122,11 @@ const SEMANTICS: &[&str] = &[
     "Geolocation: a request appears to come from its dedicated IP's data center, or from the ingress data center on default egress.",
     "Allowlists: a destination with an allowlist refuses sources that are not listed egress IPs; default egress is never listed.",
     "Failures: a data center that is down is no ingress and disables the egress IPs it hosts; an egress IP that is down loses its IPv4 address but keeps its IPv6 range. Every case is evaluated over the same users as the baseline.",
-    "Capacity: concurrent connections per egress IP and destination are the users' connections split by destination weight, compared with the per-origin connection limit.",
+    "Capacity: concurrent connections per egress IP and destination are the users' connections split by destination weight; the per-origin connection limit counts the accepted IPv4 connections to one origin (destination address, port and protocol), summed over the destinations sharing it. IPv6 (a whole range) and connections an allowlist refuses do not count.",
 ];
+
+/// The `fastest` balancing mode, listed with the semantics when a run uses it.
+const FASTEST: &str = "Balancing = fastest (a modelling assumption, not documented behaviour): unmatched traffic to each destination takes, per user, the dedicated location with the lowest modelled round trip user → ingress → egress data center → destination; ties by the same per-user hash.";
 
 const SOURCES: &[(&str, &str, &str)] = &[
     ("Cloudflare data center list", "troymjones/cloudflare-colo-list on GitHub (DC-Colos.json)", "MIT licence"),
@@ -141,6 +145,9 @@ pub(super) fn render(ctx: &Ctx) -> String {
     s.push_str("<h3>Semantics assumed</h3><ul class=\"semantics\">");
     for x in SEMANTICS {
         s.push_str(&format!("<li>{}</li>", esc(x)));
+    }
+    if ctx.world.balancing.mode == BalancingMode::Fastest {
+        s.push_str(&format!("<li>{}</li>", esc(FASTEST)));
     }
     s.push_str("</ul>");
     let rows: Vec<Vec<String>> = SOURCES
