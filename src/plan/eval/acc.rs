@@ -77,7 +77,11 @@ impl Acc {
                 self.hist[bucket_of(us + x as u64)] += sign;
             }
         }
-        if let (Some(p), false) = (pick, load.ipv6) {
+        // As `analysis::capacity`: only IPv4 connections the destination accepts, and none to a
+        // private network (which never uses a dedicated IP).
+        let counted =
+            !load.ipv6 && !route.blocked && route.outcome != Outcome::PrivateNetwork as u8;
+        if let (Some(p), true) = (pick, counted) {
             self.conns[p * self.resources + load.resource] += sign * load.micro as i64;
         }
     }
@@ -99,9 +103,31 @@ impl Acc {
     }
 }
 
+/// What the peak utilisation is judged against, as `analysis::capacity` judges it: each pick's
+/// connection limit, per origin (destination IPv4 address, port, protocol; destinations sharing
+/// one are summed).
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    per_pick: Vec<u32>,
+    origin_of: Vec<Option<usize>>,
+    origins: usize,
+}
+
+impl Limits {
+    /// `per_pick` limits and the origins of `world`'s destinations.
+    pub(crate) fn new(per_pick: Vec<u32>, world: &crate::world::World) -> Self {
+        let (origins, origin_of) = crate::analysis::capacity::origins(world);
+        Self {
+            per_pick,
+            origin_of,
+            origins: origins.len(),
+        }
+    }
+}
+
 /// The figures of the sum of `parts` (a state's accumulator plus differences), computed as
 /// `summary.csv` and `capacity.csv` compute them; `limits` holds each pick's connection limit.
-pub(crate) fn figures(parts: &[&Acc], limits: &[u32]) -> Figures {
+pub(crate) fn figures(parts: &[&Acc], limits: &Limits) -> Figures {
     let mut cell = Cell::default();
     for p in parts {
         cell.merge(&p.cell);
@@ -117,9 +143,18 @@ pub(crate) fn figures(parts: &[&Acc], limits: &[u32]) -> Figures {
     let p95 = quantile_ms_of(buckets, total, 0.95);
     let resources = parts.first().map_or(1, |p| p.resources.max(1));
     let mut peak = 0f64;
-    for (i, &limit) in limits.iter().enumerate() {
+    let mut per_origin = vec![0i64; limits.origins];
+    for (i, &limit) in limits.per_pick.iter().enumerate() {
+        per_origin.fill(0);
         for r in 0..resources {
-            let micro: i64 = parts.iter().map(|p| p.conns[i * resources + r]).sum();
+            if let Some(o) = limits.origin_of.get(r).copied().flatten() {
+                per_origin[o] += parts
+                    .iter()
+                    .map(|p| p.conns[i * resources + r])
+                    .sum::<i64>();
+            }
+        }
+        for &micro in &per_origin {
             // As `analysis::capacity`: connections, then over the limit.
             let v4 = micro as u64 as f64 / 1e6;
             peak = peak.max(v4 / f64::from(limit));

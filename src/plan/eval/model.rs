@@ -11,7 +11,7 @@ use crate::geodesy::unit_vector_distance_km;
 use crate::matching::matcher::UNMATCHED;
 use crate::world::{backbone_between_ms, DcId, EgressId, World, DEFAULT_CONNECTION_LIMIT};
 
-use super::acc::Acc;
+use super::acc::{Acc, Limits};
 use super::users::Users;
 
 /// Where a user's unmatched traffic goes: kept egress IP `e` (`e < kept`), planned IP of candidate
@@ -96,7 +96,7 @@ pub(crate) struct Model<'w> {
     /// Backbone RTT from each data center to each candidate's: `dc * candidates + c`.
     backbone: Vec<f32>,
     /// Connection limit per pick.
-    pub(crate) limits: Vec<u32>,
+    pub(crate) limits: Limits,
     pub(crate) robust: bool,
     /// World case taking down exactly data center `d` (0 when the world has none).
     pub(crate) dc_case: Vec<usize>,
@@ -188,7 +188,7 @@ impl<'w> Model<'w> {
             site_of_kept,
             listed: i.listed,
             backbone,
-            limits,
+            limits: Limits::new(limits, w),
             robust: i.robust,
             dc_case,
             kept_case,
