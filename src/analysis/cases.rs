@@ -1,6 +1,7 @@
 //! Per-case figures computed once from the metrics: what each case did to all requests and to each
 //! population, what it moved, and the baseline's figures per population.
 
+use super::human;
 use super::impact::{Impact, Moved};
 use super::values::{Km, Ms, Share};
 use crate::engine::{Cell, Metrics};
@@ -14,6 +15,18 @@ pub struct CaseFigures {
     pub moved: Moved,
     /// Impact on each population's requests.
     pub populations: Vec<Impact>,
+}
+
+impl CaseFigures {
+    /// Whether the case changes anything a reader would see: some requests (of everyone or of
+    /// one population) dropped, newly refused or newly off-geography, or a p95 RTT change that
+    /// does not round to `±0.0 ms`. Cases that change nothing are left out of the heatmap, the
+    /// failover chart, the report's table and the terminal's list (and counted there).
+    pub fn changes_something(&self) -> bool {
+        std::iter::once(&self.impact)
+            .chain(&self.populations)
+            .any(|i| i.harmed_share() > 0.0 || human::ms_change_shows(Ms(i.p95_change_ms()).rounded()))
+    }
 }
 
 /// Every case's figures, in case order.

@@ -1,15 +1,22 @@
 //! The round trip of a typical user of each population, part by part, from the engine's own
 //! [`trace`](crate::engine::trace) (the same one `egress-sim explain` prints).
 //!
-//! The representative is the population's first user (`first_user`): deterministic, and the user
-//! `egress-sim explain --user N` shows in full. The destination is the most requested one (highest
-//! weight, first on ties), over IPv4, in the baseline.
+//! The destination is the most requested one (highest weight, first on ties), over IPv4, in the
+//! baseline. The representative is the user nearest the population's median: of up to
+//! [`SAMPLE`] users spread evenly over the population (user `first + k·n/SAMPLE`), each traced,
+//! the one whose round trip to that destination is closest to the population's baseline median
+//! RTT (`p50` of the report's table), ties to the lower user index. Deterministic, cheap (a
+//! hundred traces per population, no simulation), and `egress-sim explain --user N` shows the
+//! same user in full.
 
 use super::tables::slot_name;
 use super::values::Ms;
 use crate::engine::trace::Tracer;
 use crate::latency::PartKind;
 use crate::world::World;
+
+/// Users traced per population at most to find its typical user.
+pub const SAMPLE: u64 = 101;
 
 /// One population's typical round trip.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +25,10 @@ pub struct TypicalTrip {
     pub population: String,
     /// Global user index.
     pub user: u64,
+    /// Users traced to choose it.
+    pub sampled: u64,
+    /// The population's baseline median RTT it is closest to.
+    pub median: Ms,
     /// Ingress data center code and city.
     pub ingress: String,
     /// Egress used (egress id or `default`).
@@ -53,9 +64,10 @@ fn main_resource(world: &World) -> Option<usize> {
     best
 }
 
-/// One trip per population (`None` for a population without users, or whose user is dropped or has
-/// no ingress); empty when the scenario has no destination.
-pub(crate) fn trips(world: &World) -> Vec<Option<TypicalTrip>> {
+/// One trip per population (`None` for a population without users, or none of whose sampled
+/// users is delivered); empty when the scenario has no destination. `medians` are the
+/// populations' baseline median RTTs.
+pub(crate) fn trips(world: &World, medians: &[Ms]) -> Vec<Option<TypicalTrip>> {
     let Some(r) = main_resource(world) else {
         return Vec::new();
     };
@@ -63,27 +75,47 @@ pub(crate) fn trips(world: &World) -> Vec<Option<TypicalTrip>> {
     world
         .populations
         .iter()
-        .map(|pop| {
-            if pop.users == 0 {
-                return None;
-            }
-            let trace = tracer.trace(pop.first_user, 0);
-            let d = trace.destination(r, false)?;
-            let (path, rtt) = (d.path?, d.rtt.as_ref()?);
-            let mut parts = [0.0; 6];
-            for part in &rtt.parts {
-                parts[column(part.kind)] += part.rtt_ms;
-            }
-            let ing = &world.datacenters[path.ingress as usize];
-            Some(TypicalTrip {
-                population: pop.name.clone(),
-                user: pop.first_user,
-                ingress: format!("{} ({})", ing.code, ing.city),
-                egress: slot_name(world, d.route.slot as usize),
-                destination: world.resources[r].name.clone(),
-                parts: parts.map(Ms::of),
-                total: Ms::of(rtt.total_ms()),
-            })
+        .zip(medians)
+        .map(|(pop, median)| {
+            let n = pop.users.min(SAMPLE);
+            let sample = (0..n).map(|k| pop.first_user + k * pop.users / n);
+            let target = median.0.unwrap_or(0.0);
+            sample
+                .filter_map(|user| trip(world, &tracer, user, r))
+                .min_by(|a, b| {
+                    let off = |t: &TypicalTrip| (t.total.0.unwrap_or(0.0) - target).abs();
+                    off(a).total_cmp(&off(b)).then(a.user.cmp(&b.user))
+                })
+                .map(|t| TypicalTrip {
+                    population: pop.name.clone(),
+                    sampled: n,
+                    median: *median,
+                    ..t
+                })
         })
         .collect()
+}
+
+/// User `user`'s baseline round trip to destination `r` over IPv4, `None` when it is dropped or
+/// has no ingress.
+fn trip(world: &World, tracer: &Tracer, user: u64, r: usize) -> Option<TypicalTrip> {
+    let trace = tracer.trace(user, 0);
+    let d = trace.destination(r, false)?;
+    let (path, rtt) = (d.path?, d.rtt.as_ref()?);
+    let mut parts = [0.0; 6];
+    for part in &rtt.parts {
+        parts[column(part.kind)] += part.rtt_ms;
+    }
+    let ing = &world.datacenters[path.ingress as usize];
+    Some(TypicalTrip {
+        population: String::new(),
+        user,
+        sampled: 0,
+        median: Ms(None),
+        ingress: format!("{} ({})", ing.code, ing.city),
+        egress: slot_name(world, d.route.slot as usize),
+        destination: world.resources[r].name.clone(),
+        parts: parts.map(Ms::of),
+        total: Ms::of(rtt.total_ms()),
+    })
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use super::{Finding, Severity};
 use crate::analysis::capacity::Capacity;
+use crate::analysis::human;
+use crate::analysis::values::{Conns, Share};
 use crate::world::{DcId, Egress, World};
 
 /// Two cities at least; several IPs in one city in different data centers.
@@ -77,13 +79,13 @@ pub(super) fn capacity(world: &World, cap: &Capacity, out: &mut Vec<Finding>) {
                 case: world.cases[c].name.clone(),
                 impact: Some(v / limit),
                 detail: format!(
-                    "`{}` carries {:.0} concurrent connections to `{}` in `{}`: {:.0}% of its {} per-origin limit",
+                    "`{}` carries {} concurrent connections to `{}` in `{}`: {} of its {} per-origin limit",
                     eg.id,
-                    v,
+                    Conns::of(v),
                     world.resources[r].name,
                     world.cases[c].name,
-                    v / limit * 100.0,
-                    eg.connection_limit
+                    Share::of(v / limit),
+                    human::count(u64::from(eg.connection_limit))
                 ),
                 recommendation: format!(
                     "add egress IPs for `{}` traffic (split it across IPs with policies) or raise `connection_limit` if Cloudflare confirms a higher limit",
