@@ -25,7 +25,9 @@ impl CaseFigures {
     pub fn changes_something(&self) -> bool {
         std::iter::once(&self.impact)
             .chain(&self.populations)
-            .any(|i| i.harmed_share() > 0.0 || human::ms_change_shows(Ms(i.p95_change_ms()).rounded()))
+            .any(|i| {
+                i.harmed_share() > 0.0 || human::ms_change_shows(Ms(i.p95_change_ms()).rounded())
+            })
     }
 }
 

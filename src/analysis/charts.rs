@@ -4,8 +4,8 @@
 
 use super::capacity::Capacity;
 use super::cases::{Baseline, CaseFigures, Traffic};
-use super::tables::{EgressLoadRow, SummaryRow};
 use super::human;
+use super::tables::{EgressLoadRow, SummaryRow};
 use super::values::Ms;
 use crate::engine::Metrics;
 use crate::world::World;

@@ -37,8 +37,8 @@ use capacity::Capacity;
 use cases::{Baseline, CaseFigures};
 use charts::ChartInputs;
 use findings::Finding;
-use refusals::Refusal;
 use ranking::{Candidate, Harm};
+use refusals::Refusal;
 use tables::Tables;
 use typical::TypicalTrip;
 
@@ -126,8 +126,7 @@ impl<'w> Results<'w> {
             summary: &tables.summary,
             egress_load: &tables.egress_load,
         });
-        let medians: Vec<_> = baseline.populations.iter().map(|t| t.rtt_ms[0]).collect();
-        let typical = typical::trips(world, &medians);
+        let typical = typical::trips(world);
         Ok(Self {
             world,
             run,

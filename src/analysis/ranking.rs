@@ -66,7 +66,11 @@ pub fn rank(mut candidates: Vec<Candidate>) -> Vec<usize> {
             .total_cmp(&a.harm.overall)
             .then(b.harm.worst_population.total_cmp(&a.harm.worst_population))
             .then(b.moved.requests_rerouted.cmp(&a.moved.requests_rerouted))
-            .then(b.moved.users_ingress_moved.cmp(&a.moved.users_ingress_moved))
+            .then(
+                b.moved
+                    .users_ingress_moved
+                    .cmp(&a.moved.users_ingress_moved),
+            )
             .then(a.case.cmp(&b.case))
     });
     candidates.into_iter().map(|c| c.case).collect()
@@ -76,7 +80,8 @@ pub fn rank(mut candidates: Vec<Candidate>) -> Vec<usize> {
 /// down while every data center is up (what "worst single failure" may name).
 pub fn is_single_failure(case: &Case) -> bool {
     case.single_datacenter().is_some()
-        || (!case.dc_down.iter().any(|&d| d) && case.egress_down.iter().filter(|&&d| d).count() == 1)
+        || (!case.dc_down.iter().any(|&d| d)
+            && case.egress_down.iter().filter(|&&d| d).count() == 1)
 }
 
 #[cfg(test)]

@@ -56,6 +56,6 @@ pub(crate) fn baseline_refusals(world: &World, m: &Metrics) -> Vec<Refusal> {
             });
         }
     }
-    out.sort_by(|a, b| b.refused.cmp(&a.refused));
+    out.sort_by_key(|r| std::cmp::Reverse(r.refused));
     out
 }

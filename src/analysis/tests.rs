@@ -95,14 +95,20 @@ fn every_heatmap_row_changes_something() {
     for name in &r.charts.heat_cases {
         let c = world.cases.iter().position(|x| &x.name == name).unwrap();
         let row = &r.cases[c];
-        let visible = std::iter::once(&row.impact).chain(&row.populations).any(|i| {
-            i.harmed_share() > 0.0
-                || human::ms_change_shows(values::Ms(i.p95_change_ms()).rounded())
-        });
+        let visible = std::iter::once(&row.impact)
+            .chain(&row.populations)
+            .any(|i| {
+                i.harmed_share() > 0.0
+                    || human::ms_change_shows(values::Ms(i.p95_change_ms()).rounded())
+            });
         assert!(visible, "{name} changes nothing");
     }
     // Most of the flagship's sweep (data centers serving a handful of users) changes nothing.
-    assert!(r.without_effect() > r.with_effect.len(), "{}", r.without_effect());
+    assert!(
+        r.without_effect() > r.with_effect.len(),
+        "{}",
+        r.without_effect()
+    );
 }
 
 #[test]
@@ -219,4 +225,34 @@ fn unfinished_metrics_are_refused() {
     let raw = Metrics::new(&world);
     let err = Results::compute(&world, &raw, RunInfo::now()).unwrap_err();
     assert!(err.to_string().contains("finished"), "{err}");
+}
+
+#[test]
+fn the_typical_user_is_the_median_of_an_even_sample() {
+    let (world, m) = simulate("scenarios/three-sites.toml", 3000);
+    let r = results(&world, &m);
+    let tracer = crate::engine::trace::Tracer::new(&world);
+    let crm = world
+        .resources
+        .iter()
+        .position(|x| x.name == "crm-saas")
+        .unwrap();
+    for (pop, trip) in world.populations.iter().zip(&r.typical) {
+        let trip = trip.as_ref().unwrap();
+        let n = pop.users.min(typical::SAMPLE);
+        assert_eq!(trip.sampled, n);
+        let mut totals: Vec<f64> = (0..n)
+            .filter_map(|k| {
+                let t = tracer.trace(pop.first_user + k * pop.users / n, 0);
+                t.destination(crm, false)?
+                    .rtt
+                    .as_ref()
+                    .map(|b| b.total_ms())
+            })
+            .collect();
+        totals.sort_by(f64::total_cmp);
+        let median = totals[(totals.len() - 1) / 2];
+        assert_eq!(trip.total.0, Some(median), "{}", pop.name);
+        assert!((pop.first_user..pop.first_user + pop.users).contains(&trip.user));
+    }
 }

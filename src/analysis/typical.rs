@@ -2,12 +2,17 @@
 //! [`trace`](crate::engine::trace) (the same one `egress-sim explain` prints).
 //!
 //! The destination is the most requested one (highest weight, first on ties), over IPv4, in the
-//! baseline. The representative is the user nearest the population's median: of up to
+//! baseline. The representative is the population's median user for that trip: of up to
 //! [`SAMPLE`] users spread evenly over the population (user `first + k·n/SAMPLE`), each traced,
-//! the one whose round trip to that destination is closest to the population's baseline median
-//! RTT (`p50` of the report's table), ties to the lower user index. Deterministic, cheap (a
-//! hundred traces per population, no simulation), and `egress-sim explain --user N` shows the
-//! same user in full.
+//! the one whose round trip to that destination is the median of theirs (ordered by round trip,
+//! ties by user index; the lower middle of an even count). Deterministic, cheap (a hundred
+//! traces per population, no simulation), and `egress-sim explain --user N` shows the same user
+//! in full.
+//!
+//! Why the median of the trips to that one destination rather than the user nearest the
+//! population's median over all destinations: that median mixes destinations the trip does not
+//! go to, so the user nearest it can be the population's least typical one for this trip (for
+//! users near the main destination, the one farthest from it).
 
 use super::tables::slot_name;
 use super::values::Ms;
@@ -27,8 +32,6 @@ pub struct TypicalTrip {
     pub user: u64,
     /// Users traced to choose it.
     pub sampled: u64,
-    /// The population's baseline median RTT it is closest to.
-    pub median: Ms,
     /// Ingress data center code and city.
     pub ingress: String,
     /// Egress used (egress id or `default`).
@@ -65,9 +68,8 @@ fn main_resource(world: &World) -> Option<usize> {
 }
 
 /// One trip per population (`None` for a population without users, or none of whose sampled
-/// users is delivered); empty when the scenario has no destination. `medians` are the
-/// populations' baseline median RTTs.
-pub(crate) fn trips(world: &World, medians: &[Ms]) -> Vec<Option<TypicalTrip>> {
+/// users is delivered); empty when the scenario has no destination.
+pub(crate) fn trips(world: &World) -> Vec<Option<TypicalTrip>> {
     let Some(r) = main_resource(world) else {
         return Vec::new();
     };
@@ -75,23 +77,21 @@ pub(crate) fn trips(world: &World, medians: &[Ms]) -> Vec<Option<TypicalTrip>> {
     world
         .populations
         .iter()
-        .zip(medians)
-        .map(|(pop, median)| {
+        .map(|pop| {
             let n = pop.users.min(SAMPLE);
-            let sample = (0..n).map(|k| pop.first_user + k * pop.users / n);
-            let target = median.0.unwrap_or(0.0);
-            sample
-                .filter_map(|user| trip(world, &tracer, user, r))
-                .min_by(|a, b| {
-                    let off = |t: &TypicalTrip| (t.total.0.unwrap_or(0.0) - target).abs();
-                    off(a).total_cmp(&off(b)).then(a.user.cmp(&b.user))
-                })
-                .map(|t| TypicalTrip {
-                    population: pop.name.clone(),
-                    sampled: n,
-                    median: *median,
-                    ..t
-                })
+            let mut trips: Vec<TypicalTrip> = (0..n)
+                .filter_map(|k| trip(world, &tracer, pop.first_user + k * pop.users / n, r))
+                .collect();
+            trips.sort_by(|a, b| {
+                let total = |t: &TypicalTrip| t.total.0.unwrap_or(0.0);
+                total(a).total_cmp(&total(b)).then(a.user.cmp(&b.user))
+            });
+            let middle = trips.len().checked_sub(1)? / 2;
+            Some(TypicalTrip {
+                population: pop.name.clone(),
+                sampled: n,
+                ..trips.swap_remove(middle)
+            })
         })
         .collect()
 }
@@ -111,7 +111,6 @@ fn trip(world: &World, tracer: &Tracer, user: u64, r: usize) -> Option<TypicalTr
         population: String::new(),
         user,
         sampled: 0,
-        median: Ms(None),
         ingress: format!("{} ({})", ing.code, ing.city),
         egress: slot_name(world, d.route.slot as usize),
         destination: world.resources[r].name.clone(),

@@ -267,7 +267,7 @@ fn cases(s: &mut String, r: &Results) {
     }
     let unchanged = r.without_effect();
     let intro = format!(
-        "{} failure case{}, most harmful first{} (ingress mv / egress chg: users whose ingress moved / whose egress changed; shares of all requests):",
+        "{} failure case{}, most harmful first{} (ingress mv / egress chg: users whose ingress moved / whose egress changed; shares of all requests, +refused and +off-geo beyond the baseline's):",
         count(r.ranked.len() as u64),
         plural(r.ranked.len()),
         if unchanged > 0 {
@@ -301,14 +301,15 @@ fn cases(s: &mut String, r: &Results) {
         "egress chg",
         "rerouted",
         "dropped",
-        "refused",
-        "off-geo",
+        "+refused",
+        "+off-geo",
         "p95 ms",
         "Δp95 ms"
     );
     for &c in rows.iter().take(MAX_CASES_SHOWN) {
         let (imp, moved) = (&r.cases[c].impact, &r.cases[c].moved);
         let pct = |n: u64| Share::ratio(n, imp.requests).to_string();
+        let newly = |now: u64, before: u64| pct(now.saturating_sub(before));
         let change = r.tables.summary[c].rtt_p95_change_ms;
         let _ = writeln!(
             s,
@@ -318,8 +319,8 @@ fn cases(s: &mut String, r: &Results) {
             count(moved.users_egress_changed),
             pct(moved.requests_rerouted),
             pct(imp.dropped),
-            pct(imp.blocked),
-            pct(imp.violations),
+            newly(imp.blocked, imp.blocked_before),
+            newly(imp.violations, imp.violations_before),
             ms_column(r.tables.summary[c].rtt_p95_ms.rounded()),
             ms_change_column(change.rounded()),
         );
@@ -380,7 +381,10 @@ mod tests {
         assert!(s.lines().skip(1).all(|l| l.starts_with("    ")));
         // Nothing lost but the spaces at the breaks.
         let words: String = s.split_whitespace().collect();
-        assert_eq!(words, "[high]".to_string() + &"word".repeat(60) + &"x".repeat(250));
+        assert_eq!(
+            words,
+            "[high]".to_string() + &"word".repeat(60) + &"x".repeat(250)
+        );
         // Characters, not bytes: 99 arrows are 99 columns.
         let mut t = String::new();
         wrap(&mut t, "", "", &"→".repeat(99));

@@ -158,7 +158,10 @@ fn city_anchors(cx: &mut Ctx, places: Places, loc: &Spanned<RawLocation>) -> Opt
         return None;
     };
     if cities.ids.is_empty() {
-        cx.err(loc.span(), format!("no catalog cities found for {}", cities.what));
+        cx.err(
+            loc.span(),
+            format!("no catalog cities found for {}", cities.what),
+        );
         return None;
     }
     let city = |i: &u32| &catalog.cities[*i as usize];
@@ -270,7 +273,10 @@ fn region_cities(
             return None;
         }
         area = (0..area.len()).map(|i| i == c.index()).collect();
-        what = format!("cities of {} nearest to {region} data centers", catalog.country(c).name);
+        what = format!(
+            "cities of {} nearest to {region} data centers",
+            catalog.country(c).name
+        );
     }
     let catalog_dcs = catalog.datacenters.len() as u32;
     let mut out = [Neighbor {
@@ -396,7 +402,11 @@ mod tests {
         ]);
         assert_eq!(outside(&w, 0, &["US"]), 0.0);
         assert_eq!(outside(&w, 1, &["US", "CA", "MX"]), 0.0);
-        assert!(outside(&w, 2, &["DE"]) < 0.002, "{}", outside(&w, 2, &["DE"]));
+        assert!(
+            outside(&w, 2, &["DE"]) < 0.002,
+            "{}",
+            outside(&w, 2, &["DE"])
+        );
     }
 
     #[test]
@@ -409,17 +419,24 @@ mod tests {
             .filter(|c| c.continent == crate::catalog::Continent::EU)
             .map(|c| c.iso2.as_str())
             .collect();
-        assert!(outside(&w, 0, &europe) < 0.002, "{}", outside(&w, 0, &europe));
+        assert!(
+            outside(&w, 0, &europe) < 0.002,
+            "{}",
+            outside(&w, 0, &europe)
+        );
     }
 
     #[test]
     fn a_country_outside_the_region_is_refused() {
         let text = "name = \"t\"\n[[egress]]\nid = \"a\"\ndatacenter = \"LHR\"\nipv4 = \"203.0.113.1\"\n[[population]]\nname = \"p\"\nusers = 10\n[population.location]\nregion = \"WNAM\"\ncountry = \"DE\"\n";
-        let err = compile(&Source::new("t.toml", text), &Overrides::default())
-            .err()
-            .expect("refused")
-            .to_string();
-        assert!(err.contains("region WNAM has no data center in Germany"), "{err}");
+        let Err(err) = compile(&Source::new("t.toml", text), &Overrides::default()) else {
+            panic!("refused");
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("region WNAM has no data center in Germany"),
+            "{err}"
+        );
         assert!(err.contains("CA, MX, US"), "{err}");
     }
 }

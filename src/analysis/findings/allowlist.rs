@@ -30,8 +30,9 @@ pub(super) fn refusals(world: &World, refusals: &[Refusal], out: &mut Vec<Findin
                     eg.id, world.datacenters[eg.datacenter as usize].code
                 )
             }
-            None => "default egress, whose shared Cloudflare addresses no allowlist accepts"
-                .to_string(),
+            None => {
+                "default egress, whose shared Cloudflare addresses no allowlist accepts".to_string()
+            }
         };
         out.push(Finding {
             severity: severity(r.destination_share()),

@@ -6,9 +6,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    bar_axes, bold_style, count, draw_note, palette, text_style, to_i32, BarAxes,
-    BarContext, ChartSet, DrawResult, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA,
-    BAR_Y_LABEL_AREA, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
+    bar_axes, bold_style, count, draw_note, palette, text_style, to_i32, BarAxes, BarContext,
+    ChartSet, DrawResult, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA, BAR_Y_LABEL_AREA,
+    INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
 use super::{Area, Frame};
 use crate::analysis::values::Share;

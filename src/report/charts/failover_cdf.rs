@@ -213,7 +213,7 @@ impl FailoverCdfChart {
             subtitle.push_str(" · no failure cases in this run");
         } else {
             subtitle.push_str(&format!(
-                " · the {} failure case{} that hurt RTT most",
+                " · the {} most harmful failure case{}",
                 cases.len(),
                 if cases.len() == 1 { "" } else { "s" }
             ));

@@ -9,13 +9,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::analysis::human::{ms_change, ms_change_shows};
-use crate::analysis::values::{Ms, Share};
 use super::{
     bold_style, count, draw_note, longest_prefix_fitting, text_style, DrawResult, FailoverSet,
     HeatCell, Title, HEADER_HEIGHT, INK, INK_MUTED,
 };
 use super::{Area, Frame};
+use crate::analysis::human::{ms_change, ms_change_shows};
+use crate::analysis::values::{Ms, Share};
 
 const MARGIN: i32 = 20;
 const MIN_WIDTH: i32 = 1000;
@@ -463,11 +463,7 @@ fn cell_view(cell: Option<HeatCell>, scale_max: f64) -> CellView {
     let mut lines = vec![(value, true, false)];
     let dropped = positive(cell.dropped_share);
     if dropped {
-        lines.push((
-            format!("{} dropped", share(cell.dropped_share)),
-            true,
-            true,
-        ));
+        lines.push((format!("{} dropped", share(cell.dropped_share)), true, true));
     }
     if positive(cell.blocked_share) {
         lines.push((

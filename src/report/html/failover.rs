@@ -65,7 +65,7 @@ fn worst_table(ctx: &Ctx) -> String {
         &[
             "case",
             "what changed",
-            "#users moved to another egress",
+            "#users on another egress",
             "#requests rerouted",
             "#dropped",
             "#newly refused",

@@ -96,7 +96,7 @@ fn parts_table(ctx: &Ctx) -> String {
     );
     let sampled = trips.iter().flatten().map(|t| t.sampled).max().unwrap_or(0);
     s.push_str(&p(&format!(
-        "How the typical user is chosen: of up to {sampled} users spread evenly over the population (every n-th user, the same on every run), each traced through the simulator's own routing, the one whose round trip to the destination with the highest request weight comes closest to the population's median (p50 in the table above); ties go to the lower user number. `egress-sim explain --user N` traces that user in full. Backbone is zero when the traffic leaves where it entered (IPv6, proxied destinations, default egress, or an egress IP in the ingress data center)."
+        "How the typical user is chosen: of up to {sampled} users spread evenly over the population (every n-th user, the same on every run), each traced through the simulator's own routing, the one whose round trip to the destination with the highest request weight is the median of theirs (ties go to the lower user number). `egress-sim explain --user N` traces that user in full. The p50 above is over every destination, so it differs from this one trip. Backbone is zero when the traffic leaves where it entered (IPv6, proxied destinations, default egress, or an egress IP in the ingress data center)."
     )));
     s
 }

@@ -46,10 +46,21 @@ pub(super) fn swatch(color: &str, label: &str) -> String {
     )
 }
 
+/// Rows up to which a table is printed on one page.
+const SHORT_TABLE_ROWS: usize = 16;
+
 /// A table with a caption; header names starting with `#` are numeric (right-aligned), the `#` is
 /// not shown. `rows` are the `<td>` cells of each row, already built.
+///
+/// A table of at most [`SHORT_TABLE_ROWS`] rows is printed on one page (moved whole to the next
+/// one rather than split); a longer one may split between rows and repeats its header.
 pub(super) fn table(class: &str, caption: &str, header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!("<div class=\"table-wrap\"><table class=\"{class}\">");
+    let keep = if rows.len() <= SHORT_TABLE_ROWS {
+        " keep"
+    } else {
+        ""
+    };
+    let mut s = format!("<div class=\"table-wrap{keep}\"><table class=\"{class}\">");
     if !caption.is_empty() {
         let _ = write!(s, "<caption>{}</caption>", esc(caption));
     }
