@@ -416,7 +416,7 @@ fn share(csv: &str) -> String {
 }
 
 #[test]
-fn chart_labels_print_the_csv_numbers() {
+fn cdf_legends_print_the_csv_numbers() {
     let (out, _) = shared_run();
     // Failover CDF: each line's median, p95 and p95 change are summary.csv's.
     let (h, summary) = read_csv(&out.join("summary.csv"));
@@ -461,6 +461,17 @@ fn chart_labels_print_the_csv_numbers() {
         );
         assert!(legend.contains(&want), "`{want}` not in {legend:?}");
     }
+}
+
+#[test]
+fn heatmap_bar_and_capacity_labels_print_the_csv_numbers() {
+    let (out, _) = shared_run();
+    let (h, summary) = read_csv(&out.join("summary.csv"));
+    let (h2, failover) = read_csv(&out.join("failover.csv"));
+    let pops = failover
+        .iter()
+        .take_while(|r| r[0] == failover[0][0])
+        .count();
     // Heatmap: the cells of the first row are failover.csv's p95 changes of that case.
     let heat = svg_texts(&out.join("failover_heatmap.svg"));
     let first = summary[1..]
@@ -472,10 +483,11 @@ fn chart_labels_print_the_csv_numbers() {
     let cells: Vec<&String> = heat[at + 1..]
         .iter()
         .filter(|t| t.ends_with(" ms"))
-        .take(pops.len())
+        .take(pops)
         .collect();
+    assert_eq!(cells.len(), pops);
     for (cell, r) in cells.iter().zip(failover.iter().filter(|r| &r[0] == first)) {
-        assert_eq!(*cell, &ms_change(&r[col(&h, "rtt_p95_change_ms")]));
+        assert_eq!(*cell, &ms_change(&r[col(&h2, "rtt_p95_change_ms")]));
     }
     // Load bars: requests and share of egress_load.csv.
     let (h, load) = read_csv_case(&out.join("egress_load.csv"), "baseline");
