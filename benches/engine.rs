@@ -8,10 +8,14 @@
 //!   (which defeats the per-class cache, the worst case).
 //!
 //! - `sweep/...`: the baseline alone, with 10 failure cases (each egress data center, each egress IP,
-//!   four busy ingress data centers), and with the whole N-1 sweep; the budget is 3× the
-//!   baseline for 10 cases.
+//!   four busy ingress data centers), and with the whole N-1 sweep; the budgets are 2× the baseline
+//!   for 10 cases and 3× for the N-1 sweep.
+//! - `threads/N`: the shipped three-site scenario as `run` simulates it (declared failures and the N-1
+//!   sweep), 100,000 users, on one and on two worker threads.
+//! - `process/...`: the whole `egress-sim run` process (load, sweep pre-pass, simulate, write) on the
+//!   shipped scenario with 1,000,000 users, two threads.
 //!
-//! Run with `cargo bench --bench engine`.
+//! Run with `cargo bench --bench engine` (or a group: `cargo bench --bench engine -- sweep`).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -22,31 +26,44 @@ use egress_sim::error::Source;
 use egress_sim::scenario::{self, Overrides};
 use egress_sim::world::{CaseOrigin, Sweep, World};
 
+#[path = "common/cases.rs"]
+mod cases;
+use cases::with_ten_failures;
+
 fn three_sites() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/three-sites.toml");
     std::fs::read_to_string(path).expect("shipped scenario is readable")
 }
 
 fn world_from(text: &str, users: u64, rpu: u32) -> World {
-    world_with_sweep(text, users, rpu, Sweep::None)
+    world_with_sweep(text, users, rpu, Some(Sweep::None))
+}
+
+/// The scenario as `egress-sim run` simulates it: declared failures plus its own sweep.
+fn shipped_world(text: &str, users: u64, rpu: u32) -> World {
+    compiled(text, users, rpu, None)
 }
 
 /// The scenario's baseline and the cases of `sweep` (without the scenario's declared failures).
-fn world_with_sweep(text: &str, users: u64, rpu: u32, sweep: Sweep) -> World {
-    let o = Overrides {
-        users: Some(users),
-        requests_per_user: Some(rpu),
-        sweep: Some(sweep),
-        threads: 1,
-        ..Overrides::default()
-    };
-    let mut w = match scenario::compile(&Source::new("bench.toml", text), &o) {
-        Ok(l) => l.world,
-        Err(e) => panic!("{e}"),
-    };
+fn world_with_sweep(text: &str, users: u64, rpu: u32, sweep: Option<Sweep>) -> World {
+    let mut w = compiled(text, users, rpu, sweep);
     // The shipped scenario declares failure cases; these benchmarks choose their own.
     w.cases.retain(|c| c.origin != CaseOrigin::Declared);
     w
+}
+
+fn compiled(text: &str, users: u64, rpu: u32, sweep: Option<Sweep>) -> World {
+    let o = Overrides {
+        users: Some(users),
+        requests_per_user: Some(rpu),
+        sweep,
+        threads: 2,
+        ..Overrides::default()
+    };
+    match scenario::compile(&Source::new("bench.toml", text), &o) {
+        Ok(l) => l.world,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 /// Appends 49 policies of the usual kinds plus a catch-all; `per_user` makes every third one test the
@@ -129,9 +146,14 @@ fn generate(c: &mut Criterion) {
 }
 
 fn run(w: &World) -> engine::Metrics {
+    run_on(w, 1)
+}
+
+fn run_on(w: &World, threads: usize) -> engine::Metrics {
     let opts = SimOptions {
-        threads: 1,
+        threads,
         per_user: false,
+        ..SimOptions::default()
     };
     engine::simulate(w, &opts, &|_| {}, &mut |_| Ok(())).expect("simulates")
 }
@@ -166,33 +188,11 @@ fn policies(c: &mut Criterion) {
     g.finish();
 }
 
-/// Adds ten failure cases: each egress data center, four busy ingress data centers, and each egress IP.
-pub fn with_ten_failures(mut w: World) -> World {
-    for dc in ["AMS", "LHR", "IAD", "FRA", "CDG", "EWR", "ORD"] {
-        let mut c = egress_sim::world::Case::baseline(w.datacenters.len(), w.egress.len());
-        c.name = format!("dc-{dc}");
-        let d = w
-            .datacenters
-            .iter()
-            .position(|x| x.code == dc)
-            .expect("catalog data center");
-        c.dc_down[d] = true;
-        w.cases.push(c);
-    }
-    for e in 0..w.egress.len() {
-        let mut c = egress_sim::world::Case::baseline(w.datacenters.len(), w.egress.len());
-        c.name = format!("ip-{}", w.egress[e].id);
-        c.egress_down[e] = true;
-        w.cases.push(c);
-    }
-    w
-}
-
 fn sweep(c: &mut Criterion) {
     let base = three_sites();
     let mut g = c.benchmark_group("sweep");
     g.sample_size(10);
-    let n1 = world_with_sweep(&base, 20_000, 20, Sweep::N1);
+    let n1 = world_with_sweep(&base, 20_000, 20, Some(Sweep::N1));
     for (name, w) in [
         ("baseline".to_string(), world_from(&base, 20_000, 20)),
         (
@@ -209,5 +209,40 @@ fn sweep(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, generate, simulate, policies, sweep);
+fn threads(c: &mut Criterion) {
+    let w = shipped_world(&three_sites(), 100_000, 20);
+    let mut g = c.benchmark_group("threads");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(w.users * 20));
+    for n in [1usize, 2] {
+        g.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| {
+            b.iter(|| run_on(w, n))
+        });
+    }
+    g.finish();
+}
+
+fn process(c: &mut Criterion) {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/three-sites.toml");
+    let out = std::env::temp_dir().join(format!("egress-sim-bench-{}", std::process::id()));
+    let mut g = c.benchmark_group("process");
+    g.sample_size(10);
+    g.bench_function("run-1m-users-2-threads", |b| {
+        b.iter(|| {
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_egress-sim"))
+                .arg("run")
+                .arg(&scenario)
+                .args(["--users", "1000000", "--threads", "2", "--force", "--quiet"])
+                .arg("--out")
+                .arg(&out)
+                .status()
+                .expect("egress-sim runs");
+            assert!(status.success());
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+criterion_group!(benches, generate, simulate, policies, sweep, threads, process);
 criterion_main!(benches);

@@ -4,6 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::error::{Error, InputError, Result};
+use crate::interrupt::Listed;
 
 /// Writes `text` to `path` through a temporary sibling and a rename, so that a reader (or a failed
 /// run) never sees a half-written file and an existing file is replaced in one step.
@@ -30,6 +31,8 @@ pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<()> {
         file_name.to_string_lossy(),
         std::process::id()
     ));
+    // Removed by the interrupt handler if the process is stopped before the rename.
+    let _listed = Listed::new(&tmp);
     if let Err(e) = fs::write(&tmp, text) {
         let _ = fs::remove_file(&tmp);
         return Err(Error::io(format!("cannot write `{}`", tmp.display()), e));

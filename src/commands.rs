@@ -8,34 +8,47 @@ use std::path::Path;
 use crate::error::Result;
 use crate::explain::{explain_path, PathQuery};
 use crate::pipeline::{self, Progress, RunSpec};
-use crate::scenario::{self, Overrides};
+use crate::scenario::Overrides;
 
-pub use crate::printed::Printed;
+use crate::printed::json;
+pub use crate::printed::{Format, Printed};
 
-/// A progress bar on standard error, when it is a terminal.
-struct Bar(Option<indicatif::ProgressBar>);
+/// A progress bar on standard error, when it is a terminal; notices go to `show`.
+struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+    show: fn(&str),
+}
 
 impl Progress for Bar {
     fn start(&self, users: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.set_length(users);
         }
     }
     fn advance(&self, done: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.set_position(done);
         }
     }
     fn finish(&self) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+    }
+    fn notice(&self, text: &str, warning: bool) {
+        if warning || !self.quiet {
+            match &self.bar {
+                Some(b) => b.suspend(|| (self.show)(text)),
+                None => (self.show)(text),
+            }
         }
     }
 }
 
 impl Bar {
-    fn new(quiet: bool) -> Self {
-        Self((!quiet && std::io::stderr().is_terminal()).then(|| {
+    fn new(quiet: bool, show: fn(&str)) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = indicatif::ProgressBar::new(0);
             b.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -44,20 +57,33 @@ impl Bar {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b
-        }))
+        });
+        Self { bar, quiet, show }
     }
 }
 
-/// Runs a scenario end to end; prints the summary unless `quiet` (which also hides the progress
-/// bar).
-pub fn run(spec: &RunSpec, quiet: bool) -> Result<Printed> {
-    let finished = pipeline::run(spec, &Bar::new(quiet))?;
+/// How `run` shows itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RunDisplay {
+    /// Print nothing but warnings and errors (no progress bar, no summary).
+    pub quiet: bool,
+    /// The summary as text or as one JSON object.
+    pub format: Format,
+    /// Where what must be seen before the simulation starts goes (the size of `users.csv`), as it
+    /// happens; warnings even when `quiet`.
+    pub show: fn(&str),
+}
+
+/// Runs a scenario end to end; returns the summary (nothing when quiet).
+pub fn run(spec: &RunSpec, display: &RunDisplay) -> Result<Printed> {
+    let finished = pipeline::run(spec, &Bar::new(display.quiet, display.show))?;
+    let text = match (display.quiet, display.format) {
+        (true, _) => String::new(),
+        (false, Format::Text) => finished.summary,
+        (false, Format::Json) => json(&finished.data)?,
+    };
     Ok(Printed {
-        text: if quiet {
-            String::new()
-        } else {
-            finished.summary
-        },
+        text,
         warnings: finished.warnings,
     })
 }
@@ -69,47 +95,14 @@ pub fn check(path: &Path) -> Result<String> {
 
 /// [`check`] with setting overrides (`--geoip`).
 pub fn check_with(path: &Path, overrides: &Overrides) -> Result<String> {
-    let loaded = scenario::load(path, overrides)?;
-    let w = &loaded.world;
-    let mut s = String::new();
-    for warn in &loaded.warnings {
-        s.push_str(warn);
-        s.push('\n');
-    }
-    let mut dcs: Vec<&str> = w
-        .egress
-        .iter()
-        .map(|e| w.datacenters[e.datacenter as usize].code.as_str())
-        .collect();
-    dcs.dedup();
-    s.push_str(&format!(
-        "{}: OK\n  scenario `{}`: {} egress IPs ({}), {} populations ({} users × {} requests), {} resources, {} case{}\n",
-        path.display(),
-        w.name,
-        w.egress.len(),
-        dcs.join(", "),
-        w.populations.len(),
-        w.users,
-        w.requests_per_user,
-        w.resources.len(),
-        w.cases.len(),
-        if w.cases.len() == 1 { "" } else { "s" }
-    ));
-    for p in &w.populations {
-        s.push_str(&format!(
-            "  population `{}`: {} users, {}, access {}\n",
-            p.name, p.users, p.placement.description, p.access_name
-        ));
-    }
-    Ok(s)
+    crate::check::check(path, overrides, Format::Text)
 }
 
-/// Explains the model's RTT between two places, as a table or (`json`) one JSON object.
-pub fn latency(query: &PathQuery, json: bool) -> Result<String> {
+/// Explains the model's RTT between two places, as a table or one JSON object.
+pub fn latency(query: &PathQuery, format: Format) -> Result<String> {
     let x = explain_path(query)?;
-    if json {
-        x.to_json()
-    } else {
-        Ok(x.to_table())
+    match format {
+        Format::Text => Ok(x.to_table()),
+        Format::Json => json(&x),
     }
 }

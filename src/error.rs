@@ -209,6 +209,15 @@ pub enum Error {
         /// The error itself.
         error: Box<Error>,
     },
+    /// An error whose command still has a result for standard output, printed before the error
+    /// (`check --format json` describes the errors as JSON for scripts); exit code of the error.
+    #[error("{error}")]
+    WithOutput {
+        /// For standard output.
+        text: String,
+        /// The error itself (standard error).
+        error: Box<Error>,
+    },
 }
 
 fn lines(warnings: &[String]) -> String {
@@ -235,7 +244,7 @@ impl Error {
         match self {
             Error::Input(_) | Error::Inputs(_) => EXIT_INPUT,
             Error::Io { .. } | Error::Internal(_) => EXIT_INTERNAL,
-            Error::Explained { error, .. } => error.exit_code(),
+            Error::Explained { error, .. } | Error::WithOutput { error, .. } => error.exit_code(),
         }
     }
 

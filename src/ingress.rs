@@ -1,9 +1,11 @@
-//! Ingress: the data center a user connects to (the anycast approximation of DESIGN.md).
+//! Ingress: the data center a user connects to (anycast, approximated as docs/gateway-semantics.md says).
 //!
 //! A user lands on the nearest available data center, or on the second or third nearest for a
-//! configurable share of users (anycast is imperfect), chosen by a stable hash of the user. This is the
-//! one definition both the engine (`engine::route::user_case`) and the scenario compiler (the sweep's
-//! pre-pass over the users, `scenario::sweep`) use, so the two can never disagree on who lands where.
+//! configurable share of users (anycast is imperfect), chosen by a stable hash of the user. The rank
+//! ([`anycast_rank`]) is the one definition the engine (`engine::route`) and the scenario compiler (the
+//! sweep's pre-pass over the users, `scenario::sweep`, through [`candidates`]) share; both then take the
+//! nearest data centers of the world's index, so the two cannot disagree on who lands where in the
+//! baseline.
 
 use crate::hash::user_hash;
 use crate::nearest::Neighbor;

@@ -9,10 +9,12 @@
 
 #![warn(missing_docs)]
 
+pub mod alias;
 pub mod analysis;
 mod atomic_file;
 pub mod calibrate;
 pub mod catalog;
+pub mod check;
 pub mod commands;
 pub mod compare;
 pub mod country_index;
@@ -25,6 +27,7 @@ pub mod hash;
 pub mod histogram;
 pub mod ids;
 pub mod ingress;
+pub mod interrupt;
 pub mod latency;
 pub mod matching;
 pub mod nearest;

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use egress_sim::commands::{self, Printed};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use egress_sim::commands::{self, Format, Printed, RunDisplay};
 use egress_sim::compare::CompareOptions;
 use egress_sim::error::Result;
 use egress_sim::explain::{ExplainOptions, PathQuery};
@@ -30,6 +30,30 @@ fn parse_place(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// `--format`: text for people, or one JSON object for scripts.
+#[derive(Args, Clone, Copy, Debug)]
+struct FormatArg {
+    /// Output format: `text` for people, `json` for scripts (one object on standard output; its
+    /// fields are documented in README.md, "JSON output").
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    format: FormatName,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FormatName {
+    Text,
+    Json,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f.format {
+            FormatName::Text => Format::Text,
+            FormatName::Json => Format::Json,
+        }
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "egress-sim",
@@ -38,7 +62,7 @@ fn parse_place(s: &str) -> Result<String, String> {
     long_about = "Simulate geo-aware dedicated egress IP selection with Cloudflare Zero Trust Gateway semantics.\n\n\
 A scenario file (TOML) defines dedicated egress IPs, user populations and destinations. `run` simulates every \
 user's requests and writes CSV tables and charts with latency, load, apparent geolocation and connection capacity.",
-    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim calibrate data/measurements/azure-inter-region-p50.csv --network backbone\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml"
+    after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml\n  egress-sim latency London LHR\n  egress-sim calibrate data/measurements/azure-inter-region-p50.csv --network backbone\n  egress-sim explain scenarios/finance-and-qa.toml --user 5\n  egress-sim rules export scenarios/finance-and-qa.toml\n  egress-sim geoip lookup GeoLite2-City.mmdb 81.2.69.160\n  egress-sim compare scenarios/three-sites.toml scenarios/three-sites-plus-frankfurt.toml\n  egress-sim completions bash > ~/.local/share/bash-completion/completions/egress-sim"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -49,7 +73,7 @@ struct Cli {
 enum Command {
     /// Simulate a scenario and write tables and charts.
     #[command(
-        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n  egress-sim run scenarios/finance-and-qa.toml --sweep n-2\n\n\
+        after_help = "Examples:\n  egress-sim run scenarios/three-sites.toml\n  egress-sim run scenarios/three-sites.toml --users 1000000 --out /tmp/big --per-user-cases baseline\n  egress-sim run scenarios/three-sites.toml --seed 7 --threads 1 --quiet\n  egress-sim run scenarios/three-sites.toml --format json > summary.json\n  egress-sim run scenarios/finance-and-qa.toml --sweep n-2\n\n\
 Outputs (in output/<scenario-name>/ unless --out): report.html, summary.csv, egress_load.csv,\n\
 populations.csv, latency_histogram.csv, capacity.csv, policies.csv, resources.csv, failover.csv,\n\
 redundancy.csv, geoip.csv (user lists), users.csv (with --per-user), and map, latency_cdf,\n\
@@ -61,14 +85,14 @@ findings that need attention (every finding is in redundancy.csv)."
     Run(RunArgs),
     /// Validate a scenario without simulating.
     #[command(
-        after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n\nExit code 0 when valid, 2 with located error messages when not."
+        after_help = "Examples:\n  egress-sim check scenarios/three-sites.toml\n  egress-sim check scenarios/three-sites.toml --format json\n\nExit code 0 when valid, 2 with located error messages when not (with --format json, the errors are\nalso in the object on standard output)."
     )]
     Check(CheckArgs),
     /// Print the latency model's round-trip time between two places, part by part.
     #[command(
         after_help = "FROM and TO are data center codes (LHR), city names (London, \"Portland, US\") or lat,lon\n\
 (a negative latitude needs no quoting: -33.87,151.21).\n\n\
-Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --json\n  egress-sim latency -33.87,151.21 London"
+Examples:\n  egress-sim latency London LHR\n  egress-sim latency Amsterdam \"New York\" --via IAD\n  egress-sim latency 48.85,2.35 Frankfurt --access fiber --format json\n  egress-sim latency -33.87,151.21 London"
     )]
     Latency(LatencyArgs),
     /// Fit the latency model to measured round trips (CSV: from,to,rtt_ms) and write a [latency] table.
@@ -97,6 +121,52 @@ Scenario files are run with the same --users/--seed/--sweep into <out>.runs/a an
         #[command(subcommand)]
         command: GeoipCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  egress-sim man | man -l -\n  egress-sim man --out ~/.local/share/man/man1"
+    )]
+    Man {
+        /// Write egress-sim.1, egress-sim-run.1, ... into this folder instead of printing.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+const COMPLETIONS_HELP: &str =
+    "Examples (see README.md, \"Shell completions and manual pages\"):\n  \
+egress-sim completions bash > ~/.local/share/bash-completion/completions/egress-sim\n  \
+egress-sim completions zsh > ~/.zfunc/_egress-sim      # with fpath+=(~/.zfunc) before compinit\n  \
+egress-sim completions fish > ~/.config/fish/completions/egress-sim.fish";
+
+/// The completion script for `shell`.
+fn completions(shell: clap_complete::Shell) -> Printed {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "egress-sim", &mut script);
+    Printed::from(String::from_utf8_lossy(&script).into_owned())
+}
+
+/// The manual page as roff, or (with `out`) one page per command written into `out`.
+fn man(out: Option<PathBuf>) -> Result<Printed> {
+    let io = |e| egress_sim::error::Error::io("cannot write the manual pages", e);
+    let Some(dir) = out else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .map_err(io)?;
+        return Ok(Printed::from(String::from_utf8_lossy(&page).into_owned()));
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    clap_mangen::generate_to(Cli::command(), &dir).map_err(io)?;
+    Ok(Printed::from(format!(
+        "wrote the manual pages (egress-sim.1 and one per command) to {}\n",
+        dir.display()
+    )))
 }
 
 #[derive(Args, Clone)]
@@ -121,9 +191,14 @@ struct RunArgs {
     /// Worker threads [default: one per core]. Results are identical for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
-    /// Also write users.csv with one row per user and case.
+    /// Also write users.csv with one row per user and case (its estimated size is printed first,
+    /// with a warning above 1 GB).
     #[arg(long)]
     per_user: bool,
+    /// Cases users.csv covers, comma-separated (`baseline,down:LHR`) [default: every case].
+    /// Implies --per-user.
+    #[arg(long, value_name = "CASES", value_delimiter = ',')]
+    per_user_cases: Vec<String>,
     /// Add failure cases: `n-1` (every data center hosting an egress IP or serving users, and every
     /// egress IP, one at a time) or `n-2` (also every pair of egress data centers). Overrides
     /// `[simulation] sweep`.
@@ -135,6 +210,8 @@ struct RunArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Args)]
@@ -144,6 +221,8 @@ struct CheckArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Args)]
@@ -163,8 +242,10 @@ struct LatencyArgs {
     /// Use the latency settings of this scenario.
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Print one JSON object instead of a table.
-    #[arg(long)]
+    #[command(flatten)]
+    format: FormatArg,
+    /// The same as `--format json` (kept for scripts written before `--format`).
+    #[arg(long, hide = true)]
     json: bool,
 }
 
@@ -193,6 +274,8 @@ struct ExplainArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Args)]
@@ -222,6 +305,8 @@ struct CompareArgs {
     /// Print nothing but errors and warnings.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    format: FormatArg,
 }
 
 #[derive(Subcommand)]
@@ -304,7 +389,8 @@ impl From<&RunArgs> for RunSpec {
                 ..Overrides::default()
             },
             threads: threads(a.threads),
-            per_user: a.per_user,
+            per_user: a.per_user || !a.per_user_cases.is_empty(),
+            per_user_cases: a.per_user_cases,
         }
     }
 }
@@ -335,6 +421,7 @@ impl From<ExplainArgs> for ExplainOptions {
                 geoip: a.geoip,
                 ..Overrides::default()
             },
+            format: a.format.into(),
         }
     }
 }
@@ -354,6 +441,7 @@ impl From<CompareArgs> for CompareOptions {
             },
             threads: threads(a.threads),
             quiet: a.quiet,
+            format: a.format.into(),
         }
     }
 }
@@ -452,37 +540,87 @@ impl CalibrateArgs {
     }
 }
 
+/// Writes `text` to standard output or error. A reader that went away (`| head`) is not an error:
+/// the rest of the output is dropped quietly. Any other failure to write is returned.
+fn emit(text: &str, to_stdout: bool) -> std::io::Result<()> {
+    use std::io::{ErrorKind, Write};
+    let result = if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    } else {
+        let mut err = std::io::stderr().lock();
+        err.write_all(text.as_bytes()).and_then(|()| err.flush())
+    };
+    match result {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// A line on standard error (a message, a warning, an error); failures to show it are ignored,
+/// since there is nowhere left to report them.
+fn note(text: &str) {
+    let _ = emit(&format!("{text}\n"), false);
+}
+
 fn main() -> ExitCode {
+    if let Err(e) = egress_sim::interrupt::install(note) {
+        note(&format!(
+            "warning: cannot watch for Ctrl-C ({e}); an interrupted run may leave a hidden `.NAME.tmp-PID` folder"
+        ));
+    }
     let result = match Cli::parse().command {
-        Command::Run(a) => commands::run(&RunSpec::from(&a), a.quiet),
-        Command::Check(a) => commands::check_with(
+        Command::Run(a) => commands::run(
+            &RunSpec::from(&a),
+            &RunDisplay {
+                quiet: a.quiet,
+                format: a.format.into(),
+                show: note,
+            },
+        ),
+        Command::Check(a) => egress_sim::check::check(
             &a.scenario,
             &Overrides {
                 geoip: a.geoip,
                 ..Overrides::default()
             },
+            a.format.into(),
         )
         .map(Printed::from),
         Command::Latency(a) => {
-            let json = a.json;
-            commands::latency(&a.into(), json).map(Printed::from)
+            let format = if a.json {
+                Format::Json
+            } else {
+                a.format.into()
+            };
+            commands::latency(&a.into(), format).map(Printed::from)
         }
         Command::Explain(a) => egress_sim::explain::explain(&a.into()).map(Printed::from),
         Command::Compare(a) => egress_sim::compare::compare(&a.into()),
         Command::Calibrate(a) => a.run(),
         Command::Rules { command } => command.run(),
         Command::Geoip { command } => command.run(),
+        Command::Completions { shell } => Ok(completions(shell)),
+        Command::Man { out } => man(out),
     };
     match result {
         Ok(printed) => {
             for w in &printed.warnings {
-                eprintln!("{w}");
+                note(w);
             }
-            print!("{}", printed.text);
-            ExitCode::SUCCESS
+            match emit(&printed.text, true) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    note(&format!("error: cannot write to standard output: {e}"));
+                    ExitCode::from(egress_sim::error::EXIT_INTERNAL as u8)
+                }
+            }
         }
         Err(e) => {
-            eprintln!("{e}");
+            if let egress_sim::error::Error::WithOutput { text, .. } = &e {
+                let _ = emit(text, true);
+            }
+            note(&e.to_string());
             ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -5,11 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::analysis::run_summary::{PhaseSeconds, RunContext, RunSummary};
 use crate::analysis::{Results, RunInfo};
 use crate::engine::{self, SimOptions, UserRow};
 use crate::error::Result;
 use crate::report::csv::UsersCsv;
 use crate::report::folder::OutputDir;
+use crate::report::per_user::CaseSelection;
 use crate::report::terminal::{Summary, Timings};
 use crate::report::{self, Destination, Output};
 use crate::scenario::{self, Overrides};
@@ -29,6 +31,8 @@ pub struct RunSpec {
     pub threads: usize,
     /// Stream `users.csv`.
     pub per_user: bool,
+    /// The cases `users.csv` covers, by name (empty: every case).
+    pub per_user_cases: Vec<String>,
 }
 
 /// Receives the simulation's progress (a progress bar in the CLI).
@@ -39,6 +43,9 @@ pub trait Progress: Sync {
     fn advance(&self, done: u64);
     /// The simulation is over.
     fn finish(&self);
+    /// Something to show before the simulation starts (the size `users.csv` will have); a
+    /// `warning` is shown even to a quiet run.
+    fn notice(&self, _text: &str, _warning: bool) {}
 }
 
 /// No progress reporting.
@@ -60,6 +67,8 @@ pub struct Finished {
     pub warnings: Vec<String>,
     /// The end-of-run summary for the terminal.
     pub summary: String,
+    /// The same summary as data (`--format json`).
+    pub data: RunSummary,
     /// How long each phase took.
     pub timings: Timings,
 }
@@ -77,22 +86,35 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&world.name));
+    // Checked before anything is written.
+    let per_user_cases = spec
+        .per_user
+        .then(|| CaseSelection::named(&world, &spec.per_user_cases))
+        .transpose()?;
     let out = OutputDir::create(&target, spec.force)?;
+    let mut warnings = loaded.warnings;
+    warnings.extend_from_slice(out.notes());
     let mut timings = Timings {
         load: t0.elapsed(),
         ..Timings::default()
     };
 
     let t1 = Instant::now();
-    let mut users_csv = if spec.per_user {
-        Some(UsersCsv::create(out.path())?)
+    let world = &world;
+    let row_cases = per_user_cases
+        .as_ref()
+        .map_or_else(Vec::new, |c| c.selected.clone());
+    let mut users_csv = if let Some(cases) = per_user_cases {
+        let (text, warning) = cases.describe(world);
+        progress.notice(&text, warning);
+        Some((UsersCsv::create(out.path())?, cases))
     } else {
         None
     };
-    let world = &world;
     let mut sink = |rows: &[UserRow]| match users_csv.as_mut() {
-        Some(w) => w.write(
+        Some((w, cases)) => w.write(
             rows.iter()
+                .filter(|r| cases.includes(r.case))
                 .map(|r| crate::analysis::tables::UserRecord::new(world, r)),
         ),
         None => Ok(()),
@@ -100,6 +122,7 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     let sim = SimOptions {
         threads: spec.threads,
         per_user: spec.per_user,
+        per_user_cases: row_cases,
     };
     progress.start(world.users);
     let metrics = engine::simulate(world, &sim, &|done| progress.advance(done), &mut sink);
@@ -108,7 +131,7 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     timings.simulate = t1.elapsed();
 
     let t2 = Instant::now();
-    if let Some(w) = users_csv {
+    if let Some((w, _)) = users_csv {
         w.finish()?;
     }
     let results = Results::compute(world, &metrics, RunInfo::now())?;
@@ -116,16 +139,39 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     report::write_all(&results, out.path())?;
     let dir = out.commit()?;
     timings.output = t2.elapsed();
+    finished(&results, dir, timings, warnings)
+}
+
+/// The summaries of a run whose results are in `dir`.
+fn finished(
+    results: &Results,
+    dir: PathBuf,
+    timings: Timings,
+    warnings: Vec<String>,
+) -> Result<Finished> {
     let summary = Summary {
         timings,
         dir: dir.display().to_string(),
     };
     let mut text = Destination::new(&dir);
-    summary.write(&results, &mut text)?;
+    summary.write(results, &mut text)?;
+    let data = RunSummary::new(
+        results,
+        RunContext {
+            output: summary.dir.clone(),
+            timings: PhaseSeconds {
+                load: timings.load.as_secs_f64(),
+                simulate: timings.simulate.as_secs_f64(),
+                output: timings.output.as_secs_f64(),
+            },
+            warnings: warnings.clone(),
+        },
+    );
     Ok(Finished {
         dir,
-        warnings: loaded.warnings,
+        warnings,
         summary: text.text().to_string(),
+        data,
         timings,
     })
 }

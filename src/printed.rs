@@ -18,3 +18,20 @@ impl From<String> for Printed {
         }
     }
 }
+
+/// How a command prints its result: for people, or as one JSON object for scripts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Text for people (the default).
+    #[default]
+    Text,
+    /// One JSON object on standard output (fields documented in README.md, "JSON output").
+    Json,
+}
+
+/// `value` as pretty-printed JSON followed by a newline.
+pub fn json<T: serde::Serialize>(value: &T) -> crate::error::Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| crate::error::Error::Internal(format!("cannot write JSON: {e}")))
+}

@@ -432,8 +432,9 @@ pub struct World {
     pub populations: Vec<Population>,
     /// Destinations.
     pub resources: Vec<Resource>,
-    /// Weighted choice of destination per request.
-    pub resource_alias: WeightedAliasIndex<f64>,
+    /// Weighted choice of destination by `weight` (one `u64` per draw). The engine draws destination
+    /// and IP version together from tables built from the same weights (`engine::requests`).
+    pub resource_alias: crate::alias::AliasTable,
     /// Latency model.
     pub latency: LatencyModel,
     /// Ingress settings.

@@ -291,3 +291,149 @@ fn an_option_typed_where_a_place_goes_is_still_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("out of range"), "{}", stderr(&o));
 }
+
+/// The number of `error:` lines in a rendered error text.
+fn error_count(e: &str) -> usize {
+    e.lines().filter(|l| l.starts_with("error:")).count()
+}
+
+/// A scenario whose egress `lhr-1` and data center `LHR2` are referred to by a policy, an
+/// allowlist, a failure and another egress IP.
+fn with_references(egress_dc: &str, egress_ipv4: &str, dc_country: &str, dc_lat: &str) -> String {
+    let text = VALID
+        .replacen(
+            "datacenter = \"LHR\"",
+            &format!("datacenter = \"{egress_dc}\""),
+            1,
+        )
+        .replacen(
+            "ipv4 = \"203.0.113.20\"",
+            &format!("ipv4 = \"{egress_ipv4}\""),
+            1,
+        )
+        .replacen(
+            "weight = 1\n",
+            "weight = 1\nallowlist = [\"lhr-1\", \"lhr-2\"]\n",
+            1,
+        );
+    format!(
+        r#"{text}
+[[datacenter]]
+code = "LHR2"
+city = "London"
+country = "{dc_country}"
+lat = {dc_lat}
+lon = -0.1
+
+[[egress]]
+id = "lhr-2"
+datacenter = "LHR2"
+ipv4 = "203.0.113.30"
+
+[[policy]]
+name = "to-london"
+traffic = 'net.dst.port == 443'
+ipv4 = "lhr-1"
+ipv4_fallback = "lhr-2"
+
+[[failure]]
+name = "london"
+egress = ["lhr-1"]
+datacenters = ["LHR2"]
+"#
+    )
+}
+
+#[test]
+fn the_references_fixture_is_valid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("ok.toml");
+    fs::write(&path, with_references("LHR", "203.0.113.20", "GB", "51.5")).unwrap();
+    let o = run_in(tmp.path(), &["check", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_wrong_data_center_is_reported_once_not_by_every_reference_to_its_egress() {
+    let e = rejects(&with_references("LON", "203.0.113.20", "GB", "51.5"));
+    assert!(e.contains("unknown data center `LON`"), "{e}");
+    assert_eq!(error_count(&e), 1, "only the root cause:\n{e}");
+}
+
+#[test]
+fn a_wrong_egress_address_is_reported_once() {
+    let e = rejects(&with_references("LHR", "203.0.113.300", "GB", "51.5"));
+    assert!(
+        e.contains("`203.0.113.300` is not a valid IPv4 address"),
+        "{e}"
+    );
+    assert_eq!(error_count(&e), 1, "only the root cause:\n{e}");
+}
+
+#[test]
+fn a_wrong_custom_data_center_is_reported_once_not_by_its_users() {
+    let e = rejects(&with_references("LHR", "203.0.113.20", "XX", "51.5"));
+    assert!(e.contains("unknown country `XX`"), "{e}");
+    assert_eq!(error_count(&e), 1, "only the root cause:\n{e}");
+    let e = rejects(&with_references("LHR", "203.0.113.20", "GB", "151.5"));
+    assert!(e.contains("latitude must be between -90 and 90"), "{e}");
+    assert_eq!(error_count(&e), 1, "only the root cause:\n{e}");
+}
+
+#[test]
+fn a_total_below_the_number_of_populations_is_refused() {
+    let two = replace(
+        "weight = 1\n",
+        "weight = 1\n\n[[population]]\nname = \"remote\"\nusers = 1\n[population.location]\naround = [\"London\"]\n",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("two.toml");
+    fs::write(&path, &two).unwrap();
+    let s = path.to_str().unwrap();
+    let out = tmp.path().join("out");
+    let o = run_in(
+        tmp.path(),
+        &["run", s, "--users", "1", "--out", out.to_str().unwrap()],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`--users 1` is fewer users than the scenario's 2 populations, so `remote` would have none"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`--users 101` or more gives every population at least one user"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    // Enough for both, but the small one rounds to nothing: a warning that names it.
+    let o = run_in(
+        tmp.path(),
+        &[
+            "run",
+            s,
+            "--users",
+            "20",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: with 20 users in all, population `remote` gets none (the share rounds to 0); `--users 101` or more"),
+        "{err}"
+    );
+    // The same total written in the file is located there.
+    let shares = two
+        .replace("users = 100\n", "share = 0.99\n")
+        .replace("users = 1\n", "share = 0.01\n")
+        .replace("requests_per_user = 5", "requests_per_user = 5\nusers = 1");
+    let e = rejects(&shares);
+    assert!(
+        e.contains("`users = 1` is fewer users than the scenario's 2 populations"),
+        "{e}"
+    );
+    assert!(e.contains("bad.toml:6:9"), "{e}");
+}

@@ -9,7 +9,8 @@
 //! - `capacity.rs`: connections against the per-origin limit; `refusals.rs`: what allowlists
 //!   refuse in the baseline;
 //! - `findings/`: redundancy findings and recommendations;
-//! - `charts.rs`: what the charts draw; `typical.rs`: a typical user's round trip per population.
+//! - `charts.rs`: what the charts draw; `typical.rs`: a typical user's round trip per population;
+//! - `run_summary.rs`: the end-of-run summary as a JSON object (`run --format json`).
 //!
 //! Analysis reads the engine's results (and, for the typical users, traces a handful of users
 //! through the engine's routing); it never runs a simulation and never writes files.
@@ -24,6 +25,7 @@ pub mod impact;
 pub mod ranking;
 pub mod refusals;
 mod run_info;
+pub mod run_summary;
 pub mod tables;
 pub mod typical;
 pub mod values;
@@ -31,7 +33,7 @@ pub mod values;
 pub use run_info::RunInfo;
 
 use crate::engine::Metrics;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::world::World;
 use capacity::Capacity;
 use cases::{Baseline, CaseFigures};
@@ -75,14 +77,9 @@ pub struct Results<'w> {
 
 impl<'w> Results<'w> {
     /// Computes the results of `world`'s finished simulation `m`.
-    ///
-    /// Fails when `m` is not finished (failure cases would still be differences from the baseline).
+    /// (`engine::simulate` only ever returns finished metrics: failure cases are totals, not
+    /// differences from the baseline.)
     pub fn compute(world: &'w World, m: &Metrics, run: RunInfo) -> Result<Self> {
-        if !m.finished {
-            return Err(Error::Internal(
-                "results need finished metrics (`Metrics::finish`)".into(),
-            ));
-        }
         let cases = cases::case_figures(m);
         let capacity = Capacity::new(world, m);
         let ranked = ranking::rank(

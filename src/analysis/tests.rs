@@ -220,14 +220,6 @@ fn typical_trips_are_traces_and_add_up() {
 }
 
 #[test]
-fn unfinished_metrics_are_refused() {
-    let (world, _) = simulate("scenarios/three-sites.toml", 100);
-    let raw = Metrics::new(&world);
-    let err = Results::compute(&world, &raw, RunInfo::now()).unwrap_err();
-    assert!(err.to_string().contains("finished"), "{err}");
-}
-
-#[test]
 fn the_typical_user_is_the_median_of_an_even_sample() {
     let (world, m) = simulate("scenarios/three-sites.toml", 3000);
     let r = results(&world, &m);

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use crate::analysis::comparison::{read_run, Comparison};
 use crate::error::{Error, InputError, Result};
 use crate::pipeline::{self, RunSpec, Silent};
-use crate::printed::Printed;
-use crate::report::comparison::{ComparisonCsv, ComparisonHtml, ComparisonTable};
-use crate::report::folder::OutputDir;
+use crate::printed::{Format, Printed};
+use crate::report::comparison::{ComparisonCsv, ComparisonHtml, ComparisonJson, ComparisonTable};
+use crate::report::folder::{check_target, OutputDir};
 use crate::report::{Destination, Output};
 use crate::scenario::Overrides;
 
@@ -34,6 +34,8 @@ pub struct CompareOptions {
     pub threads: usize,
     /// Print nothing.
     pub quiet: bool,
+    /// The terminal table, or one JSON object.
+    pub format: Format,
 }
 
 /// A run's output folder: the folder itself, or a scenario file run into `scratch` first (its
@@ -56,6 +58,7 @@ fn resolve(
                 overrides: opts.overrides.clone(),
                 threads: opts.threads,
                 per_user: false,
+                per_user_cases: Vec::new(),
             },
             &Silent,
         )?;
@@ -91,6 +94,8 @@ pub fn compare(opts: &CompareOptions) -> Result<Printed> {
             .and_then(|s| s.to_str())
             .unwrap_or("compare")
     ));
+    // Refused before either scenario runs, not after.
+    check_target(&target, opts.force)?;
     let mut warnings = Vec::new();
     let dir_a = resolve(&opts.a, &runs.join("a"), opts, &mut warnings)?;
     let dir_b = resolve(&opts.b, &runs.join("b"), opts, &mut warnings)?;
@@ -101,16 +106,17 @@ pub fn compare(opts: &CompareOptions) -> Result<Printed> {
         read_run(&dir_b)?,
     );
     let out = OutputDir::create(&target, opts.force)?;
+    warnings.extend_from_slice(out.notes());
     let mut to = Destination::new(out.path());
     ComparisonCsv.write(&comparison, &mut to)?;
     ComparisonHtml.write(&comparison, &mut to)?;
     let final_dir = out.commit()?;
     let mut text = Destination::new(&final_dir);
-    if !opts.quiet {
-        ComparisonTable {
-            dir: final_dir.display().to_string(),
-        }
-        .write(&comparison, &mut text)?;
+    let dir = final_dir.display().to_string();
+    match (opts.quiet, opts.format) {
+        (true, _) => {}
+        (false, Format::Text) => ComparisonTable { dir }.write(&comparison, &mut text)?,
+        (false, Format::Json) => ComparisonJson { dir }.write(&comparison, &mut text)?,
     }
     Ok(Printed {
         text: text.text().to_string(),

@@ -27,6 +27,7 @@ fn run(w: &World, threads: usize) -> Metrics {
         &SimOptions {
             threads,
             per_user: false,
+            ..SimOptions::default()
         },
         &|_| {},
         &mut |_| Ok(()),
@@ -387,4 +388,40 @@ fn london_requirement_counts_dublin_fallback_as_violation() {
     let both = policy(&w, &m, case(&w, "london-and-amsterdam"), "finance bank");
     assert_eq!(both.violations, london.violations);
     let _ = Case::baseline(1, 1);
+}
+
+/// Deriving a failure case's ingress and balanced egress from the baseline's (and searching a
+/// case's own index of the data centers it leaves up) gives exactly what searching from scratch
+/// gives, for every user and case: single failures, pairs, a whole region, and anycast ranks 1–2.
+#[test]
+fn derived_failure_cases_equal_searching_from_scratch() {
+    let text = FAILOVER.replace(
+        "[simulation]",
+        "[ingress]\nsecond_nearest_share = 0.3\nthird_nearest_share = 0.2\n[simulation]",
+    ) + "\n[[failure]]\nname = \"europe\"\nregions = [\"WEU\", \"EEU\"]\n";
+    let w = world_with(&text, Some(Sweep::N2));
+    let plain = Prepared::new(&w);
+    let indexed = Prepared::new(&w).build_case_indexes();
+    let europe = case(&w, "europe");
+    assert!(
+        indexed.up_index[europe].is_some(),
+        "a region failure gets its own index"
+    );
+    for i in (0..w.users).step_by(7) {
+        let (u, _) = plain.user(i);
+        let g = route::UserGeo::new(&plain, &u);
+        let (base, nearby) = route::baseline_case(&plain, &u, &g);
+        assert_eq!(base, route::user_case(&plain, &u, &g, 0), "user {i}");
+        for c in 1..w.cases.len() {
+            let searched = route::user_case(&plain, &u, &g, c);
+            let derived = route::failure_case(&plain, &u, &g, c, (&base, &nearby));
+            assert_eq!(derived, searched, "user {i}, case {}", w.cases[c].name);
+            let derived = route::failure_case(&indexed, &u, &g, c, (&base, &nearby));
+            assert_eq!(
+                derived, searched,
+                "user {i}, case {} (indexed)",
+                w.cases[c].name
+            );
+        }
+    }
 }

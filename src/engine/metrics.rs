@@ -6,7 +6,8 @@
 //! Failure cases are stored as *differences* from the baseline while simulating: a user whose routes a
 //! case does not change contributes nothing to it, and an affected user takes back its baseline requests
 //! and adds its case requests. Integer arithmetic wraps, so a difference may be "negative" until
-//! [`Metrics::finish`] adds the baseline back; the result equals evaluating every user in every case.
+//! `Metrics::finish` (inside the engine) adds the baseline back; the result equals evaluating every
+//! user in every case, and `simulate` returns only such finished results.
 
 use crate::histogram::Histogram;
 use crate::world::World;
@@ -71,47 +72,33 @@ pub struct Cell {
 }
 
 impl Cell {
-    /// Counts one request routed by `route` with round-trip time `us` (ignored when dropped).
+    /// Counts `n` requests routed by `route` whose round-trip times add up to `rtt_sum_us` (ignored
+    /// when dropped). Wrapping, and every counter is `n` times a property of the route, so passing
+    /// `n.wrapping_neg()` and `rtt_sum_us.wrapping_neg()` takes the same requests back: a failure
+    /// case's cell may hold a difference that is "negative" for a while (see the module notes).
     #[inline]
-    pub fn record(&mut self, route: &crate::engine::Route, us: u64) {
-        // Wrapping: a failure case's cell may hold a difference that is "negative" for a while.
+    pub(crate) fn add_requests(&mut self, route: &crate::engine::Route, n: u64, rtt_sum_us: u64) {
         let add = |x: &mut u64, v: u64| *x = x.wrapping_add(v);
-        add(&mut self.requests, 1);
-        add(&mut self.outcomes[route.outcome as usize], 1);
-        add(&mut self.violations, route.violation as u64);
+        add(&mut self.requests, n);
+        add(&mut self.outcomes[route.outcome as usize], n);
+        add(&mut self.violations, n.wrapping_mul(route.violation as u64));
         if route.outcome == Outcome::Dropped as u8 {
             return;
         }
-        add(&mut self.blocked, route.blocked as u64);
-        add(&mut self.rtt_sum_us, us);
-        self.rtt.record_us(us);
-        add(&mut self.country_mismatch, route.country_mismatch as u64);
+        add(&mut self.blocked, n.wrapping_mul(route.blocked as u64));
+        add(&mut self.rtt_sum_us, rtt_sum_us);
+        add(
+            &mut self.country_mismatch,
+            n.wrapping_mul(route.country_mismatch as u64),
+        );
         add(
             &mut self.continent_mismatch,
-            route.continent_mismatch as u64,
+            n.wrapping_mul(route.continent_mismatch as u64),
         );
-        add(&mut self.apparent_distance_m, route.apparent_m as u64);
-    }
-
-    /// Takes back a request recorded with [`Cell::record`] (wrapping; see the module notes).
-    #[inline]
-    pub fn unrecord(&mut self, route: &crate::engine::Route, us: u64) {
-        let sub = |x: &mut u64, v: u64| *x = x.wrapping_sub(v);
-        sub(&mut self.requests, 1);
-        sub(&mut self.outcomes[route.outcome as usize], 1);
-        sub(&mut self.violations, route.violation as u64);
-        if route.outcome == Outcome::Dropped as u8 {
-            return;
-        }
-        sub(&mut self.blocked, route.blocked as u64);
-        sub(&mut self.rtt_sum_us, us);
-        self.rtt.unrecord_us(us);
-        sub(&mut self.country_mismatch, route.country_mismatch as u64);
-        sub(
-            &mut self.continent_mismatch,
-            route.continent_mismatch as u64,
+        add(
+            &mut self.apparent_distance_m,
+            n.wrapping_mul(route.apparent_m as u64),
         );
-        sub(&mut self.apparent_distance_m, route.apparent_m as u64);
     }
 
     /// Adds another cell's counts (wrapping, so differences merge too).
@@ -202,10 +189,8 @@ pub struct Metrics {
     pub connections_v6_micro: Vec<u64>,
     /// Per (case, population): what the case moved (`case * populations + population`).
     pub shifts: Vec<Shift>,
-    /// Map sample, sorted by user index after merging.
+    /// Map sample, sorted by user index.
     pub samples: Vec<SamplePoint>,
-    /// True once [`Metrics::finish`] has turned the failure cases' differences into totals.
-    pub finished: bool,
 }
 
 impl Metrics {
@@ -229,7 +214,6 @@ impl Metrics {
             connections_v6_micro: vec![0; cases * (slots - 2) * resources],
             shifts: vec![Shift::default(); cases * populations],
             samples: Vec::new(),
-            finished: false,
         }
     }
 
@@ -273,7 +257,7 @@ impl Metrics {
     }
 
     /// Adds another accumulator (same shape).
-    pub fn merge(&mut self, o: &Metrics) {
+    pub(crate) fn merge(&mut self, o: &Metrics) {
         for (a, b) in self.cells.iter_mut().zip(&o.cells) {
             a.merge(b);
         }
@@ -297,12 +281,9 @@ impl Metrics {
     }
 
     /// Turns each failure case's difference into a total by adding the baseline (case 0), and puts
-    /// order-dependent parts (the map sample) into a canonical order. Call once, after every merge.
-    pub fn finish(&mut self) {
-        if self.finished {
-            return;
-        }
-        self.finished = true;
+    /// order-dependent parts (the map sample) into a canonical order. The engine calls it once, after
+    /// every merge; what `simulate` returns is always finished.
+    pub(crate) fn finish(&mut self) {
         self.samples.sort_by_key(|s| s.user);
         let per_case = self.populations * self.slots;
         let (base, rest) = self.cells.split_at_mut(per_case);

@@ -1,28 +1,34 @@
 //! The simulator: users × requests × cases → [`Metrics`].
 //!
-//! It never prints and never writes files. Users are processed in fixed chunks in parallel; each chunk
-//! fills its own integer accumulators, merged in chunk order, so results do not depend on the thread
-//! count. Per-user rows, when asked for, go to a caller-supplied sink in user order.
+//! It never prints and never writes files. Users are processed in fixed chunks in parallel; each
+//! worker records into its own integer accumulators, and merging them is exact and order-independent,
+//! so results do not depend on the thread count. Per-user rows, when asked for, go to a
+//! caller-supplied sink in user order.
 
+mod chunk;
 pub mod metrics;
+pub mod requests;
 pub mod route;
+mod tally;
 pub mod trace;
 
-use rand::Rng;
-use rand_distr::{Distribution, Exp1};
+use std::sync::Mutex;
+
 use rayon::prelude::*;
 
 use crate::catalog::{Catalog, Continent, CountryId};
 use crate::country_index::CountryIndex;
 use crate::error::{Error, Result};
 use crate::geodesy::LatLon;
-use crate::matching::facts::FactsBuilder;
-use crate::matching::matcher::{Matcher, Scratch, UNMATCHED};
+use crate::matching::matcher::Matcher;
+use crate::nearest::{NearestIndex, Neighbor};
 use crate::users::{self, User};
 use crate::world::{DcId, EgressId, World};
 pub use metrics::{Cell, Metrics, Outcome, SamplePoint};
+pub use requests::{Request, RequestModel, Requests};
 pub use route::UserGeo;
 pub use route::{Route, UserCase};
+use tally::Tally;
 
 /// Users per chunk: big enough to amortise set-up, small enough to balance two to many cores.
 pub(crate) const CHUNK_USERS: u64 = 8192;
@@ -60,6 +66,8 @@ pub struct Prepared<'w> {
     pub egress_up: Vec<Vec<bool>>,
     /// First-match policy evaluation.
     pub matcher: Matcher,
+    /// The random draws of each user's requests.
+    pub requests: RequestModel,
     /// Continent of each catalog country.
     continents: Vec<Continent>,
     /// Slot of default egress.
@@ -74,7 +82,25 @@ pub struct Prepared<'w> {
     pop_requirement: Vec<Option<Vec<bool>>>,
     /// Per policy: its geography requirement's allowed data centers.
     policy_requirement: Vec<Option<Vec<bool>>>,
+    /// Per case: an ingress index over only the data centers it leaves up, for cases that take down
+    /// so many that searching the world's index would often fall back to a full scan (see
+    /// [`Prepared::with_case_indexes`]).
+    up_index: Vec<Option<UpIndex>>,
 }
+
+/// A nearest-data-center index over the data centers one case leaves up.
+struct UpIndex {
+    index: NearestIndex,
+    /// Data center of each indexed point, ascending (so ties still break by lower data center).
+    ids: Vec<DcId>,
+}
+
+/// A case taking down more data centers than this gets its own ingress index when a run is large
+/// enough to repay building it.
+const UP_INDEX_MIN_DOWN: usize = 3;
+/// Users from which a run builds the per-case ingress indexes: building one costs about as much as
+/// the full-scan searches of 40,000 moved users (callgrind, `scenarios/three-sites.toml`).
+const UP_INDEX_MIN_USERS: u64 = 50_000;
 
 impl<'w> Prepared<'w> {
     /// Derives the engine tables for `world`.
@@ -149,6 +175,7 @@ impl<'w> Prepared<'w> {
                 .map(|p| requirement(p.require_egress_in))
                 .collect(),
             matcher: Matcher::new(world),
+            requests: RequestModel::new(world),
             countries: CountryIndex::embedded(),
             sites,
             site_of_egress,
@@ -157,6 +184,71 @@ impl<'w> Prepared<'w> {
             continents: catalog.countries.iter().map(|c| c.continent).collect(),
             default_slot: world.egress.len() as u8,
             dropped_slot: world.egress.len() as u8 + 1,
+            up_index: world.cases.iter().map(|_| None).collect(),
+        }
+    }
+
+    /// Builds an ingress index over the data centers left up by each case that takes many down
+    /// (regions, countries), when the run has enough users to repay it. Results are the same with or
+    /// without: both searches are exact and break ties by lower data center.
+    pub fn with_case_indexes(self) -> Self {
+        if self.world.users < UP_INDEX_MIN_USERS {
+            return self;
+        }
+        self.build_case_indexes()
+    }
+
+    /// [`Prepared::with_case_indexes`] whatever the number of users.
+    pub(crate) fn build_case_indexes(mut self) -> Self {
+        let w = self.world;
+        self.up_index = w
+            .cases
+            .par_iter()
+            .map(|c| {
+                if c.dc_down.iter().filter(|&&d| d).count() <= UP_INDEX_MIN_DOWN {
+                    return None;
+                }
+                let ids: Vec<DcId> = (0..w.datacenters.len())
+                    .filter(|&d| !c.dc_down[d])
+                    .map(|d| d as DcId)
+                    .collect();
+                let points: Vec<LatLon> = ids
+                    .iter()
+                    .map(|&d| w.datacenters[d as usize].location)
+                    .collect();
+                Some(UpIndex {
+                    index: NearestIndex::new(&points),
+                    ids,
+                })
+            })
+            .collect();
+        self
+    }
+
+    /// Fills `out` with the nearest data centers to a point (`unit` its unit vector) that are up in
+    /// `case`, nearest first (ties by lower data center); returns how many were found.
+    #[inline]
+    pub fn nearest_up(
+        &self,
+        case: usize,
+        at: LatLon,
+        unit: &[f64; 3],
+        out: &mut [Neighbor],
+    ) -> usize {
+        match &self.up_index[case] {
+            Some(up) => {
+                let n = up.index.nearest_unit(at, unit, |_| true, out);
+                for x in &mut out[..n] {
+                    x.index = up.ids[x.index as usize] as u32;
+                }
+                n
+            }
+            None => {
+                let down = &self.world.cases[case].dc_down;
+                self.world
+                    .dc_index
+                    .nearest_unit(at, unit, |i| !down[i as usize], out)
+            }
         }
     }
 
@@ -179,7 +271,8 @@ impl<'w> Prepared<'w> {
         self.continents[c.0 as usize]
     }
 
-    /// Generates user `index` (its population found by position).
+    /// Generates user `index` (its population found by position), with its random stream positioned
+    /// at its first request (see [`requests`]).
     pub fn user(&self, index: u64) -> (User, users::UserRng) {
         let p = self.world.population_of(index);
         users::generate(
@@ -222,6 +315,36 @@ pub struct SimOptions {
     pub threads: usize,
     /// Produce per-user rows for the sink.
     pub per_user: bool,
+    /// With `per_user`: per case, whether its rows are produced (empty: every case). Rows the caller
+    /// does not want are never built, so memory follows the cases asked for.
+    pub per_user_cases: Vec<bool>,
+}
+
+impl SimOptions {
+    /// True when per-user rows of case `c` are wanted.
+    #[inline]
+    fn wants_rows(&self, c: usize) -> bool {
+        self.per_user_cases.get(c).copied().unwrap_or(true)
+    }
+}
+
+/// Per-user rows held in memory at most between two calls of the sink (about 50 bytes each): a batch
+/// of chunks is cut short so its rows stay under this, whatever the number of cases.
+const MAX_BATCH_ROWS: u64 = 2_000_000;
+
+/// Where a chunk appends its per-user rows, and which cases' rows are wanted (empty: all).
+pub(crate) struct RowSink<'a> {
+    /// Rows of the chunk, in user order.
+    pub(crate) rows: &'a mut Vec<UserRow>,
+    /// Per case: rows wanted.
+    pub(crate) cases: &'a [bool],
+}
+
+/// One worker's accumulators: per-user counters in `metrics`, per-route counters and histograms in
+/// `tally` (flushed into `metrics` at the end, or earlier when its 32-bit differences could overflow).
+struct Worker {
+    metrics: Metrics,
+    tally: Tally,
 }
 
 /// Runs every case over the same generated users. `progress` receives the number of users done so far;
@@ -236,397 +359,108 @@ pub fn simulate(
         .num_threads(options.threads)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start worker threads: {e}")))?;
-    let prepared = Prepared::new(world);
+    let prepared = pool.install(|| Prepared::new(world).with_case_indexes());
+    let empty = Metrics::new(world);
+    let tally = Tally::new(&empty).ok_or_else(|| {
+        Error::Internal(
+            "cases × populations × egress × policies × destinations is too large".into(),
+        )
+    })?;
     let chunks = world.users.div_ceil(CHUNK_USERS);
     let stride = world.users.div_ceil(MAP_SAMPLE).max(1);
-    let mut total = Metrics::new(world);
+    // One set of accumulators per concurrently running chunk (at most one per thread), reused from
+    // chunk to chunk: memory stays at a few accumulators however many chunks and cases there are.
+    let workers: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+    let run = |c: u64, rows: Option<RowSink>| {
+        let taken = workers.lock().map(|mut w| w.pop()).unwrap_or(None);
+        let mut worker = taken.unwrap_or_else(|| Worker {
+            metrics: empty.clone(),
+            tally: tally.clone(),
+        });
+        let first = c * CHUNK_USERS;
+        let range = first..(first + CHUNK_USERS).min(world.users);
+        run_chunk(&prepared, range, stride, &mut worker, rows);
+        if let Ok(mut w) = workers.lock() {
+            w.push(worker);
+        }
+    };
+    let batch_chunks = if options.per_user {
+        let cases = (0..world.cases.len())
+            .filter(|&c| options.wants_rows(c))
+            .count() as u64;
+        (MAX_BATCH_ROWS / (CHUNK_USERS * cases.max(1)))
+            .clamp(pool.current_num_threads() as u64, BATCH_CHUNKS)
+    } else {
+        BATCH_CHUNKS
+    };
     let mut batch_start = 0;
     while batch_start < chunks {
-        let batch_end = (batch_start + BATCH_CHUNKS).min(chunks);
-        let chunk_range = |c: u64| {
-            let first = c * CHUNK_USERS;
-            first..(first + CHUNK_USERS).min(world.users)
-        };
+        let batch_end = (batch_start + batch_chunks).min(chunks);
         if options.per_user {
-            // Per-user rows must reach the sink in user order: keep each chunk's results apart.
-            let results: Vec<(Metrics, Vec<UserRow>)> = pool.install(|| {
+            // Per-user rows must reach the sink in user order: keep each chunk's rows apart.
+            let rows: Vec<Vec<UserRow>> = pool.install(|| {
                 (batch_start..batch_end)
                     .into_par_iter()
                     .map(|c| {
-                        let mut m = Metrics::new(world);
                         let mut rows = Vec::new();
-                        run_chunk(&prepared, chunk_range(c), stride, &mut m, Some(&mut rows));
-                        (m, rows)
+                        run(
+                            c,
+                            Some(RowSink {
+                                rows: &mut rows,
+                                cases: &options.per_user_cases,
+                            }),
+                        );
+                        rows
                     })
                     .collect()
             });
-            for (m, rows) in &results {
-                total.merge(m);
-                sink(rows)?;
+            for r in &rows {
+                sink(r)?;
             }
         } else {
-            // Merging is exact and order-independent (integer sums; the map sample is sorted at the
-            // end), so each worker folds its chunks into one accumulator: memory stays at a few
-            // accumulators however many cases a sweep adds.
-            let m = pool.install(|| {
+            pool.install(|| {
                 (batch_start..batch_end)
                     .into_par_iter()
-                    .fold(
-                        || Metrics::new(world),
-                        |mut m, c| {
-                            run_chunk(&prepared, chunk_range(c), stride, &mut m, None);
-                            m
-                        },
-                    )
-                    .reduce_with(|mut a, b| {
-                        a.merge(&b);
-                        a
-                    })
+                    .for_each(|c| run(c, None))
             });
-            if let Some(m) = m {
-                total.merge(&m);
-            }
         }
         batch_start = batch_end;
         progress((batch_end * CHUNK_USERS).min(world.users));
+    }
+    let workers = workers
+        .into_inner()
+        .map_err(|_| Error::Internal("a worker thread panicked".into()))?;
+    let mut total = empty;
+    for mut w in workers {
+        w.tally.flush_into(&mut w.metrics);
+        total.merge(&w.metrics);
     }
     total.finish();
     Ok(total)
 }
 
-/// Simulates users `range` into `m`. Allocates its scratch tables once per chunk, never per request.
+/// Simulates users `range` into `worker`'s accumulators.
 ///
 /// The baseline is evaluated for every user. A failure case is evaluated only for the users it can
 /// affect (those whose ingress candidates or used egress IPs it takes down); for them the case's cells
 /// receive the difference against the baseline, and [`Metrics::finish`] adds the baseline back. A sweep
 /// of many cases therefore costs in proportion to the users each case moves, not to the case count.
+#[inline(never)] // a profiling anchor: one symbol for the engine's per-chunk work
 fn run_chunk(
     p: &Prepared,
     range: std::ops::Range<u64>,
     stride: u64,
-    m: &mut Metrics,
-    mut rows: Option<&mut Vec<UserRow>>,
+    worker: &mut Worker,
+    mut rows: Option<RowSink>,
 ) {
-    let w = p.world;
-    let cases = w.cases.len();
-    let nres = w.resources.len();
-    let per_case = nres * 2;
-    let mut ucs = vec![UserCase::default(); cases];
-    // routes[case * per_case + resource * 2 + ipv6]; only the baseline and affected cases are filled.
-    let mut routes = vec![Route::default(); cases * per_case];
-    // Per case: bit k set when the route of entry k differs from the baseline's.
-    let mut changed = vec![0u64; cases];
-    let mut affected: Vec<u16> = Vec::with_capacity(cases);
-    let mut is_affected = vec![false; cases];
-    let mut matches = vec![UNMATCHED; per_case];
-    let mut facts = FactsBuilder::new(w);
-    let mut class_cache = Scratch::default();
-    let mut slots_used = vec![0u64; cases];
-    let mut policies_used = vec![[0u64; 4]; cases];
-    let mut rtt_sum = vec![0u64; cases];
-    let mut delivered = vec![0u64; cases];
-    let mut first_slot = vec![0u8; cases];
-    let mut rerouted = vec![0u64; cases];
-    let total_weight: f64 = w.resources.iter().map(|r| r.weight).sum();
-    let pref = w.balancing.ipv6_preference;
-    let jitter = w.latency.jitter_mean_ms;
-    let unmatched_slot = m.policy_slots - 1;
-    let policy_slot = |route: &Route| {
-        if route.policy == UNMATCHED {
-            unmatched_slot
-        } else {
-            route.policy as usize
-        }
-    };
-
+    let requests = (range.end - range.start) * p.world.requests_per_user as u64;
+    if worker.tally.needs_flush(requests) {
+        worker.tally.flush_into(&mut worker.metrics);
+    }
+    worker.tally.count_requests(requests);
+    let mut run = chunk::ChunkRun::new(p, &mut worker.metrics, &mut worker.tally, stride);
     for index in range {
-        let (user, mut rng) = p.user(index);
-        let pop_i = user.population as usize;
-        let pop = &w.populations[pop_i];
-        if !p.matcher.is_empty() {
-            facts.set_user(&user);
-        }
-        p.matcher
-            .first_matches(w, &facts, &user, &mut class_cache, &mut matches);
-        let geo = route::UserGeo::new(p, &user);
-        ucs[0] = route::user_case(p, &user, &geo, 0);
-        for k in 0..per_case {
-            routes[k] = route::decide(p, &user, &geo, &ucs[0], 0, k / 2, k % 2 == 1, matches[k]);
-        }
-        if cases > 1 {
-            find_affected(p, &ucs[0], &routes[..per_case], &mut affected);
-            for &c in &affected {
-                let c = c as usize;
-                is_affected[c] = true;
-                let down = &w.cases[c].dc_down;
-                let ingress_kept = !ucs[0].near[..ucs[0].near_len as usize]
-                    .iter()
-                    .any(|&d| down[d as usize]);
-                if ingress_kept {
-                    // Same ingress: a route can only change if its egress IP is down in this case, or
-                    // if it is unmatched traffic whose balanced egress moved. Skips the ingress search
-                    // and most decisions for the typical egress failure.
-                    let balanced = route::balanced_egress(p, &user, &geo, c);
-                    ucs[c] = UserCase { balanced, ..ucs[0] };
-                } else {
-                    ucs[c] = route::user_case(p, &user, &geo, c);
-                }
-                let mut bits = 0u64;
-                for k in 0..per_case {
-                    let base = routes[k];
-                    let slot = base.slot as usize;
-                    let stale = !ingress_kept
-                        || (slot < w.egress.len() && !p.egress_up[c][slot])
-                        || (base.policy == UNMATCHED && ucs[c].balanced != ucs[0].balanced);
-                    let r = if stale {
-                        route::decide(p, &user, &geo, &ucs[c], c, k / 2, k % 2 == 1, matches[k])
-                    } else {
-                        base
-                    };
-                    bits |= ((r != base) as u64) << k;
-                    routes[c * per_case + k] = r;
-                }
-                changed[c] = bits;
-            }
-        }
-        // Concurrent connections: the user's pool split across destinations by weight, then by IP version.
-        for (r, res) in w.resources.iter().enumerate() {
-            let conns = pop.connections_of(user.index) * res.weight / total_weight;
-            let v6_share = ipv6_share(
-                user.ipv6_capable,
-                res.ipv4.is_some(),
-                res.ipv6.is_some(),
-                pref,
-            );
-            for (v6, share) in [(false, 1.0 - v6_share), (true, v6_share)] {
-                if share <= 0.0 {
-                    continue;
-                }
-                let micro = (conns * share * 1e6).round() as u64;
-                let k = r * 2 + v6 as usize;
-                let base_slot = routes[k].slot as usize;
-                if base_slot < w.egress.len() {
-                    let i = m.connection_index(0, base_slot, r);
-                    add_connections(m, v6, i, micro, true);
-                }
-                for &c in &affected {
-                    let c = c as usize;
-                    let slot = routes[c * per_case + k].slot as usize;
-                    if slot == base_slot {
-                        continue;
-                    }
-                    if base_slot < w.egress.len() {
-                        let i = m.connection_index(c, base_slot, r);
-                        add_connections(m, v6, i, micro, false);
-                    }
-                    if slot < w.egress.len() {
-                        let i = m.connection_index(c, slot, r);
-                        add_connections(m, v6, i, micro, true);
-                    }
-                }
-            }
-        }
-        for &c in std::iter::once(&0u16).chain(&affected) {
-            let c = c as usize;
-            slots_used[c] = 0;
-            policies_used[c] = [0; 4];
-            rtt_sum[c] = 0;
-            delivered[c] = 0;
-            rerouted[c] = 0;
-        }
-        for q in 0..w.requests_per_user {
-            let r = w.resource_alias.sample(&mut rng);
-            let res = &w.resources[r];
-            let v6 = match (res.ipv4.is_some(), res.ipv6.is_some()) {
-                (true, true) => user.ipv6_capable && (pref >= 1.0 || rng.random::<f64>() < pref),
-                (false, true) => true,
-                _ => false,
-            };
-            let extra = user.access_ms
-                + if jitter > 0.0 {
-                    (jitter * <Exp1 as Distribution<f64>>::sample(&Exp1, &mut rng)) as f32
-                } else {
-                    0.0
-                };
-            let k = r * 2 + v6 as usize;
-            let base = &routes[k];
-            // Truncating after adding 0.5 rounds (the sum is never negative) without a libm call.
-            let base_us = ((base.base_ms + extra) * 1000.0 + 0.5) as u64;
-            let base_ps = policy_slot(base);
-            record(m, 0, pop_i, r, base, base_ps, base_us, true);
-            if q == 0 {
-                first_slot[0] = base.slot;
-            }
-            slots_used[0] |= 1 << base.slot;
-            policies_used[0][base_ps / 64] |= 1 << (base_ps % 64);
-            if base.outcome != Outcome::Dropped as u8 {
-                rtt_sum[0] += base_us;
-                delivered[0] += 1;
-            }
-            for &c in &affected {
-                let c = c as usize;
-                let route = &routes[c * per_case + k];
-                let ps = policy_slot(route);
-                let us = ((route.base_ms + extra) * 1000.0 + 0.5) as u64;
-                if q == 0 {
-                    first_slot[c] = route.slot;
-                }
-                slots_used[c] |= 1 << route.slot;
-                policies_used[c][ps / 64] |= 1 << (ps % 64);
-                if route.outcome != Outcome::Dropped as u8 {
-                    rtt_sum[c] += us;
-                    delivered[c] += 1;
-                }
-                if changed[c] >> k & 1 == 1 {
-                    record(m, c, pop_i, r, base, base_ps, base_us, false);
-                    record(m, c, pop_i, r, route, ps, us, true);
-                    rerouted[c] += (route.slot != base.slot) as u64;
-                }
-            }
-        }
-        for_each_bit(&[slots_used[0]], |s| {
-            let ci = m.cell_index(0, pop_i, s);
-            m.cells[ci].users += 1;
-        });
-        for_each_bit(&policies_used[0], |ps| {
-            let pi = m.policy_index(0, ps);
-            m.policy_cells[pi].users += 1;
-        });
-        for &c in &affected {
-            let c = c as usize;
-            // Users per slot and per policy as a difference: leave the baseline's sets, join the case's.
-            for_each_bit(&[slots_used[0]], |s| {
-                let ci = m.cell_index(c, pop_i, s);
-                m.cells[ci].users = m.cells[ci].users.wrapping_sub(1);
-            });
-            for_each_bit(&[slots_used[c]], |s| {
-                let ci = m.cell_index(c, pop_i, s);
-                m.cells[ci].users = m.cells[ci].users.wrapping_add(1);
-            });
-            for_each_bit(&policies_used[0], |ps| {
-                let pi = m.policy_index(c, ps);
-                m.policy_cells[pi].users = m.policy_cells[pi].users.wrapping_sub(1);
-            });
-            for_each_bit(&policies_used[c], |ps| {
-                let pi = m.policy_index(c, ps);
-                m.policy_cells[pi].users = m.policy_cells[pi].users.wrapping_add(1);
-            });
-            let shift = &mut m.shifts[c * m.populations + pop_i];
-            shift.users_ingress_moved += (ucs[c].ingress != ucs[0].ingress) as u64;
-            shift.users_egress_changed += (rerouted[c] > 0) as u64;
-            shift.requests_rerouted += rerouted[c];
-        }
-        if index % stride == 0 && w.requests_per_user > 0 {
-            m.samples.push(SamplePoint {
-                user: index,
-                lat: user.location.lat as f32,
-                lon: user.location.lon as f32,
-                slot: first_slot[0] as u16,
-                ingress: ucs[0].ingress,
-            });
-        }
-        if let Some(rows) = rows.as_deref_mut() {
-            for (c, &hit) in is_affected.iter().enumerate() {
-                // Unaffected cases repeat the baseline.
-                let s = if hit { c } else { 0 };
-                rows.push(UserRow {
-                    user: index,
-                    population: user.population,
-                    lat: user.location.lat,
-                    lon: user.location.lon,
-                    country: user.country,
-                    case: c as u16,
-                    ingress: ucs[s].ingress,
-                    slot: first_slot[s],
-                    rtt_mean_ms: (delivered[s] > 0)
-                        .then(|| rtt_sum[s] as f64 / delivered[s] as f64 / 1000.0),
-                });
-            }
-        }
-        for &c in &affected {
-            is_affected[c as usize] = false;
-        }
-    }
-}
-
-/// Adds (or, with `add == false`, takes back) one user's connections in one table entry.
-#[inline]
-fn add_connections(m: &mut Metrics, v6: bool, i: usize, micro: u64, add: bool) {
-    let x = if v6 {
-        &mut m.connections_v6_micro[i]
-    } else {
-        &mut m.connections_v4_micro[i]
-    };
-    *x = if add {
-        x.wrapping_add(micro)
-    } else {
-        x.wrapping_sub(micro)
-    };
-}
-
-/// Records (or takes back) one request in the three cell tables of case `c`.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn record(
-    m: &mut Metrics,
-    c: usize,
-    pop: usize,
-    r: usize,
-    route: &Route,
-    ps: usize,
-    us: u64,
-    add: bool,
-) {
-    let slot = route.slot as usize;
-    let ci = m.cell_index(c, pop, slot);
-    let pi = m.policy_index(c, ps);
-    let ri = m.resource_index(c, slot, r);
-    if add {
-        m.cells[ci].record(route, us);
-        m.policy_cells[pi].record(route, us);
-        m.resource_cells[ri].record(route, us);
-    } else {
-        m.cells[ci].unrecord(route, us);
-        m.policy_cells[pi].unrecord(route, us);
-        m.resource_cells[ri].unrecord(route, us);
-    }
-}
-
-/// The failure cases that can change anything for a user: those taking down a data center among the
-/// user's ingress candidates or a data center / egress IP that one of the user's baseline routes uses.
-/// A case that touches none of them leaves every route of the user exactly as in the baseline
-/// (balancing uses rendezvous hashing, so losing a location the user does not use moves nobody).
-fn find_affected(p: &Prepared, base: &UserCase, routes: &[Route], out: &mut Vec<u16>) {
-    out.clear();
-    for &d in &base.near[..base.near_len as usize] {
-        out.extend_from_slice(&p.cases_by_dc[d as usize]);
-    }
-    let n_egress = p.world.egress.len();
-    let mut seen = 0u64;
-    for r in routes {
-        let s = r.slot as usize;
-        if s < n_egress && seen >> s & 1 == 0 {
-            seen |= 1 << s;
-            out.extend_from_slice(&p.cases_by_egress[s]);
-            let dc = p.world.egress[s].datacenter as usize;
-            out.extend_from_slice(&p.cases_by_dc[dc]);
-        }
-    }
-    if out.len() > 1 {
-        out.sort_unstable();
-        out.dedup();
-    }
-}
-
-/// Calls `f` with the index of every set bit of a multi-word bit set.
-#[inline]
-fn for_each_bit(words: &[u64], mut f: impl FnMut(usize)) {
-    for (w, &word) in words.iter().enumerate() {
-        let mut bits = word;
-        while bits != 0 {
-            f(w * 64 + bits.trailing_zeros() as usize);
-            bits &= bits - 1;
-        }
+        run.user(index, rows.as_mut());
     }
 }
 

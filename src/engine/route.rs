@@ -11,6 +11,7 @@ use crate::geodesy::unit_vector_distance_km;
 use crate::ingress;
 use crate::latency::Network;
 use crate::matching::matcher::UNMATCHED;
+use crate::nearest::Neighbor;
 use crate::policy::{Action, Fallback};
 use crate::users::{user_hash, User};
 use crate::world::{DcId, EgressId};
@@ -62,6 +63,40 @@ pub struct Route {
     pub violation: bool,
 }
 
+impl Route {
+    /// RTT without access and jitter, whole µs: a request's RTT is this plus its
+    /// [`Request::extra_us`](super::requests::Request::extra_us).
+    #[inline]
+    pub fn base_us(&self) -> u32 {
+        // Adding 0.5 and truncating rounds (the value is never negative) without a libm call.
+        (self.base_ms.max(0.0) as f64 * 1000.0 + 0.5) as u32
+    }
+}
+
+/// One user in one case: what every decision of that user in that case shares.
+#[derive(Debug, Clone, Copy)]
+pub struct UserInCase<'a> {
+    /// The user.
+    pub user: &'a User,
+    /// The user's geometry.
+    pub geo: &'a UserGeo,
+    /// The user's ingress and balanced egress in `case`.
+    pub uc: &'a UserCase,
+    /// Case index.
+    pub case: usize,
+}
+
+/// One entry of a user's route table: a destination, an IP version, and the policy that matched it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// Destination (index into `World::resources`).
+    pub resource: usize,
+    /// Over IPv6.
+    pub ipv6: bool,
+    /// Index of the first matching policy (into `World::policies`), or [`UNMATCHED`].
+    pub policy: u16,
+}
+
 /// Geometry of one user computed once and shared by every case and destination.
 #[derive(Debug, Clone, Copy)]
 pub struct UserGeo {
@@ -85,23 +120,113 @@ impl UserGeo {
 
 /// Ingress and balanced egress of `user` in `case`.
 pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserCase {
+    let rank = ingress::anycast_rank(p.world, user.index);
+    let mut near = [NO_NEIGHBOR; 3];
+    let n = p.nearest_up(case, user.location, &geo.unit, &mut near[..=rank]);
+    let balanced = balanced_egress(p, user, geo, case);
+    case_with(p, rank, &near[..n], balanced)
+}
+
+/// The ingress of `user` in the baseline, and the nearest data centers beyond it that a failure
+/// case can move the user to without searching again.
+#[derive(Debug, Clone, Copy)]
+pub struct Nearby {
+    /// The user's anycast rank (see `anycast_rank`).
+    rank: usize,
+    /// The nearest data centers, nearest first (ties by lower data center).
+    near: [Neighbor; NEARBY],
+    /// Valid entries of `near`.
+    len: usize,
+    /// `near` holds every data center (there are no more than asked for).
+    all: bool,
+}
+
+/// Nearest data centers kept per user: the anycast rank (up to 2) plus two spares, within what the
+/// world's index answers from its candidate lists.
+const NEARBY: usize = 5;
+
+const NO_NEIGHBOR: Neighbor = Neighbor {
+    index: 0,
+    distance_km: 0.0,
+};
+
+/// The baseline [`UserCase`] of `user`, and what [`failure_case`] needs to derive the others.
+pub fn baseline_case(p: &Prepared, user: &User, geo: &UserGeo) -> (UserCase, Nearby) {
+    let rank = ingress::anycast_rank(p.world, user.index);
+    let mut near = [NO_NEIGHBOR; NEARBY];
+    // Spares only help when there are failure cases to derive.
+    let want = if p.world.cases.len() > 1 {
+        rank + 3
+    } else {
+        rank + 1
+    };
+    let len = p.nearest_up(0, user.location, &geo.unit, &mut near[..want]);
+    let balanced = balanced_egress(p, user, geo, 0);
+    let uc = case_with(p, rank, &near[..len.min(rank + 1)], balanced);
+    let all = len < want;
+    (
+        uc,
+        Nearby {
+            rank,
+            near,
+            len,
+            all,
+        },
+    )
+}
+
+/// [`user_case`] in failure case `case`, derived from the baseline's when possible: the nearest
+/// data centers it leaves up are the baseline's nearest minus the ones it takes down, as long as
+/// enough of them remain; and the balanced egress stays the baseline's while that is up
+/// (rendezvous hashing: losing a location the user does not use moves nobody).
+pub fn failure_case(
+    p: &Prepared,
+    user: &User,
+    geo: &UserGeo,
+    case: usize,
+    base: (&UserCase, &Nearby),
+) -> UserCase {
+    let (base_uc, nearby) = base;
+    let up = &p.egress_up[case];
+    let balanced = match base_uc.balanced {
+        Some(e) if up[e as usize] => Some(e),
+        _ => balanced_egress(p, user, geo, case),
+    };
+    let down = &p.world.cases[case].dc_down;
+    let mut near = [NO_NEIGHBOR; NEARBY];
+    let mut n = 0;
+    for x in &nearby.near[..nearby.len] {
+        if !down[x.index as usize] {
+            near[n] = *x;
+            n += 1;
+        }
+    }
+    let rank = nearby.rank;
+    if n > rank || nearby.all {
+        return case_with(p, rank, &near[..n.min(rank + 1)], balanced);
+    }
+    let n = p.nearest_up(case, user.location, &geo.unit, &mut near[..=rank]);
+    case_with(p, rank, &near[..n], balanced)
+}
+
+/// A [`UserCase`] from the nearest available data centers (nearest first, at most `rank + 1`).
+fn case_with(p: &Prepared, rank: usize, near: &[Neighbor], balanced: Option<EgressId>) -> UserCase {
     let w = p.world;
-    let down = &w.cases[case].dc_down;
-    let found = ingress::candidates(w, user, &geo.unit, |i| !down[i as usize]);
-    let ingress = found.ingress();
+    let n = near.len();
+    let ingress = (n > 0).then(|| near[rank.min(n - 1)]);
     let mut near_ids = [0 as DcId; 3];
-    for (d, x) in near_ids.iter_mut().zip(&found.near[..found.len]) {
+    for (d, x) in near_ids.iter_mut().zip(near) {
         *d = x.index as DcId;
     }
     UserCase {
         near: near_ids,
-        near_len: found.len as u8,
+        near_len: n as u8,
         ingress: ingress.map(|x| x.index as DcId),
         ingress_km: ingress.map_or(0.0, |x| x.distance_km as f32),
         ingress_ms: ingress.map_or(0.0, |x| {
             w.latency.segment_rtt_ms(x.distance_km, Network::Internet) as f32
         }),
-        balanced: balanced_egress(p, user, geo, case),
+        balanced,
     }
 }
 
@@ -138,30 +263,21 @@ pub fn balanced_egress(p: &Prepared, user: &User, geo: &UserGeo, case: usize) ->
         .copied()
 }
 
-/// Decides one (user, case, destination, IP version) given the policy that matched (`policy` indexes
-/// `World::policies`, or is [`UNMATCHED`]).
-#[allow(clippy::too_many_arguments)]
-pub fn decide(
-    p: &Prepared,
-    user: &User,
-    geo: &UserGeo,
-    uc: &UserCase,
-    case: usize,
-    resource: usize,
-    ipv6: bool,
-    policy: u16,
-) -> Route {
-    let Some(ingress) = uc.ingress else {
+/// Decides one (user, case, destination, IP version): the route of `entry` for `at.user` in
+/// `at.case`.
+pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
+    let (user, policy) = (at.user, entry.policy);
+    let Some(ingress) = at.uc.ingress else {
         return dropped(p, user, policy);
     };
     let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
-        None => match uc.balanced {
+        None => match at.uc.balanced {
             Some(e) => (Outcome::Dedicated, Some(e)),
             // No dedicated location is up: unmatched traffic can only leave through default egress.
             None => (Outcome::Default, None),
         },
         Some(Action::DefaultEgress) => (Outcome::Default, None),
-        Some(Action::Dedicated { ipv6: v6, .. }) if ipv6 => {
+        Some(Action::Dedicated { ipv6: v6, .. }) if entry.ipv6 => {
             // IPv6 egresses from the ingress data center with the dedicated range, wherever that range
             // is bound, and needs no secondary (GATEWAY-REFERENCE.md): no failure of the range's data
             // center or of its IPv4 address stops it. An egress IP without a range sends IPv6 to default
@@ -173,13 +289,12 @@ pub fn decide(
             }
         }
         Some(Action::Dedicated { ipv4, fallback, .. }) => {
-            if p.egress_up[case][ipv4 as usize] {
+            let up = &p.egress_up[at.case];
+            if up[ipv4 as usize] {
                 (Outcome::Dedicated, Some(ipv4))
             } else {
                 match fallback {
-                    Fallback::Egress(f) if p.egress_up[case][f as usize] => {
-                        (Outcome::Fallback, Some(f))
-                    }
+                    Fallback::Egress(f) if up[f as usize] => (Outcome::Fallback, Some(f)),
                     Fallback::DefaultEgress => (Outcome::Fallback, None),
                     _ => (Outcome::Dropped, None),
                 }
@@ -189,7 +304,8 @@ pub fn decide(
     if outcome == Outcome::Dropped {
         return dropped(p, user, policy);
     }
-    let mut route = finish(p, user, geo, uc, ingress, resource, ipv6, outcome, egress);
+    let mut route = finish(p, at, ingress, entry.resource, entry.ipv6, egress);
+    route.outcome = outcome as u8;
     route.policy = policy;
     let apparent_dc = egress.map_or(ingress, |e| p.world.egress[e as usize].datacenter);
     route.violation = !p.requirements_met(user.population, policy, Some(apparent_dc));
@@ -206,19 +322,17 @@ fn dropped(p: &Prepared, user: &User, policy: u16) -> Route {
     }
 }
 
-/// Physical path, RTT, geolocation and allowlist for a chosen egress.
-#[allow(clippy::too_many_arguments)]
-pub fn finish(
+/// Physical path, RTT, geolocation and allowlist for a chosen egress (outcome and policy are left for
+/// the caller to fill in).
+fn finish(
     p: &Prepared,
-    user: &User,
-    geo: &UserGeo,
-    uc: &UserCase,
+    at: &UserInCase,
     ingress: DcId,
     resource: usize,
     ipv6: bool,
-    outcome: Outcome,
     egress: Option<EgressId>,
 ) -> Route {
+    let (user, geo, uc) = (at.user, at.geo, at.uc);
     let w = p.world;
     let r = &w.resources[resource];
     // Only IPv4 to a destination outside Cloudflare crosses the backbone to the egress data center; every
@@ -248,9 +362,10 @@ pub fn finish(
             + backbone_ms
             + w.resource_ms(physical, resource)
             + r.processing_ms as f32,
-        apparent_m: (apparent_km * 1000.0).round() as u32,
+        // Adding 0.5 and truncating rounds (the value is never negative) without a libm call.
+        apparent_m: (apparent_km * 1000.0 + 0.5) as u32,
         slot: egress.map_or(p.default_slot, |e| e as u8),
-        outcome: outcome as u8,
+        outcome: Outcome::Dedicated as u8,
         blocked,
         country_mismatch: apparent_country != user.country,
         continent_mismatch: p.continent_of(apparent_country) != p.continent_of(user.country),

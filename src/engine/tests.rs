@@ -66,6 +66,16 @@ location = "0,10"
 proxied = true
 "#;
 
+/// `route::decide` for destination `r` over `v6` with the policy `policy`.
+fn decide(p: &Prepared, at: &route::UserInCase, r: usize, v6: bool, policy: u16) -> Route {
+    let entry = route::Entry {
+        resource: r,
+        ipv6: v6,
+        policy,
+    };
+    route::decide(p, at, entry)
+}
+
 fn balanced_counts(w: &World) -> [u64; 2] {
     let p = Prepared::new(w);
     let mut counts = [0u64; 2];
@@ -128,9 +138,15 @@ fn physical_path_follows_ip_version_and_proxying() {
         let uc = route::user_case(&p, &u, &g, 0);
         let ingress = uc.ingress.expect("ingress");
         let egress_dc = w.egress[uc.balanced.expect("egress") as usize].datacenter;
-        let plain_v4 = route::decide(&p, &u, &g, &uc, 0, 0, false, UNMATCHED);
-        let plain_v6 = route::decide(&p, &u, &g, &uc, 0, 0, true, UNMATCHED);
-        let proxied_v4 = route::decide(&p, &u, &g, &uc, 0, 1, false, UNMATCHED);
+        let at = route::UserInCase {
+            user: &u,
+            geo: &g,
+            uc: &uc,
+            case: 0,
+        };
+        let plain_v4 = decide(&p, &at, 0, false, UNMATCHED);
+        let plain_v6 = decide(&p, &at, 0, true, UNMATCHED);
+        let proxied_v4 = decide(&p, &at, 1, false, UNMATCHED);
         assert_eq!(
             plain_v4.physical, egress_dc,
             "IPv4, not proxied: the egress IP's data center"
@@ -244,7 +260,13 @@ fn first_match_by_precedence_then_fallbacks() {
         );
         let d = |case: usize, r: usize, v6: bool| {
             let uc = route::user_case(&p, &u, &g, case);
-            route::decide(&p, &u, &g, &uc, case, r, v6, matches[r * 2 + v6 as usize])
+            let at = route::UserInCase {
+                user: &u,
+                geo: &g,
+                uc: &uc,
+                case,
+            };
+            decide(&p, &at, r, v6, matches[r * 2 + v6 as usize])
         };
         let web = d(0, 1, false);
         assert_eq!(
@@ -307,6 +329,7 @@ fn dedicated_policy_without_fallback_drops_when_primary_is_down() {
         &SimOptions {
             threads: 1,
             per_user: false,
+            ..SimOptions::default()
         },
         &|_| {},
         &mut |_| Ok(()),
@@ -336,6 +359,7 @@ fn run(w: &World, threads: usize) -> Metrics {
         &SimOptions {
             threads,
             per_user: false,
+            ..SimOptions::default()
         },
         &|_| {},
         &mut |_| Ok(()),
@@ -444,4 +468,37 @@ ipv4 = "lhr-1"
         seen.len() >= 4,
         "the test exercises several policies: {seen:?}"
     );
+}
+
+/// Rows of the cases asked for are exactly the full set's rows of those cases, in the same order, and
+/// the metrics do not depend on which rows were asked for.
+#[test]
+fn per_user_rows_of_chosen_cases_equal_the_full_rows_filtered() {
+    let mut w = world(POLICIES);
+    for (i, e) in [0usize, 1].into_iter().enumerate() {
+        let mut c = w.cases[0].clone();
+        c.name = format!("down-{i}");
+        c.dc_down[w.egress[e].datacenter as usize] = true;
+        w.cases.push(c);
+    }
+    let rows_of = |cases: Vec<bool>| {
+        let mut rows = Vec::new();
+        let options = SimOptions {
+            threads: 2,
+            per_user: true,
+            per_user_cases: cases,
+        };
+        let m = simulate(&w, &options, &|_| {}, &mut |r: &[UserRow]| {
+            rows.extend_from_slice(r);
+            Ok(())
+        })
+        .unwrap();
+        (rows, m)
+    };
+    let (all, m_all) = rows_of(Vec::new());
+    let (some, m_some) = rows_of(vec![true, false, true]);
+    assert_eq!(all.len() as u64, w.users * 3);
+    let expected: Vec<UserRow> = all.iter().filter(|r| r.case != 1).copied().collect();
+    assert_eq!(some, expected);
+    assert_eq!(m_all.cells, m_some.cells);
 }

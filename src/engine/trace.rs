@@ -133,7 +133,18 @@ impl<'w> Tracer<'w> {
             );
             for ipv6 in [false, true] {
                 let policy = matches[r * 2 + usize::from(ipv6)];
-                let route = route::decide(p, &user, &geo, &uc, case, r, ipv6, policy);
+                let at = route::UserInCase {
+                    user: &user,
+                    geo: &geo,
+                    uc: &uc,
+                    case,
+                };
+                let entry = route::Entry {
+                    resource: r,
+                    ipv6,
+                    policy,
+                };
+                let route = route::decide(p, &at, entry);
                 let (path, rtt) = match uc.ingress {
                     Some(ingress) if route.outcome != Outcome::Dropped as u8 => {
                         let path = self.path(ingress, &route);
@@ -221,6 +232,7 @@ mod tests {
         let options = SimOptions {
             threads: 1,
             per_user: true,
+            ..SimOptions::default()
         };
         simulate(&world, &options, &|_| {}, &mut |r| {
             rows.extend_from_slice(r);

@@ -5,9 +5,10 @@
 
 mod path;
 mod user;
+mod user_text;
 
 pub use path::{explain_path, ModelSettings, PathExplanation, PathQuery, PlaceInfo};
-pub use user::{explain, ExplainOptions};
+pub use user::{explain, explanation, ExplainOptions, UserExplanation};
 
 use crate::policy::expr::{self, Expr, Universe};
 use crate::policy::{Condition, FilterKind, Policy};

@@ -198,19 +198,12 @@ fn nearest<'d>(dcs: &'d [DataCenter], from: &Place) -> Result<&'d DataCenter> {
 }
 
 impl PathExplanation {
-    /// The explanation as one JSON object (keys in alphabetical order).
-    pub fn to_json(&self) -> Result<String> {
-        let v = serde_json::to_value(self)
-            .map_err(|e| Error::Internal(format!("cannot write JSON: {e}")))?;
-        Ok(format!("{v}\n"))
-    }
-
     /// The explanation as a table.
     pub fn to_table(&self) -> String {
         let mut s = format!("round trip {} → {}\n", self.from.place, self.to.place);
         s.push_str(&format!("  {:<48} {:>10} {:>10}\n", "part", "km", "ms"));
         for p in &self.parts {
-            let km = if p.distance_km > 0.0 || super::user::is_segment(p.kind) {
+            let km = if p.distance_km > 0.0 || super::user_text::is_segment(p.kind) {
                 format!("{:.0}", p.distance_km)
             } else {
                 String::new()

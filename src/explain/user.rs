@@ -1,17 +1,20 @@
-//! `egress-sim explain --user N`: one user's trace, printed step by step.
+//! `egress-sim explain --user N`: one user's trace as data ([`UserExplanation`]), printed step by
+//! step (`user_text.rs`) or as one JSON object (`--format json`; fields in README.md).
 
-use std::fmt::Write;
 use std::path::PathBuf;
+
+use serde::Serialize;
 
 use super::{verdict, Verdict};
 use crate::catalog::Catalog;
-use crate::engine::trace::{DestinationTrace, PhysicalPath, Tracer, UserTrace};
+use crate::engine::trace::{DestinationTrace, Tracer, UserTrace};
 use crate::engine::Outcome;
 use crate::error::{Error, InputError, Result};
-use crate::latency::{Breakdown, PartKind};
+use crate::latency::Part;
 use crate::matching::facts::FactsBuilder;
 use crate::policy::expr::Universe;
 use crate::policy::Action;
+use crate::printed::{json, Format};
 use crate::scenario::{self, Overrides};
 use crate::suggest;
 use crate::users::User;
@@ -30,10 +33,220 @@ pub struct ExplainOptions {
     pub case: Option<String>,
     /// Setting overrides (users, seed) so the user is the one a run with the same flags simulates.
     pub overrides: Overrides,
+    /// Step by step text, or one JSON object.
+    pub format: Format,
+}
+
+/// Version of the JSON object; bump on an incompatible change.
+pub const SCHEMA: &str = "egress-sim/explain/1";
+
+/// What happens to one user in one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserExplanation {
+    /// [`SCHEMA`].
+    pub schema: &'static str,
+    /// Scenario name.
+    pub scenario: String,
+    /// Random seed.
+    pub seed: u64,
+    /// Who the user is.
+    pub user: UserFacts,
+    /// The case explained.
+    pub case: String,
+    /// Where the user connects (absent when every data center is down).
+    pub ingress: Option<IngressFacts>,
+    /// Where unmatched traffic goes (absent when no dedicated location is up).
+    pub nearest_dedicated: Option<NearestFacts>,
+    /// Each destination explained.
+    pub destinations: Vec<DestinationFacts>,
+}
+
+/// The user's attributes.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserFacts {
+    /// Global user index.
+    pub index: u64,
+    /// Population name.
+    pub population: String,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Country name.
+    pub country_name: String,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: String,
+    /// Continent code.
+    pub continent: String,
+    /// `identity.email`.
+    pub email: String,
+    /// `identity.name`.
+    pub name: String,
+    /// Where a listed user comes from (populations read from a user list).
+    pub listed: Option<ListedFacts>,
+    /// Group names.
+    pub groups: Vec<String>,
+    /// Posture checks passed.
+    pub posture_passed: Vec<String>,
+    /// Virtual network.
+    pub virtual_network: Option<String>,
+    /// `net.src.ip`.
+    pub source_ip: String,
+    /// `net.src.internal_src_ip`.
+    pub source_internal_ip: String,
+    /// `net.src.port`.
+    pub source_port: u16,
+    /// Whether the user can use IPv6.
+    pub ipv6_capable: bool,
+    /// Access preset.
+    pub access: String,
+    /// Last-mile round trip, ms.
+    pub access_ms: f64,
+}
+
+/// A listed user's row.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedFacts {
+    /// Line in the user list.
+    pub line: u64,
+    /// The user list.
+    pub file: String,
+    /// The address GeoIP placed.
+    pub ip: String,
+}
+
+/// The ingress data center.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngressFacts {
+    /// Data center code.
+    pub datacenter: String,
+    /// Its city.
+    pub city: String,
+    /// Its country (ISO code).
+    pub country: String,
+    /// Distance from the user, km.
+    pub distance_km: f64,
+    /// Round trip user → ingress, ms.
+    pub rtt_ms: f64,
+}
+
+/// The nearest dedicated location.
+#[derive(Debug, Clone, Serialize)]
+pub struct NearestFacts {
+    /// Egress id.
+    pub egress: String,
+    /// Data center code.
+    pub datacenter: String,
+    /// Its city.
+    pub city: String,
+    /// Distance from the user, km.
+    pub distance_km: f64,
+}
+
+/// One destination.
+#[derive(Debug, Clone, Serialize)]
+pub struct DestinationFacts {
+    /// Resource name.
+    pub resource: String,
+    /// Host name.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// Where it is, in words.
+    pub location: String,
+    /// Proxied by Cloudflare.
+    pub proxied: bool,
+    /// Egress ids it accepts (absent: any source).
+    pub allowlist: Option<Vec<String>>,
+    /// Per IP version the user uses to reach it.
+    pub ip_versions: Vec<IpVersionFacts>,
+}
+
+/// One IP version to one destination.
+#[derive(Debug, Clone, Serialize)]
+pub struct IpVersionFacts {
+    /// `ipv4` or `ipv6`.
+    pub ip_version: &'static str,
+    /// Share of the user's requests to the destination over this version.
+    pub share: f64,
+    /// Each policy in precedence order and what it said.
+    pub policies: Vec<PolicyVerdict>,
+    /// `dedicated`, `fallback`, `default` or `dropped`.
+    pub outcome: &'static str,
+    /// The egress IP used (absent for default egress and dropped).
+    pub egress: Option<String>,
+    /// Its IPv4 address or IPv6 range.
+    pub address: Option<String>,
+    /// The policy that decided (absent: unmatched, nearest dedicated location).
+    pub policy: Option<String>,
+    /// A dedicated policy's primary was down and its fallback took over.
+    pub fallback_took_over: bool,
+    /// Where a delivered request goes.
+    pub path: Option<PathFacts>,
+    /// The round trip part by part (jitter at its mean), when delivered.
+    pub round_trip: Option<RoundTrip>,
+}
+
+/// A policy's verdict for the user.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyVerdict {
+    /// Precedence.
+    pub precedence: i64,
+    /// Policy name.
+    pub name: String,
+    /// `match`, `no_match`, `disabled` or `not_evaluated` (an earlier policy matched).
+    pub verdict: &'static str,
+    /// For `no_match`: the filter (`traffic`, `identity`, `device_posture`).
+    pub filter: Option<&'static str>,
+    /// For `no_match`: the first condition that is false.
+    pub condition: Option<String>,
+}
+
+/// Where a delivered request leaves and where it appears to come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathFacts {
+    /// Data center the request leaves Cloudflare from.
+    pub physical_egress: String,
+    /// Its city.
+    pub physical_city: String,
+    /// It leaves where the user entered.
+    pub leaves_from_ingress: bool,
+    /// On a dedicated egress IP (not default egress).
+    pub on_egress_ip: bool,
+    /// City the destination thinks the request comes from.
+    pub apparent_city: String,
+    /// Its country (ISO code).
+    pub apparent_country: String,
+    /// Distance user → apparent location, km.
+    pub apparent_distance_km: f64,
+    /// The apparent country is not the user's.
+    pub apparent_other_country: bool,
+    /// The destination accepts the source (allowlist).
+    pub accepted: bool,
+}
+
+/// A round trip part by part.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundTrip {
+    /// Parts in path order (`distance_km` is 0 for parts that are not network segments).
+    pub parts: Vec<Part>,
+    /// Their sum, ms.
+    pub total_ms: f64,
 }
 
 /// Runs `explain` and returns the report.
 pub fn explain(opts: &ExplainOptions) -> Result<String> {
+    let x = explanation(opts)?;
+    match opts.format {
+        Format::Text => Ok(x.to_text()),
+        Format::Json => json(&x),
+    }
+}
+
+/// The explanation `opts` ask for.
+pub fn explanation(opts: &ExplainOptions) -> Result<UserExplanation> {
     let mut loaded = scenario::load(&opts.scenario, &opts.overrides)?;
     if let Some(name) = &opts.case {
         // A sweep case (`down:LHR`) exists only in a world compiled with a sweep; compile with the
@@ -70,9 +283,6 @@ pub fn explain(opts: &ExplainOptions) -> Result<String> {
         )?],
     };
     let trace = Tracer::new(w).trace(opts.user, case);
-    let mut out = String::new();
-    attributes(&mut out, w, &trace.user);
-    connection(&mut out, w, &trace);
     let mut facts = FactsBuilder::new(w);
     facts.set_user(&trace.user);
     let policies = Policies {
@@ -80,10 +290,27 @@ pub fn explain(opts: &ExplainOptions) -> Result<String> {
         facts,
         universe: w.universe(),
     };
-    for &r in &resources {
-        destination(&mut out, &policies, &trace, r);
-    }
-    Ok(out)
+    Ok(UserExplanation {
+        schema: SCHEMA,
+        scenario: w.name.clone(),
+        seed: w.seed,
+        user: user_facts(w, &trace.user),
+        case: w.cases[trace.case].name.clone(),
+        ingress: ingress(w, &trace),
+        nearest_dedicated: trace.balanced.map(|b| {
+            let d = w.egress_dc(b.egress);
+            NearestFacts {
+                egress: w.egress[b.egress as usize].id.clone(),
+                datacenter: d.code.clone(),
+                city: d.city.clone(),
+                distance_km: b.distance_km,
+            }
+        }),
+        destinations: resources
+            .iter()
+            .map(|&r| destination(&policies, &trace, r))
+            .collect(),
+    })
 }
 
 /// The index of `name` among `names`, or an error suggesting the closest name (or listing them).
@@ -96,117 +323,67 @@ fn find<'a>(what: &str, name: &str, names: impl Iterator<Item = &'a str> + Clone
     })
 }
 
-fn names_of(bits: &[u64; 4], names: &dyn Fn(usize) -> String) -> String {
-    let mut v = Vec::new();
-    for i in 0..256usize {
-        if bits[i / 64] >> (i % 64) & 1 == 1 {
-            v.push(names(i));
-        }
-    }
-    if v.is_empty() {
-        "(none)".into()
-    } else {
-        v.join(", ")
-    }
+fn names_of(bits: &[u64; 4], names: &dyn Fn(usize) -> String) -> Vec<String> {
+    (0..256usize)
+        .filter(|i| bits[i / 64] >> (i % 64) & 1 == 1)
+        .map(names)
+        .collect()
 }
 
-fn attributes(out: &mut String, w: &World, u: &User) {
+fn user_facts(w: &World, u: &User) -> UserFacts {
     let catalog = Catalog::embedded();
     let pop = &w.populations[u.population as usize];
     let c = catalog.country(u.country);
-    let _ = writeln!(
-        out,
-        "user {} of population `{}` (scenario `{}`, seed {})",
-        u.index, pop.name, w.name, w.seed
-    );
-    let _ = writeln!(
-        out,
-        "  location         {:.4}, {:.4} in {} ({}, {})",
-        u.location.lat,
-        u.location.lon,
-        c.name,
-        c.iso2,
-        c.continent.code()
-    );
     let (mut email, mut name) = (String::new(), String::new());
     pop.write_identity(u.index, &mut email, &mut name);
-    let _ = writeln!(out, "  identity         {email} ({name})");
-    if let Some(l) = pop.listed_user(u.index) {
-        let _ = writeln!(
-            out,
-            "  listed           line {} of {}, located by GeoIP from {}",
-            l.line,
-            pop.listing
-                .as_ref()
-                .map_or(String::new(), |x| x.file.display().to_string()),
-            l.ip
-        );
-    }
     let group = |i: usize| {
         w.groups
             .get(i)
             .map_or_else(|| i.to_string(), |g| g.name.clone())
     };
-    let _ = writeln!(out, "  groups           {}", names_of(&u.groups, &group));
     let check = |i: usize| w.posture_checks.get(i).cloned().unwrap_or_default();
-    let _ = writeln!(out, "  posture passed   {}", names_of(&u.posture, &check));
-    let _ = writeln!(
-        out,
-        "  virtual network  {}",
-        u.vnet
-            .map_or("(none)".to_string(), |v| w.vnets[v as usize].clone())
-    );
-    let _ = writeln!(
-        out,
-        "  source           {} (internal {}, port {})",
-        u.src_ip, u.src_internal_ip, u.src_port
-    );
-    let capable = if u.ipv6_capable {
-        "capable"
-    } else {
-        "not capable"
-    };
-    let _ = writeln!(out, "  IPv6             {capable}");
-    let _ = writeln!(
-        out,
-        "  access           {} profile, {:.1} ms last mile",
-        pop.access_name, u.access_ms
-    );
+    UserFacts {
+        index: u.index,
+        population: pop.name.clone(),
+        lat: u.location.lat,
+        lon: u.location.lon,
+        country_name: c.name.clone(),
+        country: c.iso2.clone(),
+        continent: c.continent.code().to_string(),
+        email,
+        name,
+        listed: pop.listed_user(u.index).map(|l| ListedFacts {
+            line: l.line,
+            file: pop
+                .listing
+                .as_ref()
+                .map_or(String::new(), |x| x.file.display().to_string()),
+            ip: l.ip.to_string(),
+        }),
+        groups: names_of(&u.groups, &group),
+        posture_passed: names_of(&u.posture, &check),
+        virtual_network: u.vnet.map(|v| w.vnets[v as usize].clone()),
+        source_ip: u.src_ip.to_string(),
+        source_internal_ip: u.src_internal_ip.to_string(),
+        source_port: u.src_port,
+        ipv6_capable: u.ipv6_capable,
+        access: pop.access_name.clone(),
+        access_ms: f64::from(u.access_ms),
+    }
 }
 
-/// The case, the ingress and where unmatched traffic goes.
-fn connection(out: &mut String, w: &World, t: &UserTrace) {
+fn ingress(w: &World, t: &UserTrace) -> Option<IngressFacts> {
     let catalog = Catalog::embedded();
-    let _ = writeln!(out, "\ncase {}", w.cases[t.case].name);
-    match t.ingress {
-        Some(i) => {
-            let d = &w.datacenters[i.datacenter as usize];
-            let _ = writeln!(
-                out,
-                "  ingress          {} ({}, {}), {:.0} km away, {:.1} ms round trip",
-                d.code,
-                d.city,
-                catalog.country(d.country).iso2,
-                i.distance_km,
-                i.rtt_ms
-            );
+    t.ingress.map(|i| {
+        let d = &w.datacenters[i.datacenter as usize];
+        IngressFacts {
+            datacenter: d.code.clone(),
+            city: d.city.clone(),
+            country: catalog.country(d.country).iso2.clone(),
+            distance_km: i.distance_km,
+            rtt_ms: i.rtt_ms,
         }
-        None => {
-            let _ = writeln!(
-                out,
-                "  ingress          none: every data center is down in this case"
-            );
-        }
-    }
-    match t.balanced {
-        Some(b) => {
-            let d = w.egress_dc(b.egress);
-            let _ = writeln!(out, "  nearest dedicated location (for unmatched traffic): {} in {} ({}), {:.0} km away", w.egress[b.egress as usize].id, d.code, d.city, b.distance_km);
-        }
-        None => {
-            let _ = writeln!(out, "  nearest dedicated location: none available");
-        }
-    }
+    })
 }
 
 /// The policies with what is needed to say why each does or does not match the user.
@@ -217,196 +394,109 @@ struct Policies<'w> {
 }
 
 impl Policies<'_> {
-    /// One line per policy in precedence order, for destination `r` over IPv6 or IPv4.
-    fn verdicts(&self, out: &mut String, r: usize, v6: bool) {
-        let w = self.world;
+    /// Every policy in precedence order, for destination `r` over IPv6 or IPv4.
+    fn verdicts(&self, r: usize, v6: bool) -> Vec<PolicyVerdict> {
         let f = self.facts.facts(r, v6);
-        let width = w
-            .policies
-            .iter()
-            .map(|p| p.name.chars().count())
-            .max()
-            .unwrap_or(0);
         let mut matched = false;
-        for pol in &w.policies {
-            let text = if matched {
-                "not evaluated (an earlier policy matched)".to_string()
+        let mut out = Vec::with_capacity(self.world.policies.len());
+        for pol in &self.world.policies {
+            let (verdict, filter, condition) = if matched {
+                ("not_evaluated", None, None)
             } else {
                 match verdict(pol, &f, &self.universe) {
                     Verdict::Match => {
                         matched = true;
-                        "MATCH".to_string()
+                        ("match", None, None)
                     }
-                    Verdict::Disabled => "skipped (disabled)".to_string(),
+                    Verdict::Disabled => ("disabled", None, None),
                     Verdict::NoMatch { filter, condition } => {
-                        format!("no match: {} `{condition}` is false", filter.name())
+                        ("no_match", Some(filter.name()), Some(condition))
                     }
                 }
             };
-            let _ = writeln!(
-                out,
-                "    {:>6}  {:<width$}  {text}",
-                pol.precedence, pol.name
-            );
+            out.push(PolicyVerdict {
+                precedence: pol.precedence,
+                name: pol.name.clone(),
+                verdict,
+                filter,
+                condition,
+            });
         }
-        if w.policies.is_empty() {
-            let _ = writeln!(out, "    (no egress policies)");
-        }
+        out
     }
 }
 
 /// One destination: what it accepts, then per IP version the policies and the decision.
-fn destination(out: &mut String, p: &Policies, t: &UserTrace, r: usize) {
+fn destination(p: &Policies, t: &UserTrace, r: usize) -> DestinationFacts {
     let w = p.world;
     let res = &w.resources[r];
-    let allow = match &res.allowlist {
-        None => "accepts any source".to_string(),
-        Some(a) => format!(
-            "allowlist: {}",
+    DestinationFacts {
+        resource: res.name.clone(),
+        host: res.host.clone(),
+        port: res.port,
+        protocol: res.protocol.to_string(),
+        location: res.location_label.clone(),
+        proxied: res.proxied,
+        allowlist: res.allowlist.as_ref().map(|a| {
             w.egress
                 .iter()
                 .zip(a)
                 .filter(|(_, ok)| **ok)
-                .map(|(e, _)| e.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let proxied = if res.proxied {
-        "proxied by Cloudflare"
-    } else {
-        "not proxied"
-    };
-    let _ = writeln!(
-        out,
-        "\nresource {} ({}, port {}/{}, at {}, {proxied}; {allow})",
-        res.name, res.host, res.port, res.protocol, res.location_label,
-    );
-    for v6 in [false, true] {
-        let Some(d) = t.destination(r, v6).filter(|d| d.share > 0.0) else {
-            continue;
-        };
-        let _ = writeln!(
-            out,
-            "  over {} ({:.0}% of this user's requests to it)",
-            if v6 { "IPv6" } else { "IPv4" },
-            d.share * 100.0
-        );
-        p.verdicts(out, r, v6);
-        decision(out, w, d);
-        if let (Some(path), Some(rtt)) = (&d.path, &d.rtt) {
-            delivered(out, w, d, path);
-            round_trip(out, rtt);
-        }
+                .map(|(e, _)| e.id.clone())
+                .collect()
+        }),
+        ip_versions: [false, true]
+            .into_iter()
+            .filter_map(|v6| t.destination(r, v6).filter(|d| d.share > 0.0))
+            .map(|d| ip_version(p, d, r))
+            .collect(),
     }
 }
 
-/// The chosen egress and what decided it.
-fn decision(out: &mut String, w: &World, d: &DestinationTrace) {
+/// The decision over one IP version and what follows from it.
+fn ip_version(p: &Policies, d: &DestinationTrace, r: usize) -> IpVersionFacts {
+    let w = p.world;
     let policy = d.policy.map(|i| &w.policies[i]);
-    let by = match policy {
-        Some(pol) => format!("decided by policy `{}`", pol.name),
-        None => "no policy matched, so it uses the nearest dedicated location".to_string(),
-    };
     let outcome = d.outcome();
-    let what = match (outcome, w.egress.get(d.route.slot as usize)) {
-        (Outcome::Dropped, _) => "DROPPED (no usable egress)".to_string(),
-        (_, Some(e)) => format!(
-            "{} via {} ({} {})",
-            outcome.name(),
-            e.id,
-            if d.ipv6 { "IPv6 range" } else { "IPv4" },
-            if d.ipv6 {
-                e.ipv6.map_or(String::new(), |x| x.to_string())
-            } else {
-                e.ipv4.to_string()
+    let egress = w.egress.get(d.route.slot as usize);
+    let address = egress.map(|e| {
+        if d.ipv6 {
+            e.ipv6.map_or(String::new(), |x| x.to_string())
+        } else {
+            e.ipv4.to_string()
+        }
+    });
+    IpVersionFacts {
+        ip_version: if d.ipv6 { "ipv6" } else { "ipv4" },
+        share: d.share,
+        policies: p.verdicts(r, d.ipv6),
+        outcome: outcome.name(),
+        egress: egress
+            .filter(|_| outcome != Outcome::Dropped)
+            .map(|e| e.id.clone()),
+        address: address.filter(|a| outcome != Outcome::Dropped && !a.is_empty()),
+        policy: policy.map(|x| x.name.clone()),
+        fallback_took_over: matches!(policy.map(|x| x.action), Some(Action::Dedicated { .. }))
+            && outcome == Outcome::Fallback,
+        path: d.path.map(|path| {
+            let catalog = Catalog::embedded();
+            let phys = &w.datacenters[path.physical as usize];
+            let apparent = &w.datacenters[path.apparent as usize];
+            PathFacts {
+                physical_egress: phys.code.clone(),
+                physical_city: phys.city.clone(),
+                leaves_from_ingress: path.physical == path.ingress,
+                on_egress_ip: (d.route.slot as usize) < w.egress.len(),
+                apparent_city: apparent.city.clone(),
+                apparent_country: catalog.country(apparent.country).iso2.clone(),
+                apparent_distance_km: d.route.apparent_m as f64 / 1000.0,
+                apparent_other_country: d.route.country_mismatch,
+                accepted: !d.route.blocked,
             }
-        ),
-        (_, None) => format!("{} (Cloudflare's shared default egress)", outcome.name()),
-    };
-    let _ = writeln!(out, "    decision: {what}; {by}");
-    if let Some(Action::Dedicated { .. }) = policy.map(|x| x.action) {
-        if outcome == Outcome::Fallback {
-            let _ = writeln!(
-                out,
-                "    the primary egress IP is unavailable in this case; its fallback took over"
-            );
-        }
+        }),
+        round_trip: d.path.and(d.rtt.as_ref()).map(|b| RoundTrip {
+            parts: b.parts.clone(),
+            total_ms: b.total_ms(),
+        }),
     }
-}
-
-/// Where a delivered request leaves, where it appears to come from, and whether it is accepted.
-fn delivered(out: &mut String, w: &World, d: &DestinationTrace, path: &PhysicalPath) {
-    let catalog = Catalog::embedded();
-    let phys = &w.datacenters[path.physical as usize];
-    let apparent = &w.datacenters[path.apparent as usize];
-    let on_egress_ip = (d.route.slot as usize) < w.egress.len();
-    let _ = writeln!(
-        out,
-        "    physical egress: {} ({}){}",
-        phys.code,
-        phys.city,
-        if path.physical == path.ingress {
-            if on_egress_ip {
-                " = ingress (IPv6 or proxied destination: leaves where the user entered)"
-            } else {
-                " = ingress"
-            }
-        } else {
-            " (IPv4 to a non-proxied destination crosses the backbone to the egress data center)"
-        }
-    );
-    let _ = writeln!(
-        out,
-        "    appears to come from {} ({}), {:.0} km from the user{}",
-        apparent.city,
-        catalog.country(apparent.country).iso2,
-        d.route.apparent_m as f64 / 1000.0,
-        if d.route.country_mismatch {
-            ", in another country"
-        } else {
-            ""
-        }
-    );
-    let _ = writeln!(
-        out,
-        "    destination {}",
-        if d.route.blocked {
-            "REFUSES the request (source not on its allowlist)"
-        } else {
-            "accepts the request"
-        }
-    );
-}
-
-/// True for the parts that are network segments (they have a distance).
-pub(super) fn is_segment(kind: PartKind) -> bool {
-    matches!(
-        kind,
-        PartKind::UserToIngress | PartKind::Backbone | PartKind::EgressToDestination
-    )
-}
-
-/// The round trip part by part.
-fn round_trip(out: &mut String, b: &Breakdown) {
-    let _ = writeln!(out, "    round trip:");
-    for part in &b.parts {
-        let km = if is_segment(part.kind) {
-            format!("{:>7.0} km", part.distance_km)
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "      {:<46} {km:>10} {:>8.2} ms",
-            part.name, part.rtt_ms
-        );
-    }
-    let _ = writeln!(
-        out,
-        "      {:<46} {:>10} {:>8.2} ms",
-        "total (jitter at its mean)",
-        "",
-        b.total_ms()
-    );
 }

@@ -154,6 +154,64 @@ impl Output<Comparison> for ComparisonTable {
     }
 }
 
+/// The comparison as one JSON object on the terminal (`compare --format json`): every row of
+/// `comparison.csv`, numbers as written there (six decimals, read back), `null` when absent.
+#[derive(Debug, Clone)]
+pub struct ComparisonJson {
+    /// Where the comparison was written.
+    pub dir: String,
+}
+
+/// Version of the JSON object; bump on an incompatible change.
+pub const COMPARISON_SCHEMA: &str = "egress-sim/compare/1";
+
+#[derive(Serialize)]
+struct ComparisonObject<'a> {
+    schema: &'static str,
+    a: &'a str,
+    b: &'a str,
+    output: &'a str,
+    rows: Vec<JsonRow>,
+}
+
+#[derive(Serialize)]
+struct JsonRow {
+    section: String,
+    entity: String,
+    metric: String,
+    a: Option<f64>,
+    b: Option<f64>,
+    difference: Option<f64>,
+}
+
+impl Output<Comparison> for ComparisonJson {
+    fn write(&self, c: &Comparison, to: &mut Destination) -> Result<()> {
+        let rows = c
+            .rows
+            .iter()
+            .map(|r| {
+                let csv = ComparisonRow::from(r);
+                JsonRow {
+                    section: csv.section,
+                    entity: csv.entity,
+                    metric: csv.metric,
+                    a: csv.a.rounded(),
+                    b: csv.b.rounded(),
+                    difference: csv.difference.rounded(),
+                }
+            })
+            .collect();
+        to.print(&crate::printed::json(&ComparisonObject {
+            schema: COMPARISON_SCHEMA,
+            a: &c.a,
+            b: &c.b,
+            output: &self.dir,
+            rows,
+        })?);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

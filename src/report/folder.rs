@@ -4,10 +4,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use super::stale;
 use crate::error::{Error, InputError, Result};
+use crate::interrupt::{self, Listed};
 
 /// Marker file that identifies a folder this tool created (and may therefore replace).
 pub const MARKER: &str = ".egress-sim";
+
+/// Marker file of a folder being written (removed before the rename): names the version and the
+/// process, so a later run can tell a folder left by an interrupted run from someone's files.
+pub(crate) const STAGING_MARKER: &str = ".egress-sim-staging";
 
 /// A results folder being written.
 #[derive(Debug)]
@@ -15,43 +21,26 @@ pub struct OutputDir {
     target: PathBuf,
     staging: PathBuf,
     committed: bool,
+    /// Keeps `staging` on the list of paths removed if the process is interrupted.
+    _listed: Listed,
+    notes: Vec<String>,
 }
 
 impl OutputDir {
     /// Checks that `target` may be (re)written and creates the temporary sibling folder.
     ///
     /// A non-empty folder without the marker is refused unless `force`: it may hold someone's files.
+    /// Temporary folders that interrupted runs left beside it are removed when they are clearly ours
+    /// and their process is gone, and reported otherwise ([`notes`](Self::notes)).
     pub fn create(target: &Path, force: bool) -> Result<Self> {
-        if target.exists() {
-            if !target.is_dir() {
-                return Err(InputError::new(format!(
-                    "output path `{}` exists and is not a folder",
-                    target.display()
-                ))
-                .with_help("choose another path with `--out DIR`")
-                .into());
-            }
-            let non_empty = fs::read_dir(target)
-                .map_err(|e| Error::io(format!("cannot read `{}`", target.display()), e))?
-                .next()
-                .is_some();
-            if non_empty && !target.join(MARKER).exists() && !force {
-                return Err(InputError::new(format!(
-                    "output folder `{}` is not empty and was not created by egress-sim",
-                    target.display()
-                ))
-                .with_help(
-                    "pass `--force` to replace it, or choose another folder with `--out DIR`",
-                )
-                .into());
-            }
-        }
+        check_target(target, force)?;
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent)
             .map_err(|e| Error::io(format!("cannot create `{}`", parent.display()), e))?;
+        let notes = stale::clean(&parent);
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -60,13 +49,26 @@ impl OutputDir {
         if staging.exists() {
             let _ = fs::remove_dir_all(&staging);
         }
+        let listed = Listed::new(&staging);
         fs::create_dir(&staging)
             .map_err(|e| Error::io(format!("cannot create `{}`", staging.display()), e))?;
-        Ok(Self {
+        let dir = Self {
             target: target.to_path_buf(),
             staging,
             committed: false,
-        })
+            _listed: listed,
+            notes,
+        };
+        fs::write(
+            dir.staging.join(STAGING_MARKER),
+            format!(
+                "egress-sim {}\npid {}\n",
+                env!("CARGO_PKG_VERSION"),
+                std::process::id()
+            ),
+        )
+        .map_err(|e| Error::io("cannot write the output marker", e))?;
+        Ok(dir)
     }
 
     /// Where files are written until [`commit`](Self::commit).
@@ -79,16 +81,42 @@ impl OutputDir {
         &self.target
     }
 
+    /// What was found (and removed) beside the folder: temporary folders of interrupted runs, one
+    /// warning each.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
     /// Marks the folder as ours and moves it into place, replacing an earlier result.
     pub fn commit(mut self) -> Result<PathBuf> {
+        let _ = fs::remove_file(self.staging.join(STAGING_MARKER));
         fs::write(
             self.staging.join(MARKER),
             concat!("egress-sim ", env!("CARGO_PKG_VERSION"), "\n"),
         )
         .map_err(|e| Error::io("cannot write the output marker", e))?;
         let old = self.staging.with_extension("old");
-        if self.target.exists() {
-            fs::rename(&self.target, &old).map_err(|e| {
+        {
+            // An interruption waits for both renames: the folder is then in place, not removed.
+            let mut staged = interrupt::lock();
+            self.swap_in(&old)?;
+            self.committed = true;
+            staged.remove(&self.staging);
+            staged.add(&old);
+        }
+        if old.exists() {
+            let _ = fs::remove_dir_all(&old);
+        }
+        interrupt::lock().remove(&old);
+        Ok(self.target.clone())
+    }
+
+    /// Moves an earlier result to `old` and the staging folder to the target; puts the earlier
+    /// result back when the second rename fails.
+    fn swap_in(&self, old: &Path) -> Result<()> {
+        let had_target = self.target.exists();
+        if had_target {
+            fs::rename(&self.target, old).map_err(|e| {
                 Error::io(
                     format!("cannot move the previous `{}` aside", self.target.display()),
                     e,
@@ -96,16 +124,14 @@ impl OutputDir {
             })?;
         }
         fs::rename(&self.staging, &self.target).map_err(|e| {
+            if had_target {
+                let _ = fs::rename(old, &self.target);
+            }
             Error::io(
                 format!("cannot move results into `{}`", self.target.display()),
                 e,
             )
-        })?;
-        self.committed = true;
-        if old.exists() {
-            let _ = fs::remove_dir_all(&old);
-        }
-        Ok(self.target.clone())
+        })
     }
 }
 
@@ -115,6 +141,63 @@ impl Drop for OutputDir {
             let _ = fs::remove_dir_all(&self.staging);
         }
     }
+}
+
+/// Refuses targets that can never be replaced as a whole, before anything is computed: the
+/// filesystem root, the user's home folder, and any folder that contains the current directory
+/// (`.`, `..`), which the final rename cannot move.
+pub fn check_target(target: &Path, force: bool) -> Result<()> {
+    if let Some(why) = unreplaceable(target) {
+        return Err(InputError::new(format!(
+            "refusing to write results into `{}`: it {why}, and a results folder is replaced as a whole",
+            target.display()
+        ))
+        .with_help("name a new folder for the results, e.g. `--out results` or `--out output/my-run`")
+        .into());
+    }
+    if target.exists() {
+        if !target.is_dir() {
+            return Err(InputError::new(format!(
+                "output path `{}` exists and is not a folder",
+                target.display()
+            ))
+            .with_help("choose another path with `--out DIR`")
+            .into());
+        }
+        let non_empty = fs::read_dir(target)
+            .map_err(|e| Error::io(format!("cannot read `{}`", target.display()), e))?
+            .next()
+            .is_some();
+        if non_empty && !target.join(MARKER).exists() && !force {
+            return Err(InputError::new(format!(
+                "output folder `{}` is not empty and was not created by egress-sim",
+                target.display()
+            ))
+            .with_help("pass `--force` to replace it, or choose another folder with `--out DIR`")
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Why `target` can never be a results folder, if it cannot.
+fn unreplaceable(target: &Path) -> Option<&'static str> {
+    // A path that does not exist yet contains nothing, unless it ends in `..` or `.` (which then
+    // name an existing folder anyway).
+    let full = fs::canonicalize(target).ok()?;
+    if full.parent().is_none() {
+        return Some("is the root of the filesystem");
+    }
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"));
+    if home.and_then(|h| fs::canonicalize(h).ok()).as_ref() == Some(&full) {
+        return Some("is your home folder");
+    }
+    let cwd = std::env::current_dir().and_then(fs::canonicalize).ok()?;
+    if cwd == full {
+        return Some("is the current folder");
+    }
+    cwd.starts_with(&full)
+        .then_some("contains the current folder")
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub mod comparison;
 pub mod csv;
 pub mod folder;
 pub mod html;
+pub mod per_user;
+mod stale;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Gateway rule listings: import them into a scenario's `[[policy]]` tables, export a scenario's
 //! policies in the API's rule shape.
 //!
-//! The API shape is described in GATEWAY-REFERENCE.md ("The API rule object"): a listing is
+//! The API shape is described in docs/gateway-semantics.md ("Rule objects"): a listing is
 //! `{"success": true, "result": [rule, ...]}` and an egress rule carries `action = "egress"`, three filter
 //! expressions and `rule_settings.egress` with addresses (`ipv4`, `ipv6`, `ipv4_fallback`).
 //!

@@ -2,7 +2,6 @@
 
 use std::ops::Range;
 
-use rand_distr::weighted::WeightedAliasIndex;
 use toml::Spanned;
 
 use super::failures::failures;
@@ -251,7 +250,7 @@ fn parts(cx: &mut Ctx, raw: &RawScenario, overrides: &Overrides) -> Parts {
     let sim = raw.simulation.as_ref();
     let sim_users = sim
         .and_then(|s| s.users.as_ref())
-        .and_then(|v| cx.count(v, "users", MAX_USERS));
+        .and_then(|v| Some((cx.count(v, "users", MAX_USERS)?, v.span())));
     let lists = list_source(
         cx,
         raw.geoip.as_ref(),
@@ -318,9 +317,10 @@ impl Parts {
                 .with_help("give populations `users = N`, or `[simulation] users = N` with population shares")
                 .into());
         }
-        let resource_alias =
-            WeightedAliasIndex::new(self.resources.iter().map(|r| r.weight).collect())
-                .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
+        let resource_alias = crate::alias::AliasTable::new(
+            &self.resources.iter().map(|r| r.weight).collect::<Vec<_>>(),
+        )
+        .map_err(|e| Error::Internal(format!("resource weights: {e}")))?;
         let s = self.settings;
         let (dc_to_resource_ms, dc_to_egress_ms) =
             tables(&s.latency, &self.datacenters, &self.egress, &self.resources);

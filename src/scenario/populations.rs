@@ -12,6 +12,7 @@ use super::listed::{listed_population, ListSource};
 use super::placement::{placement, Places};
 use super::raw::*;
 use super::registry::Registry;
+use crate::error::InputError;
 use crate::geoip::Listing;
 use crate::latency::{access_preset, AccessProfile, ACCESS_PRESETS};
 use crate::suggest;
@@ -21,8 +22,8 @@ use crate::world::*;
 pub(super) struct PopulationInputs<'a> {
     /// Places a location can name.
     pub(super) places: Places<'a>,
-    /// `[simulation] users`.
-    pub(super) sim_users: Option<u64>,
+    /// `[simulation] users`, and where it is written.
+    pub(super) sim_users: Option<(u64, std::ops::Range<usize>)>,
     /// `--users`.
     pub(super) override_users: Option<u64>,
     /// Database and settings for listed populations.
@@ -57,7 +58,12 @@ pub(super) fn populations(
     registry: &mut Registry,
     raw: &[RawPopulation],
 ) -> Vec<Population> {
-    let counts = sizes(cx, raw, inputs.override_users.or(inputs.sim_users));
+    let total = match (inputs.override_users, &inputs.sim_users) {
+        (Some(n), _) => Some(Total::Flag(n)),
+        (None, Some((n, span))) => Some(Total::File(*n, span.clone())),
+        (None, None) => None,
+    };
+    let counts = sizes(cx, raw, total.as_ref());
     let mut names: HashSet<String> = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     let mut first_user = 0u64;
@@ -76,9 +82,40 @@ pub(super) fn populations(
     out
 }
 
+/// The total number of users the populations share, and where it was given.
+enum Total {
+    /// `--users N`.
+    Flag(u64),
+    /// `[simulation] users = N`, at this span.
+    File(u64, std::ops::Range<usize>),
+}
+
+impl Total {
+    fn value(&self) -> u64 {
+        match self {
+            Total::Flag(n) | Total::File(n, _) => *n,
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Total::Flag(n) => format!("`--users {n}`"),
+            Total::File(n, _) => format!("`users = {n}`"),
+        }
+    }
+
+    /// The same setting with another value, as the user would type it.
+    fn with(&self, n: u64) -> String {
+        match self {
+            Total::Flag(_) => format!("`--users {n}`"),
+            Total::File(..) => format!("`users = {n}`"),
+        }
+    }
+}
+
 /// Users per population. Sizes are all absolute counts, or all shares of `total`; listed populations
 /// (`from_csv`) have one user per placed row and take no part in this (their count here is 0).
-fn sizes(cx: &mut Ctx, raw: &[RawPopulation], total: Option<u64>) -> Vec<u64> {
+fn sizes(cx: &mut Ctx, raw: &[RawPopulation], total: Option<&Total>) -> Vec<u64> {
     let synthetic = |p: &&RawPopulation| p.from_csv.is_none();
     let with_users = raw
         .iter()
@@ -101,13 +138,85 @@ fn sizes(cx: &mut Ctx, raw: &[RawPopulation], total: Option<u64>) -> Vec<u64> {
         }
         vec![0; raw.len()]
     } else if with_share > 0 {
-        shares_to_counts(cx, raw, &weights, total)
+        let counts = shares_to_counts(cx, raw, &weights, total.map(Total::value));
+        if let Some(t) = total {
+            check_none_empty(cx, raw, &weights, &counts, t);
+        }
+        counts
     } else {
         let sum: u64 = weights.iter().map(|w| *w as u64).sum();
         match total {
-            Some(t) if t != sum && sum > 0 => apportion(t, &weights),
+            Some(t) if t.value() != sum && sum > 0 => {
+                let counts = apportion(t.value(), &weights);
+                check_none_empty(cx, raw, &weights, &counts, t);
+                counts
+            }
             _ => weights.iter().map(|w| *w as u64).collect(),
         }
+    }
+}
+
+/// A total split over the populations must give each sized one a user: a total below their number
+/// is refused (nothing useful can be simulated), and populations whose share rounds to 0 are named
+/// in a warning (their rows would be silently empty).
+fn check_none_empty(
+    cx: &mut Ctx,
+    raw: &[RawPopulation],
+    weights: &[f64],
+    counts: &[u64],
+    total: &Total,
+) {
+    let sized: Vec<usize> = (0..raw.len()).filter(|&i| weights[i] > 0.0).collect();
+    let empty: Vec<&str> = sized
+        .iter()
+        .filter(|&&i| counts[i] == 0)
+        .map(|&i| raw[i].name.get_ref().as_str())
+        .collect();
+    if empty.is_empty() {
+        return;
+    }
+    // floor(T × w / sum) >= 1 for every population once T >= sum / smallest weight.
+    let sum: f64 = sized.iter().map(|&i| weights[i]).sum();
+    let smallest = sized
+        .iter()
+        .map(|&i| weights[i])
+        .fold(f64::INFINITY, f64::min);
+    let enough = (sum / smallest).ceil() as u64;
+    let names = empty
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if (total.value() as usize) < sized.len() {
+        let e = InputError::new(format!(
+            "{} is fewer users than the scenario's {} populations, so {names} would have none",
+            total.name(),
+            sized.len()
+        ))
+        .with_help(format!(
+            "{} or more gives every population at least one user in proportion",
+            total.with(enough)
+        ));
+        match total {
+            Total::Flag(_) => cx.errors.push(e),
+            Total::File(_, span) => {
+                let mut e = e;
+                e.locate(cx.src, span.clone());
+                cx.errors.push(e);
+            }
+        }
+        return;
+    }
+    let msg = format!(
+        "with {} users in all, population{} {names} get{} none (the share rounds to 0); {} or more gives every population at least one user",
+        total.value(),
+        if empty.len() == 1 { "" } else { "s" },
+        if empty.len() == 1 { "s" } else { "" },
+        total.with(enough)
+    );
+    match total {
+        Total::Flag(_) => cx.warnings.push(format!("warning: {msg}")),
+        Total::File(_, span) => cx.warn(span.clone(), msg),
     }
 }
 

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::compile::{Ctx, MAX_EGRESS};
 use super::raw::*;
-use crate::catalog::{Catalog, DataCenter};
+use crate::catalog::{Catalog, CountryId, DataCenter};
 use crate::geodesy::LatLon;
 use crate::place;
 use crate::world::*;
@@ -37,7 +37,8 @@ pub(super) fn datacenters(
             );
             continue;
         }
-        let Some(country) = catalog.country_by_code(d.country.get_ref()) else {
+        let country = catalog.country_by_code(d.country.get_ref());
+        if country.is_none() {
             cx.err_help(
                 d.country.span(),
                 format!(
@@ -48,23 +49,26 @@ pub(super) fn datacenters(
                     .suggest_country(d.country.get_ref())
                     .map(|s| format!("did you mean {s}?")),
             );
-            continue;
-        };
-        let loc = LatLon::new(*d.lat.get_ref(), *d.lon.get_ref());
+        }
+        let mut loc = LatLon::new(*d.lat.get_ref(), *d.lon.get_ref());
         if !(-90.0..=90.0).contains(&loc.lat) || !loc.lat.is_finite() {
             cx.err(
                 d.lat.span(),
                 format!("latitude must be between -90 and 90, found {}", loc.lat),
             );
-            continue;
+            loc = LatLon::new(0.0, 0.0);
         }
         if !(-180.0..=180.0).contains(&loc.lon) || !loc.lon.is_finite() {
             cx.err(
                 d.lon.span(),
                 format!("longitude must be between -180 and 180, found {}", loc.lon),
             );
-            continue;
+            loc = LatLon::new(0.0, 0.0);
         }
+        // Listed even when its country or position is wrong (placeholders, never simulated:
+        // the error stops the compile), so egress IPs and failures naming it raise no follow-on
+        // "unknown data center".
+        let country = country.unwrap_or(CountryId(0));
         all.push(DataCenter {
             code: code.to_string(),
             city: d.city.get_ref().trim().to_string(),
@@ -163,15 +167,17 @@ pub(super) fn egress_ips(cx: &mut Ctx, dcs: &[DataCenter], raw: &[RawEgress]) ->
                 .count(v, "connection_limit", u32::MAX as u64)
                 .unwrap_or(1) as u32,
         };
-        if let (Some(dc), Some(ipv4)) = (dc, ipv4) {
-            out.push(Egress {
-                id,
-                datacenter: dc,
-                ipv4,
-                ipv6,
-                connection_limit,
-            });
-        }
+        // An egress whose data center or address is wrong is still listed under its id, so that
+        // policies, allowlists and failures naming it do not report follow-on errors: the root
+        // cause is already reported, and no World is built after an error, so the placeholders
+        // never reach a simulation.
+        out.push(Egress {
+            id,
+            datacenter: dc.unwrap_or(0),
+            ipv4: ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED),
+            ipv6,
+            connection_limit,
+        });
     }
     out
 }

@@ -1,4 +1,4 @@
-//! Golden parse → print tests over every example of GATEWAY-REFERENCE.md (selector table and operator
+//! Golden parse → print tests over every example of docs/gateway-semantics.md (selector table and operator
 //! list) and combinations of them.
 
 use super::{compile, parse, Universe};

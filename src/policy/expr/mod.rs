@@ -1,7 +1,7 @@
 //! Gateway filter expressions: the condition language of egress policies.
 //!
 //! This is the subset of Cloudflare's wirefilter-style language that Gateway egress policies use
-//! (GATEWAY-REFERENCE.md, "Selectors"): comparisons on a fixed set of fields (`net.dst.port in {443
+//! (docs/gateway-semantics.md, "The filter language"): comparisons on a fixed set of fields (`net.dst.port in {443
 //! 8000..8080}`, `net.src.ip == 192.0.2.0/24`, `any(identity.groups.name[*] in {"finance"})`) combined
 //! with `and`/`or`/`xor`/`not` and parentheses.
 //!

@@ -1,0 +1,266 @@
+//! `egress-sim explain` as text: a [`UserExplanation`] printed step by step.
+
+use std::fmt::Write;
+
+use super::user::{DestinationFacts, IpVersionFacts, PathFacts, RoundTrip, UserExplanation};
+use crate::latency::PartKind;
+
+/// True for the parts that are network segments (they have a distance).
+pub(super) fn is_segment(kind: PartKind) -> bool {
+    matches!(
+        kind,
+        PartKind::UserToIngress | PartKind::Backbone | PartKind::EgressToDestination
+    )
+}
+
+/// A list of names, or `(none)`.
+fn listed(names: &[String]) -> String {
+    if names.is_empty() {
+        "(none)".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+impl UserExplanation {
+    /// The explanation, step by step.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        self.attributes(&mut out);
+        self.connection(&mut out);
+        for d in &self.destinations {
+            destination(&mut out, d, &self.policy_width());
+        }
+        out
+    }
+
+    /// Width of the policy name column.
+    fn policy_width(&self) -> usize {
+        self.destinations
+            .iter()
+            .flat_map(|d| &d.ip_versions)
+            .flat_map(|v| &v.policies)
+            .map(|p| p.name.chars().count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn attributes(&self, out: &mut String) {
+        let u = &self.user;
+        let _ = writeln!(
+            out,
+            "user {} of population `{}` (scenario `{}`, seed {})",
+            u.index, u.population, self.scenario, self.seed
+        );
+        let _ = writeln!(
+            out,
+            "  location         {:.4}, {:.4} in {} ({}, {})",
+            u.lat, u.lon, u.country_name, u.country, u.continent
+        );
+        let _ = writeln!(out, "  identity         {} ({})", u.email, u.name);
+        if let Some(l) = &u.listed {
+            let _ = writeln!(
+                out,
+                "  listed           line {} of {}, located by GeoIP from {}",
+                l.line, l.file, l.ip
+            );
+        }
+        let _ = writeln!(out, "  groups           {}", listed(&u.groups));
+        let _ = writeln!(out, "  posture passed   {}", listed(&u.posture_passed));
+        let _ = writeln!(
+            out,
+            "  virtual network  {}",
+            u.virtual_network.as_deref().unwrap_or("(none)")
+        );
+        let _ = writeln!(
+            out,
+            "  source           {} (internal {}, port {})",
+            u.source_ip, u.source_internal_ip, u.source_port
+        );
+        let capable = if u.ipv6_capable {
+            "capable"
+        } else {
+            "not capable"
+        };
+        let _ = writeln!(out, "  IPv6             {capable}");
+        let _ = writeln!(
+            out,
+            "  access           {} profile, {:.1} ms last mile",
+            u.access, u.access_ms
+        );
+    }
+
+    /// The case, the ingress and where unmatched traffic goes.
+    fn connection(&self, out: &mut String) {
+        let _ = writeln!(out, "\ncase {}", self.case);
+        match &self.ingress {
+            Some(i) => {
+                let _ = writeln!(
+                    out,
+                    "  ingress          {} ({}, {}), {:.0} km away, {:.1} ms round trip",
+                    i.datacenter, i.city, i.country, i.distance_km, i.rtt_ms
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  ingress          none: every data center is down in this case"
+                );
+            }
+        }
+        match &self.nearest_dedicated {
+            Some(b) => {
+                let _ = writeln!(out, "  nearest dedicated location (for unmatched traffic): {} in {} ({}), {:.0} km away", b.egress, b.datacenter, b.city, b.distance_km);
+            }
+            None => {
+                let _ = writeln!(out, "  nearest dedicated location: none available");
+            }
+        }
+    }
+}
+
+/// One destination: what it accepts, then per IP version the policies and the decision.
+fn destination(out: &mut String, d: &DestinationFacts, width: &usize) {
+    let allow = match &d.allowlist {
+        None => "accepts any source".to_string(),
+        Some(a) => format!("allowlist: {}", a.join(", ")),
+    };
+    let proxied = if d.proxied {
+        "proxied by Cloudflare"
+    } else {
+        "not proxied"
+    };
+    let _ = writeln!(
+        out,
+        "\nresource {} ({}, port {}/{}, at {}, {proxied}; {allow})",
+        d.resource, d.host, d.port, d.protocol, d.location,
+    );
+    for v in &d.ip_versions {
+        let _ = writeln!(
+            out,
+            "  over {} ({:.0}% of this user's requests to it)",
+            if v.ip_version == "ipv6" {
+                "IPv6"
+            } else {
+                "IPv4"
+            },
+            v.share * 100.0
+        );
+        verdicts(out, v, *width);
+        decision(out, v);
+        if let (Some(path), Some(rtt)) = (&v.path, &v.round_trip) {
+            delivered(out, path);
+            round_trip(out, rtt);
+        }
+    }
+}
+
+/// One line per policy in precedence order.
+fn verdicts(out: &mut String, v: &IpVersionFacts, width: usize) {
+    for p in &v.policies {
+        let text = match p.verdict {
+            "match" => "MATCH".to_string(),
+            "disabled" => "skipped (disabled)".to_string(),
+            "no_match" => format!(
+                "no match: {} `{}` is false",
+                p.filter.unwrap_or(""),
+                p.condition.as_deref().unwrap_or("")
+            ),
+            _ => "not evaluated (an earlier policy matched)".to_string(),
+        };
+        let _ = writeln!(out, "    {:>6}  {:<width$}  {text}", p.precedence, p.name);
+    }
+    if v.policies.is_empty() {
+        let _ = writeln!(out, "    (no egress policies)");
+    }
+}
+
+/// The chosen egress and what decided it.
+fn decision(out: &mut String, v: &IpVersionFacts) {
+    let by = match &v.policy {
+        Some(name) => format!("decided by policy `{name}`"),
+        None => "no policy matched, so it uses the nearest dedicated location".to_string(),
+    };
+    let what = match (v.outcome, &v.egress) {
+        ("dropped", _) => "DROPPED (no usable egress)".to_string(),
+        (outcome, Some(e)) => format!(
+            "{outcome} via {e} ({} {})",
+            if v.ip_version == "ipv6" {
+                "IPv6 range"
+            } else {
+                "IPv4"
+            },
+            v.address.as_deref().unwrap_or("")
+        ),
+        (outcome, None) => format!("{outcome} (Cloudflare's shared default egress)"),
+    };
+    let _ = writeln!(out, "    decision: {what}; {by}");
+    if v.fallback_took_over {
+        let _ = writeln!(
+            out,
+            "    the primary egress IP is unavailable in this case; its fallback took over"
+        );
+    }
+}
+
+/// Where a delivered request leaves, where it appears to come from, and whether it is accepted.
+fn delivered(out: &mut String, p: &PathFacts) {
+    let _ = writeln!(
+        out,
+        "    physical egress: {} ({}){}",
+        p.physical_egress,
+        p.physical_city,
+        if p.leaves_from_ingress {
+            if p.on_egress_ip {
+                " = ingress (IPv6 or proxied destination: leaves where the user entered)"
+            } else {
+                " = ingress"
+            }
+        } else {
+            " (IPv4 to a non-proxied destination crosses the backbone to the egress data center)"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "    appears to come from {} ({}), {:.0} km from the user{}",
+        p.apparent_city,
+        p.apparent_country,
+        p.apparent_distance_km,
+        if p.apparent_other_country {
+            ", in another country"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        out,
+        "    destination {}",
+        if p.accepted {
+            "accepts the request"
+        } else {
+            "REFUSES the request (source not on its allowlist)"
+        }
+    );
+}
+
+/// The round trip part by part.
+fn round_trip(out: &mut String, b: &RoundTrip) {
+    let _ = writeln!(out, "    round trip:");
+    for part in &b.parts {
+        let km = if is_segment(part.kind) {
+            format!("{:>7.0} km", part.distance_km)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "      {:<46} {km:>10} {:>8.2} ms",
+            part.name, part.rtt_ms
+        );
+    }
+    let _ = writeln!(
+        out,
+        "      {:<46} {:>10} {:>8.2} ms",
+        "total (jitter at its mean)", "", b.total_ms
+    );
+}
