@@ -274,11 +274,63 @@ fn findings_show_code_spans_not_backticks() {
     let findings = section(html, "findings");
     assert!(!findings.contains('`'), "raw backticks in the findings");
     assert!(findings.contains("<code>iad-1</code>"), "no code span");
-    // Elsewhere too: no paragraph of the report shows raw backticks.
-    for para in html.split("<p>").skip(1) {
-        let para = &para[..para.find("</p>").unwrap()];
-        assert!(!para.contains('`'), "raw backticks in `{para}`");
+    // Elsewhere too: nothing the report shows (outside its stylesheet) has raw backticks:
+    // paragraphs, cards, tables, chart texts.
+    let page = &html[html.find("</style>").unwrap()..];
+    if let Some(at) = page.find('`') {
+        panic!("raw backtick in `{}`", &page[at.saturating_sub(80)..at + 40]);
     }
+}
+
+#[test]
+fn wide_tables_fit_a_1400_px_window() {
+    // Measured in headless Chromium by tools/check_report_layout.sh (docs/report-layout.md);
+    // here, what makes them fit: the page is at most 1,240 px wide, numeric headers wrap, the
+    // 14-column policies table is packed tighter, and the failure table has its 8 columns.
+    let (_, html) = shared_run();
+    let css = &html[..html.find("</style>").unwrap()];
+    for rule in [
+        "main { max-width: 1240px;",
+        "th.num { white-space: normal; }",
+        "table.policies th, table.policies td { padding: 5px 6px; }",
+        "td.detail { min-width: 240px; max-width: 460px; }",
+    ] {
+        assert!(css.contains(rule), "stylesheet lacks `{rule}`");
+    }
+    let worst = section(html, "failover");
+    let worst = &worst[worst.find("<table class=\"worst\">").unwrap()..];
+    let head = &worst[..worst.find("</thead>").unwrap()];
+    let cells: Vec<&str> = head.split("</th>").collect();
+    let headers: Vec<&str> = cells[..cells.len() - 1]
+        .iter()
+        .map(|h| &h[h.rfind('>').unwrap() + 1..])
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "case",
+            "what changed",
+            "users on another egress",
+            "requests rerouted",
+            "dropped",
+            "newly refused",
+            "newly off-geography",
+            "p95 change"
+        ]
+    );
+    // Every numeric header may wrap (the p95 change column was cut when they could not).
+    assert_eq!(head.matches("<th class=\"num\"").count(), 6, "{head}");
+}
+
+#[test]
+fn the_report_groups_thousands_as_the_terminal_does() {
+    let (_, html) = shared_run();
+    assert!(!html.contains('\u{202f}'), "narrow no-break spaces in numbers");
+    let egress = section(html, "sites");
+    assert!(
+        egress.contains(">40,000<"),
+        "connection limits with commas: {egress}"
+    );
 }
 
 #[test]
@@ -290,6 +342,8 @@ fn printing_keeps_table_headers_with_their_rows() {
         "tbody tr:first-child { break-before: avoid; }",
         ".table-wrap.keep { break-inside: avoid; }",
         "h2, h3, caption",
+        "tr, figure.chart, .kpi { break-inside: avoid; }",
+        "footer { margin-top: 16px; break-before: avoid; }",
     ] {
         assert!(print.contains(rule), "print stylesheet lacks `{rule}`");
     }

@@ -1,7 +1,7 @@
 //! Section 1: what was simulated, and the key numbers.
 
 use crate::analysis::findings::Severity;
-use crate::analysis::human::{count_thin, ms_change};
+use crate::analysis::human::{count, ms_change};
 use crate::analysis::values::Share;
 
 use super::markup::esc;
@@ -162,8 +162,8 @@ pub(super) fn render(ctx: &Ctx) -> String {
          <span><b data-value=\"{req}\">{}</b> requests</span>\
          <span>{} failure case{}</span>\
          <span class=\"run-date\">run {}</span><span>egress-sim {}</span></p>",
-        count_thin(w.users),
-        count_thin(base.requests),
+        count(w.users),
+        count(base.requests),
         w.cases.len() - 1,
         if w.cases.len() == 2 { "" } else { "s" },
         esc(&ctx.r.run.date),

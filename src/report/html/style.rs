@@ -38,7 +38,9 @@ td.mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospac
 td.over { color: var(--alert); font-weight: 700; }
 td.detail { min-width: 240px; max-width: 460px; }
 section#failover table.worst td.detail { min-width: 220px; }
-section#failover table.worst th.num { white-space: normal; min-width: 70px; }
+th.num { white-space: normal; }
+section#failover table.worst th.num { min-width: 70px; }
+table.policies th, table.policies td { padding: 5px 6px; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9em; background: #eef0f3; border-radius: 3px; padding: 0 3px; overflow-wrap: anywhere; }
 tbody tr:nth-child(even) td { background: #fbfbfc; }
 .sub { color: var(--muted); font-size: 12px; }
@@ -68,5 +70,6 @@ footer { margin-top: 48px; padding-top: 10px; border-top: 1px solid var(--line);
   tr, figure.chart, .kpi { break-inside: avoid; }
   .sub, code { font-size: 9px; }
   figure.chart svg { max-height: 170mm; width: auto; max-width: 100%; }
+  footer { margin-top: 16px; break-before: avoid; }
 }
 "#;
