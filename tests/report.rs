@@ -278,7 +278,10 @@ fn findings_show_code_spans_not_backticks() {
     // paragraphs, cards, tables, chart texts.
     let page = &html[html.find("</style>").unwrap()..];
     if let Some(at) = page.find('`') {
-        panic!("raw backtick in `{}`", &page[at.saturating_sub(80)..at + 40]);
+        panic!(
+            "raw backtick in `{}`",
+            &page[at.saturating_sub(80)..at + 40]
+        );
     }
 }
 
@@ -325,7 +328,10 @@ fn wide_tables_fit_a_1400_px_window() {
 #[test]
 fn the_report_groups_thousands_as_the_terminal_does() {
     let (_, html) = shared_run();
-    assert!(!html.contains('\u{202f}'), "narrow no-break spaces in numbers");
+    assert!(
+        !html.contains('\u{202f}'),
+        "narrow no-break spaces in numbers"
+    );
     let egress = section(html, "sites");
     assert!(
         egress.contains(">40,000<"),
@@ -343,7 +349,6 @@ fn printing_keeps_table_headers_with_their_rows() {
         ".table-wrap.keep { break-inside: avoid; }",
         "h2, h3, caption",
         "tr, figure.chart, .kpi { break-inside: avoid; }",
-        "footer { margin-top: 16px; break-before: avoid; }",
     ] {
         assert!(print.contains(rule), "print stylesheet lacks `{rule}`");
     }

@@ -417,6 +417,52 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_populations_read_as_named() {
+        // `us-west-sales` is the western United States (the US part of WNAM: no Mexico, no
+        // Russia), `europe-remote` is in Europe, in every shipped scenario that has them.
+        let catalog = Catalog::embedded();
+        let europe: Vec<&str> = catalog
+            .countries
+            .iter()
+            .filter(|c| c.continent == crate::catalog::Continent::EU)
+            .map(|c| c.iso2.as_str())
+            .collect();
+        let overrides = Overrides {
+            users: Some(20_000),
+            ..Overrides::default()
+        };
+        for file in [
+            "scenarios/three-sites.toml",
+            "scenarios/three-sites-plus-frankfurt.toml",
+        ] {
+            let w = crate::scenario::load(std::path::Path::new(file), &overrides)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .world;
+            let p = |name: &str| w.populations.iter().position(|p| p.name == name).unwrap();
+            let west = p("us-west-sales");
+            assert_eq!(outside(&w, west, &["US"]), 0.0, "{file}");
+            let pop = &w.populations[west];
+            let countries = CountryIndex::embedded();
+            let mut lon: Vec<f64> = (0..pop.users)
+                .map(|i| {
+                    let (u, _) = crate::users::generate(
+                        w.seed,
+                        pop.first_user + i,
+                        west as u16,
+                        pop,
+                        countries,
+                    );
+                    u.location.lon
+                })
+                .collect();
+            lon.sort_by(f64::total_cmp);
+            let median = lon[lon.len() / 2];
+            assert!(median < -100.0, "{file}: median longitude {median}");
+            assert_eq!(outside(&w, p("europe-remote"), &europe), 0.0, "{file}");
+        }
+    }
+
+    #[test]
     fn a_continent_population_stays_on_its_continent() {
         let w = world(&["continent = \"EU\"\nspread = { distribution = \"lognormal\", median_km = 30, sigma = 1.0 }"]);
         let catalog = Catalog::embedded();

@@ -27,10 +27,7 @@ pub(super) fn td_count(n: u64) -> String {
 
 /// Number cell for connections: whole connections shown, one decimal in `data-value`.
 pub(super) fn td_conns(v: Conns) -> String {
-    td_num(
-        &count(v.0.unwrap_or(0.0).max(0.0).round() as u64),
-        &v.csv(),
-    )
+    td_num(&count(v.0.unwrap_or(0.0).max(0.0).round() as u64), &v.csv())
 }
 
 #[cfg(test)]

@@ -70,6 +70,5 @@ footer { margin-top: 48px; padding-top: 10px; border-top: 1px solid var(--line);
   tr, figure.chart, .kpi { break-inside: avoid; }
   .sub, code { font-size: 9px; }
   figure.chart svg { max-height: 170mm; width: auto; max-width: 100%; }
-  footer { margin-top: 16px; break-before: avoid; }
 }
 "#;
