@@ -137,7 +137,7 @@ pub struct DataCenter {
 pub struct City {
     /// Name as GeoNames spells it (`"São Paulo"`).
     pub name: String,
-    /// Lower-case accent-folded search key (`"sao paulo"`), see [`crate::suggest::search_key`].
+    /// Lower-case accent-folded search key (`"sao paulo"`), see `suggest::search_key`.
     pub ascii_name: String,
     /// Country the city is in.
     pub country: CountryId,

@@ -9,35 +9,36 @@
 
 #![warn(missing_docs)]
 
-pub mod alias;
+pub(crate) mod alias;
 pub mod analysis;
 mod atomic_file;
 pub mod calibrate;
 pub mod catalog;
 pub mod check;
+pub(crate) mod civil_date;
 pub mod commands;
 pub mod compare;
-pub mod country_index;
+pub(crate) mod country_index;
 pub mod engine;
 pub mod error;
 pub mod explain;
-pub mod geodesy;
+pub(crate) mod geodesy;
 pub mod geoip;
-pub mod hash;
-pub mod histogram;
-pub mod ids;
-pub mod ingress;
+pub(crate) mod hash;
+pub(crate) mod histogram;
+pub(crate) mod ids;
+pub(crate) mod ingress;
 pub mod interrupt;
 pub mod latency;
-pub mod matching;
-pub mod nearest;
+pub(crate) mod matching;
+pub(crate) mod nearest;
 pub mod pipeline;
 pub mod place;
 pub mod policy;
-pub mod printed;
+pub(crate) mod printed;
 pub mod report;
 pub mod rules;
 pub mod scenario;
-pub mod suggest;
+pub(crate) mod suggest;
 pub mod users;
 pub mod world;

@@ -1,5 +1,6 @@
 //! Run metadata shown in the headline: when the report was made and by which version of the tool.
 
+use crate::civil_date::civil_from_days;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// When and by what a report was made. The only part of `report.html` that differs between two
@@ -35,20 +36,6 @@ pub(crate) fn utc_minute(secs: u64) -> String {
         rem / 3600,
         rem % 3600 / 60
     )
-}
-
-/// Gregorian date of `z` days after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

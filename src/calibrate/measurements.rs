@@ -3,7 +3,7 @@
 //! Places are written as for `egress-sim latency` (a data center code, a city, or `"lat,lon"` in
 //! quotes), one pair per line. Lines starting with `#` are comments (for the source and licence of the numbers), blank
 //! lines are skipped, and columns other than the three are kept out of the fit (for notes). Every bad
-//! row is reported with its line and column, up to [`MAX_SHOWN`].
+//! row is reported with its line and column, up to `MAX_SHOWN`.
 
 use std::collections::HashMap;
 use std::path::Path;

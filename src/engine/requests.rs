@@ -11,7 +11,7 @@
 //! request `i` consumes the stream in the same way whatever was drawn before it.
 //!
 //! Per request, in this order: one `u64` for the destination and IP version together (an
-//! [`AliasTable`] over the user's (destination, IP version) pairs, weighted by destination weight ×
+//! `AliasTable` over the user's (destination, IP version) pairs, weighted by destination weight ×
 //! IP-version share), then, when the jitter mean is not zero, an exponential draw (ziggurat, usually
 //! one `u64`).
 

@@ -57,7 +57,7 @@ pub struct Route {
     pub continent_mismatch: bool,
     /// Physical egress data center.
     pub physical: DcId,
-    /// Index of the policy that decided (into `World::policies`), or [`UNMATCHED`].
+    /// Index of the policy that decided (into `World::policies`), or `UNMATCHED`.
     pub policy: u16,
     /// Broke a geography requirement (`require_egress_in`) of the policy or population.
     pub violation: bool,
@@ -93,7 +93,7 @@ pub struct Entry {
     pub resource: usize,
     /// Over IPv6.
     pub ipv6: bool,
-    /// Index of the first matching policy (into `World::policies`), or [`UNMATCHED`].
+    /// Index of the first matching policy (into `World::policies`), or `UNMATCHED`.
     pub policy: u16,
 }
 

@@ -2,11 +2,9 @@
 //! egress, and for every destination and IP version the matched policy, the decision, the physical
 //! path and the round-trip time part by part.
 //!
-//! It calls the simulator's own functions (`route::user_case`, the policy [`Matcher`], `route::decide`)
+//! It calls the simulator's own functions (`route::user_case`, the policy `Matcher`, `route::decide`)
 //! and the latency model's `breakdown`, so a trace is exactly what the simulation does for that user.
 //! `egress-sim explain` prints traces; the report's typical users are traces.
-//!
-//! [`Matcher`]: crate::matching::matcher::Matcher
 
 use crate::engine::route::{self, Route, UserGeo};
 use crate::engine::{ipv6_share, Outcome, Prepared};

@@ -43,7 +43,7 @@ pub const SCHEMA: &str = "egress-sim/explain/1";
 /// What happens to one user in one case.
 #[derive(Debug, Clone, Serialize)]
 pub struct UserExplanation {
-    /// [`SCHEMA`].
+    /// `SCHEMA`.
     pub schema: &'static str,
     /// Scenario name.
     pub scenario: String,

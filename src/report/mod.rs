@@ -1,5 +1,5 @@
 //! Outputs: every file and text a run or a comparison produces, each a writer of already computed
-//! results ([`crate::analysis::Results`], [`crate::compare::Comparison`]). Outputs never simulate
+//! results ([`crate::analysis::Results`], [`crate::analysis::comparison::Comparison`]). Outputs never simulate
 //! and never read the engine's metrics: no file under `report/` names the engine module (a test
 //! checks).
 //!

@@ -1,6 +1,6 @@
 //! Two runs lined up number by number ("what does adding a Frankfurt IP buy us?"): the result that
 //! `egress-sim compare` writes. Each run is read back from its output folder through the runs' own typed
-//! CSV rows ([`read`]), so any two runs can be compared later.
+//! CSV rows (`read`), so any two runs can be compared later.
 
 mod read;
 
