@@ -346,9 +346,10 @@ enum RulesCommand {
         after_help = "Reads `{\"result\": [...]}` (as the API returns it) or a bare array of rules. Keeps rules with\n\
 action \"egress\", preserves precedence and enabled state, maps addresses to the scenario's egress ids, and\n\
 reports every address it cannot map and every expression it cannot parse. Prints the new scenario, or\n\
-writes it with -o.\n\nExit code 0 when at least one egress rule was imported (rules left out are reported on standard\n\
+writes it with -o. With --lists (the API's list listing, items included), list references ($<id>) in\n\
+the expressions are replaced by the lists' items; a rule using an unknown list is left out and reported.\n\nExit code 0 when at least one egress rule was imported (rules left out are reported on standard\n\
 error, with a summary) or the listing has no egress rules; 2 when a file cannot be read or understood,\n\
-or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rules.json --scenario scenarios/finance-and-qa.toml -o imported.toml"
+or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rules.json --scenario scenarios/finance-and-qa.toml -o imported.toml\n  egress-sim rules import rules.json --lists lists.json --scenario scenarios/finance-and-qa.toml"
     )]
     Import {
         /// Rule listing (JSON).
@@ -359,6 +360,10 @@ or no egress rule could be imported.\n\nExamples:\n  egress-sim rules import rul
         /// Write the new scenario here instead of standard output.
         #[arg(short, long, value_name = "OUT.toml")]
         out: Option<PathBuf>,
+        /// The account's Gateway lists (the API's list listing, items included), to resolve the
+        /// `$<id>` list references of the rules' expressions.
+        #[arg(long, value_name = "FILE")]
+        lists: Option<PathBuf>,
     },
     /// Write the scenario's policies as a Gateway rule listing (API JSON).
     #[command(
@@ -458,10 +463,12 @@ impl RulesCommand {
                 rules,
                 scenario,
                 out,
+                lists,
             } => egress_sim::rules::import(&egress_sim::rules::ImportOptions {
                 rules,
                 scenario,
                 out,
+                lists,
             }),
             RulesCommand::Export { scenario, out } => {
                 egress_sim::rules::export(&egress_sim::rules::ExportOptions { scenario, out })

@@ -244,6 +244,9 @@ pub struct Resource {
     pub country: CountryId,
     /// Proxied by Cloudflare (orange-clouded).
     pub proxied: bool,
+    /// Reached through a private network (Cloudflare Tunnel or Magic WAN) over IPv4 and over IPv6:
+    /// such traffic always uses Cloudflare's shared addresses, never a dedicated egress IP.
+    pub private: PrivateNetwork,
     /// Accepted egress IPs; `None` accepts every source.
     pub allowlist: Option<Vec<bool>>,
     /// Relative request weight.
@@ -254,6 +257,34 @@ pub struct Resource {
     pub domains: Vec<String>,
     /// `app.ids` of the destination.
     pub app_ids: Vec<u32>,
+}
+
+/// Which addresses of a destination are on a private network behind Cloudflare Tunnel or Magic WAN
+/// (GATEWAY-REFERENCE.md: such traffic always uses shared addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrivateNetwork {
+    /// The IPv4 address.
+    pub v4: bool,
+    /// The IPv6 address.
+    pub v6: bool,
+}
+
+impl Resource {
+    /// Requests over this IP version go to a private network (and so never use a dedicated IP).
+    #[inline]
+    pub fn is_private(&self, ipv6: bool) -> bool {
+        if ipv6 {
+            self.private.v6
+        } else {
+            self.private.v4
+        }
+    }
+
+    /// Every address of the destination is on a private network: no request to it ever uses a
+    /// dedicated egress IP, so its allowlist and connection capacity never apply.
+    pub fn only_private(&self) -> bool {
+        (self.ipv4.is_none() || self.private.v4) && (self.ipv6.is_none() || self.private.v6)
+    }
 }
 
 /// Where a case comes from.

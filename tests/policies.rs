@@ -252,10 +252,9 @@ fn actions_are_validated() {
     let o = check("[[policy]]\nname = \"x\"\n");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("has no action"), "{}", stderr(&o));
-    // By address works; a fallback in the same data center is a warning, not an error.
-    let o = check("[[policy]]\nname = \"x\"\nipv4 = \"203.0.113.20\"\nipv4_fallback = \"lhr-1\"\n");
+    // By address works.
+    let o = check("[[policy]]\nname = \"x\"\nipv4 = \"203.0.113.20\"\nipv4_fallback = \"ams-1\"\n");
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("same data center"), "{}", stdout(&o));
     let o = check("[[policy]]\nname = \"a\"\nprecedence = 5\nipv4 = \"lhr-1\"\n[[policy]]\nname = \"b\"\nipv4 = \"ams-1\"\n");
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -296,4 +295,70 @@ fn shipped_policy_expressions_print_and_parse_back() {
         checked >= 8,
         "the shipped scenarios have policy filters ({checked})"
     );
+}
+
+/// Cloudflare requires the secondary IPv4 in another location than the primary: the primary itself
+/// or an IP in its data center is a located error with a suggestion; no fallback at all stays
+/// allowed but is warned about (enabled policies only).
+#[test]
+fn fallback_rules_follow_cloudflare() {
+    let second_in_lhr =
+        "[[egress]]\nid = \"lhr-2\"\ndatacenter = \"LHR\"\nipv4 = \"203.0.113.21\"\n";
+    let o = check(&format!(
+        "{second_in_lhr}[[policy]]\nname = \"x\"\nipv4 = \"lhr-1\"\nipv4_fallback = \"lhr-2\"\n"
+    ));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("policy `x`: `ipv4_fallback` `lhr-2` is in the same data center (LHR, London) as the primary `lhr-1`"),
+        "{e}"
+    );
+    assert!(e.contains("p.toml:28:17"), "{e}");
+    assert!(
+        e.contains("use `ams-1` (the nearest egress IP in another data center)"),
+        "{e}"
+    );
+
+    let o = check("[[policy]]\nname = \"x\"\nipv4 = \"lhr-1\"\nipv4_fallback = \"203.0.113.20\"\n");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`ipv4_fallback` is the primary `lhr-1` itself"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = check("[[policy]]\nname = \"x\"\nipv4 = \"lhr-1\"\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let warned = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(
+        warned.contains("warning: policy `x` has no `ipv4_fallback`: its IPv4 traffic is dropped whenever LHR (London) is unavailable"),
+        "{warned}"
+    );
+    assert!(
+        warned.contains("add `ipv4_fallback = \"ams-1\"`"),
+        "{warned}"
+    );
+    let o = check("[[policy]]\nname = \"x\"\nenabled = false\nipv4 = \"lhr-1\"\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!format!("{}{}", stdout(&o), stderr(&o)).contains("ipv4_fallback"));
+}
+
+/// A London user's IPv4 to a non-proxied destination egresses from lhr-1's data center, which is
+/// also where the user entered: explain says so, not "IPv6 or proxied destination".
+#[test]
+fn explain_gives_the_right_reason_when_the_egress_data_center_is_the_ingress() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("p.toml");
+    fs::write(&path, BASE).unwrap();
+    let o = run_in(tmp.path(), &["explain", "p.toml", "--user", "0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("decision: dedicated via lhr-1"), "{s}");
+    assert!(
+        s.contains(
+            "physical egress: LHR (London) = ingress, which holds the dedicated IPv4 (IPv4 to a non-proxied destination leaves from the egress IP's data center)"
+        ),
+        "{s}"
+    );
+    assert!(!s.contains("IPv6 or proxied"), "{s}");
 }

@@ -507,3 +507,125 @@ fn nothing_importable_is_an_input_error_and_writes_nothing() {
     assert!(err.contains("the only egress rule in"), "{err}");
     assert!(!out.exists());
 }
+
+const WITH_LISTS: &str = "tests/fixtures/gateway-rules-with-lists.json";
+const LISTS: &str = "tests/fixtures/gateway-lists.json";
+
+/// Rules that use lists (`in $<uuid>`) are imported with each list's items inlined when the
+/// account's lists are given; a reference to a list the file lacks leaves only that rule out.
+#[test]
+fn lists_given_with_lists_are_inlined() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("imported.toml");
+    let o = run(&[
+        "rules",
+        "import",
+        WITH_LISTS,
+        "--scenario",
+        SCENARIO,
+        "--lists",
+        LISTS,
+        "-o",
+        s(&out),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let p = policies(&out);
+    let names: Vec<&str> = p.iter().map(|t| str_of(t, "name").unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "Bank via London",
+            "Office networks via Amsterdam",
+            "Admins via Washington",
+            "Everything else: default egress"
+        ]
+    );
+    assert_eq!(
+        str_of(&p[0], "traffic"),
+        Some(r#"any(net.fqdn.domains[*] in {"bank.example" "payments.example"})"#)
+    );
+    assert_eq!(
+        str_of(&p[1], "traffic"),
+        Some("net.src.ip in {192.0.2.0/24 198.51.100.128/25 2001:db8:1000::/40}")
+    );
+    assert_eq!(
+        str_of(&p[2], "identity"),
+        Some(
+            r#"identity.email in {"u17@example.com" "u4242@example.com"} or any(identity.groups.name[*] in {"qa"})"#
+        )
+    );
+    assert!(
+        err.contains("note: rule `Office networks via Amsterdam`: inlined list `Office networks` (IP, 3 items)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "warning: rule `Partners via Washington` left out: its `traffic` expression uses list \
+             `$9a9a9a9a-0000-4000-8000-00000000dead`, which is not in `gateway-lists.json`"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().last(),
+        Some(
+            "imported 4 egress policies; skipped 1 non-egress rule; 1 rule left out: \
+             `Partners via Washington`"
+        ),
+        "{err}"
+    );
+    // The result runs: the inlined sets compile and match.
+    let o = run(&["check", s(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// Without `--lists`, each rule that uses a list is left out with the reason and the fix.
+#[test]
+fn without_lists_each_rule_using_one_says_how_to_resolve_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = import_to(&root().join(WITH_LISTS), &tmp.path().join("imported.toml"));
+    for rule in [
+        "Bank via London",
+        "Office networks via Amsterdam",
+        "Admins via Washington",
+        "Partners via Washington",
+    ] {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("warning: rule `{rule}` left out:")))
+            .unwrap_or_else(|| panic!("no warning for `{rule}` in:\n{err}"));
+        assert!(
+            line.contains("give the account's lists with `--lists FILE`"),
+            "{line}"
+        );
+    }
+    assert!(!err.contains("are not supported"), "{err}");
+}
+
+/// A lists file that is not a list listing is a located input error (exit 2), and nothing is written.
+#[test]
+fn a_bad_lists_file_is_an_input_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("lists.json");
+    fs::write(&bad, "{\n  \"result\": [\n    {\"id\": 7}\n  ]\n}\n").unwrap();
+    let out = tmp.path().join("imported.toml");
+    let o = run(&[
+        "rules",
+        "import",
+        WITH_LISTS,
+        "--scenario",
+        SCENARIO,
+        "--lists",
+        s(&bad),
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("lists.json:3:"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not a valid lists listing"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}

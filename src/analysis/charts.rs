@@ -142,13 +142,14 @@ pub struct HeatCell {
 pub struct CapacityBar {
     /// Egress IP id (colour as on the map).
     pub egress_id: String,
-    /// Largest concurrent connections to one destination in the baseline.
+    /// Largest accepted IPv4 connections to one origin (destination address and port) in the
+    /// baseline.
     pub baseline_peak: f64,
-    /// Largest concurrent connections to one destination in any case.
+    /// Largest accepted IPv4 connections to one origin in any case.
     pub worst_peak: f64,
     /// The case of `worst_peak` (`baseline` when no failure loads it more).
     pub worst_case: String,
-    /// The destination of `worst_peak`.
+    /// The destinations sharing the origin of `worst_peak` (`a+b`).
     pub worst_resource: String,
     /// Per-origin connection limit of the egress IP.
     pub limit: f64,
@@ -355,16 +356,16 @@ fn capacity_bars(world: &World, cap: &Capacity) -> Vec<CapacityBar> {
         .iter()
         .enumerate()
         .map(|(e, eg)| {
-            let (worst_case, worst_resource, worst_peak) = cap.worst_peak(e);
+            let (worst_case, worst_origin, worst_peak) = cap.worst_peak(e);
             CapacityBar {
                 egress_id: eg.id.clone(),
                 baseline_peak: cap.peak(0, e).1,
                 worst_peak: worst_peak.max(0.0),
                 worst_case: world.cases[worst_case].name.clone(),
-                worst_resource: world
-                    .resources
-                    .get(worst_resource)
-                    .map_or(String::new(), |r| r.name.clone()),
+                worst_resource: cap
+                    .origins()
+                    .get(worst_origin)
+                    .map_or(String::new(), |o| o.names.clone()),
                 limit: cap.limit(e),
             }
         })

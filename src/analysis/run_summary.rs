@@ -92,6 +92,8 @@ pub struct CaseNumbers {
     pub default_share: Option<f64>,
     /// Share dropped.
     pub dropped_share: Option<f64>,
+    /// Share delivered to private networks (Cloudflare Tunnel or Magic WAN, never a dedicated IP).
+    pub private_network_share: Option<f64>,
     /// Share refused by allowlists.
     pub blocked_share: Option<f64>,
     /// Share breaking a geography requirement.
@@ -117,7 +119,7 @@ pub struct EgressNumbers {
     pub rtt_p95_ms: Option<f64>,
     /// 99th percentile RTT, ms.
     pub rtt_p99_ms: Option<f64>,
-    /// Highest utilisation of the per-origin connection limit over destinations.
+    /// Highest utilisation of the per-origin connection limit over origins (accepted IPv4).
     pub peak_origin_utilization: Option<f64>,
 }
 
@@ -244,6 +246,7 @@ impl From<&SummaryRow> for CaseNumbers {
             fallback_share: share(s.fallback_share),
             default_share: share(s.default_share),
             dropped_share: share(s.dropped_share),
+            private_network_share: share(s.private_network_share),
             blocked_share: share(s.blocked_share),
             geography_violation_share: share(s.geography_violation_share),
         }

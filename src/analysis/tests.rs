@@ -169,12 +169,12 @@ fn capacity_figures_agree_across_tables_and_charts() {
             .filter(|row| row.egress == bar.egress_id);
         let worst = rows
             .clone()
-            .filter_map(|row| row.connections_v4.0)
+            .filter_map(|row| row.origin_connections_v4.0)
             .fold(0.0, f64::max);
         assert_eq!(bar.worst_peak, worst);
         let baseline_peak = rows
             .filter(|row| row.case == "baseline")
-            .filter_map(|row| row.connections_v4.0)
+            .filter_map(|row| row.origin_connections_v4.0)
             .fold(0.0, f64::max);
         assert_eq!(bar.baseline_peak, baseline_peak);
         let load = &r.tables.egress_load[e];

@@ -24,15 +24,19 @@ pub enum Outcome {
     Default = 2,
     /// Not delivered: no usable egress.
     Dropped = 3,
+    /// To a destination on a private network (Cloudflare Tunnel or Magic WAN): always Cloudflare's
+    /// shared addresses, never a dedicated egress IP.
+    PrivateNetwork = 4,
 }
 
 impl Outcome {
     /// All outcomes, in column order.
-    pub const ALL: [Outcome; 4] = [
+    pub const ALL: [Outcome; 5] = [
         Outcome::Dedicated,
         Outcome::Fallback,
         Outcome::Default,
         Outcome::Dropped,
+        Outcome::PrivateNetwork,
     ];
 
     /// Lower-case name used in CSV headers.
@@ -42,6 +46,7 @@ impl Outcome {
             Outcome::Fallback => "fallback",
             Outcome::Default => "default",
             Outcome::Dropped => "dropped",
+            Outcome::PrivateNetwork => "private_network",
         }
     }
 }
@@ -66,7 +71,7 @@ pub struct Cell {
     /// Requests that broke a geography requirement (egressed elsewhere, or dropped).
     pub violations: u64,
     /// Requests per [`Outcome`].
-    pub outcomes: [u64; 4],
+    pub outcomes: [u64; 5],
     /// RTT of delivered requests.
     pub rtt: Histogram,
 }
@@ -112,8 +117,8 @@ impl Cell {
         add(&mut self.apparent_distance_m, o.apparent_distance_m);
         add(&mut self.blocked, o.blocked);
         add(&mut self.violations, o.violations);
-        for i in 0..4 {
-            add(&mut self.outcomes[i], o.outcomes[i]);
+        for (x, v) in self.outcomes.iter_mut().zip(o.outcomes) {
+            add(x, v);
         }
         self.rtt.merge(&o.rtt);
     }

@@ -270,6 +270,9 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
     let Some(ingress) = at.uc.ingress else {
         return dropped(p, user, policy);
     };
+    if p.world.resources[entry.resource].is_private(entry.ipv6) {
+        return private_network(p, at, ingress, entry);
+    }
     let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
         None => match at.uc.balanced {
             Some(e) => (Outcome::Dedicated, Some(e)),
@@ -310,6 +313,18 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
     let apparent_dc = egress.map_or(ingress, |e| p.world.egress[e as usize].datacenter);
     route.violation = !p.requirements_met(user.population, policy, Some(apparent_dc));
     route
+}
+
+/// A request to a private network (behind Cloudflare Tunnel or Magic WAN): whatever policy matched,
+/// it leaves the ingress data center on Cloudflare's shared addresses (GATEWAY-REFERENCE.md), so no
+/// egress IP, failure of one, allowlist or egress geography requirement applies to it.
+fn private_network(p: &Prepared, at: &UserInCase, ingress: DcId, entry: Entry) -> Route {
+    Route {
+        outcome: Outcome::PrivateNetwork as u8,
+        policy: entry.policy,
+        blocked: false,
+        ..finish(p, at, ingress, entry.resource, entry.ipv6, None)
+    }
 }
 
 fn dropped(p: &Prepared, user: &User, policy: u16) -> Route {

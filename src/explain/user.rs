@@ -173,7 +173,7 @@ pub struct IpVersionFacts {
     pub share: f64,
     /// Each policy in precedence order and what it said.
     pub policies: Vec<PolicyVerdict>,
-    /// `dedicated`, `fallback`, `default` or `dropped`.
+    /// `dedicated`, `fallback`, `default`, `dropped` or `private_network`.
     pub outcome: &'static str,
     /// The egress IP used (absent for default egress and dropped).
     pub egress: Option<String>,

@@ -149,7 +149,14 @@ fn destination(out: &mut String, d: &DestinationFacts, width: &usize) {
         verdicts(out, v, *width);
         decision(out, v);
         if let (Some(path), Some(rtt)) = (&v.path, &v.round_trip) {
-            delivered(out, path);
+            let case = PathCase {
+                on_egress_ip: path.on_egress_ip,
+                private_network: v.outcome == "private_network",
+                ipv6: v.ip_version == "ipv6",
+                proxied: d.proxied,
+                at_ingress: path.leaves_from_ingress,
+            };
+            delivered(out, path, case);
             round_trip(out, rtt);
         }
     }
@@ -192,6 +199,9 @@ fn decision(out: &mut String, v: &IpVersionFacts) {
             },
             v.address.as_deref().unwrap_or("")
         ),
+        ("private_network", _) => {
+            "PRIVATE NETWORK (through Cloudflare Tunnel or Magic WAN on shared addresses, never a dedicated egress IP)".to_string()
+        }
         (outcome, None) => format!("{outcome} (Cloudflare's shared default egress)"),
     };
     let _ = writeln!(out, "    decision: {what}; {by}");
@@ -204,21 +214,13 @@ fn decision(out: &mut String, v: &IpVersionFacts) {
 }
 
 /// Where a delivered request leaves, where it appears to come from, and whether it is accepted.
-fn delivered(out: &mut String, p: &PathFacts) {
+fn delivered(out: &mut String, p: &PathFacts, case: PathCase) {
     let _ = writeln!(
         out,
         "    physical egress: {} ({}){}",
         p.physical_egress,
         p.physical_city,
-        if p.leaves_from_ingress {
-            if p.on_egress_ip {
-                " = ingress (IPv6 or proxied destination: leaves where the user entered)"
-            } else {
-                " = ingress"
-            }
-        } else {
-            " (IPv4 to a non-proxied destination crosses the backbone to the egress data center)"
-        }
+        physical_reason(case)
     );
     let _ = writeln!(
         out,
@@ -243,6 +245,52 @@ fn delivered(out: &mut String, p: &PathFacts) {
     );
 }
 
+/// What decides a delivered request's physical egress: one row of the physical-path table
+/// (GATEWAY-REFERENCE.md, "Where traffic egresses") plus default egress and private networks.
+#[derive(Debug, Clone, Copy)]
+struct PathCase {
+    /// Sent from a dedicated egress IP (else Cloudflare's shared addresses).
+    on_egress_ip: bool,
+    /// To a private network behind Cloudflare Tunnel or Magic WAN.
+    private_network: bool,
+    /// Over IPv6.
+    ipv6: bool,
+    /// The destination is proxied by Cloudflare.
+    proxied: bool,
+    /// The physical egress is the ingress data center.
+    at_ingress: bool,
+}
+
+/// The reason printed after the physical egress data center, right in every case of the table: an
+/// IPv4 request to a non-proxied destination leaves from the egress IP's data center, which may
+/// happen to be the ingress.
+fn physical_reason(c: PathCase) -> &'static str {
+    match c {
+        PathCase {
+            private_network: true,
+            ..
+        } => " = ingress (private network: reached through Cloudflare Tunnel or Magic WAN, never from a dedicated egress IP)",
+        PathCase {
+            on_egress_ip: false,
+            ..
+        } => " = ingress (default egress: shared addresses leave where the user entered)",
+        PathCase { ipv6: true, .. } => {
+            " = ingress (IPv6 leaves where the user entered, from the dedicated range)"
+        }
+        PathCase { proxied: true, .. } => {
+            " = ingress (the destination is proxied by Cloudflare: IPv4 leaves where the user entered)"
+        }
+        PathCase {
+            at_ingress: true, ..
+        } => {
+            " = ingress, which holds the dedicated IPv4 (IPv4 to a non-proxied destination leaves from the egress IP's data center)"
+        }
+        PathCase { .. } => {
+            " (IPv4 to a non-proxied destination crosses the backbone to the egress IP's data center)"
+        }
+    }
+}
+
 /// The round trip part by part.
 fn round_trip(out: &mut String, b: &RoundTrip) {
     let _ = writeln!(out, "    round trip:");
@@ -263,4 +311,47 @@ fn round_trip(out: &mut String, b: &RoundTrip) {
         "      {:<46} {:>10} {:>8.2} ms",
         "total (jitter at its mean)", "", b.total_ms
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(on_egress_ip: bool, ipv6: bool, proxied: bool, at_ingress: bool) -> &'static str {
+        physical_reason(PathCase {
+            on_egress_ip,
+            private_network: false,
+            ipv6,
+            proxied,
+            at_ingress,
+        })
+    }
+
+    /// Every row of the physical-path table, default egress and private networks get their own
+    /// reason; an IPv4 request to a non-proxied destination is never explained as IPv6 or proxied,
+    /// even when the egress IP's data center is the ingress.
+    #[test]
+    fn every_case_of_the_physical_path_table_has_its_reason() {
+        let v4_direct_here = reason(true, false, false, true);
+        assert!(v4_direct_here.contains("which holds the dedicated IPv4"));
+        assert!(!v4_direct_here.contains("IPv6") && !v4_direct_here.contains("proxied by"));
+        assert!(reason(true, false, false, false).contains("crosses the backbone"));
+        assert!(reason(true, false, true, true).contains("proxied by Cloudflare"));
+        for proxied in [false, true] {
+            assert!(
+                reason(true, true, proxied, true).contains("IPv6 leaves where the user entered")
+            );
+            for ipv6 in [false, true] {
+                assert!(reason(false, ipv6, proxied, true).contains("default egress"));
+                let private = physical_reason(PathCase {
+                    on_egress_ip: false,
+                    private_network: true,
+                    ipv6,
+                    proxied,
+                    at_ingress: true,
+                });
+                assert!(private.contains("private network"), "{private}");
+            }
+        }
+    }
 }

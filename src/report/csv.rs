@@ -160,7 +160,13 @@ mod tests {
     /// The headers the tables had before rows were typed (and that README.md documents).
     #[test]
     fn headers_are_the_documented_columns() {
-        let outcomes = ["dedicated", "fallback", "default", "dropped"];
+        let outcomes = [
+            "dedicated",
+            "fallback",
+            "default",
+            "dropped",
+            "private_network",
+        ];
         assert_eq!(
             header::<SummaryRow>(),
             format!(
@@ -196,12 +202,14 @@ mod tests {
         );
         assert_eq!(
             header::<CapacityRow>(),
-            "case,egress,resource,requests,connections_v4,connections_v6,connection_limit,\
-             utilization,headroom,worst_case,worst_connections_v4,worst_utilization"
+            "case,egress,resource,origin,origin_resources,requests,connections_v4,connections_v6,\
+             refused_connections_v4,origin_connections_v4,connection_limit,utilization,headroom,\
+             ips_needed,worst_case,worst_connections_v4,worst_utilization"
         );
         assert_eq!(
             header::<ResourceRow>(),
-            "case,resource,egress,requests,allowed_requests,blocked_requests,rtt_p50_ms,rtt_p95_ms"
+            "case,resource,egress,requests,allowed_requests,blocked_requests,\
+             private_network_requests,rtt_p50_ms,rtt_p95_ms"
         );
         assert_eq!(
             header::<FailoverRow>(),

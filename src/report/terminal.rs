@@ -216,6 +216,7 @@ fn outcomes(s: &mut String, r: &Results, all: &SummaryRow) {
         ("fallback", all.fallback_share),
         ("default", all.default_share),
         ("dropped", all.dropped_share),
+        ("private network", all.private_network_share),
     ];
     let used = |x: &Share| x.0.is_some_and(|v| v > 0.0);
     if !r.world.policies.is_empty() || shares[1..].iter().any(|(_, x)| used(x)) {

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, Value};
 
-use super::{write_atomic, ImportOptions};
+use super::lists::Lists;
+use super::{json, write_atomic, ImportOptions};
 use crate::error::{Error, InputError, Result, Source};
 use crate::policy::expr::{self, GroupDef, Universe};
 use crate::policy::FilterKind;
@@ -48,12 +49,6 @@ struct ApiEgress {
     ipv4: Option<String>,
     ipv6: Option<String>,
     ipv4_fallback: Option<String>,
-}
-
-/// The API envelope. `success` and `errors` are checked on the untyped value first.
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    result: Vec<ApiRule>,
 }
 
 /// Where an imported policy's IPv4 traffic goes when its primary is unavailable.
@@ -173,7 +168,7 @@ impl Report {
 }
 
 /// `3 rules`, `1 rule`, `2 egress policies`.
-fn count(n: usize, what: &str) -> String {
+pub(super) fn count(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else if let Some(stem) = what.strip_suffix('y') {
@@ -194,7 +189,11 @@ pub fn import(opts: &ImportOptions) -> Result<Printed> {
     let rules = read_listing(&rules_src)?;
     let scenario_src = Source::read(&opts.scenario)?;
     let (base, mut notes) = load_base(&scenario_src)?;
-    let (policies, mut report) = plan(&rules, &base.world);
+    let lists = match &opts.lists {
+        None => Lists::default(),
+        Some(path) => Lists::read(&Source::read(path)?, &display_name(path))?,
+    };
+    let (policies, mut report) = plan(&rules, &base.world, &lists);
     report.notes.splice(0..0, notes.drain(..));
     let rules_name = display_name(&opts.rules);
 
@@ -315,131 +314,9 @@ fn new_warnings(before: &[String], after: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Parses the listing: the API envelope or a bare array. Syntax and type errors point at the JSON
-/// line and column; anything that is not a list of rule objects is an input error.
+/// Parses the rule listing: the API envelope or a bare array (see [`json::read_listing`]).
 fn read_listing(src: &Source) -> Result<Vec<ApiRule>> {
-    // Editors on Windows save JSON with a byte-order mark, which serde_json rejects; positions in
-    // messages are then counted from after it, as the user sees the text.
-    let stripped;
-    let src = match src.text.strip_prefix('\u{feff}') {
-        Some(rest) => {
-            stripped = Source::new(src.path.clone(), rest);
-            &stripped
-        }
-        None => src,
-    };
-    let value: serde_json::Value =
-        serde_json::from_str(&src.text).map_err(|e| json_error(src, &e))?;
-    let not_a_listing = |found: &str| {
-        Error::Input(
-            InputError::in_file(
-                src,
-                format!("expected a Gateway rule listing, found {found}"),
-            )
-            .with_help(
-                "give the API's `{\"success\": true, \"result\": [rule, ...]}` or a bare array of rules",
-            ),
-        )
-    };
-    match &value {
-        serde_json::Value::Array(_) => {
-            serde_json::from_str::<Vec<ApiRule>>(&src.text).map_err(|e| json_error(src, &e))
-        }
-        serde_json::Value::Object(map) => {
-            if map.get("success") == Some(&serde_json::Value::Bool(false)) {
-                return Err(InputError::in_file(
-                    src,
-                    format!(
-                        "the listing reports a failed API call: {}",
-                        api_errors(map.get("errors"))
-                    ),
-                )
-                .with_help("fetch the rules again; this file holds an error response, not rules")
-                .into());
-            }
-            match map.get("result") {
-                Some(serde_json::Value::Array(_)) => serde_json::from_str::<Envelope>(&src.text)
-                    .map(|e| e.result)
-                    .map_err(|e| json_error(src, &e)),
-                Some(other) => Err(not_a_listing(&format!(
-                    "an object whose `result` is {}",
-                    json_kind(other)
-                ))),
-                None => {
-                    let keys: Vec<String> = map.keys().take(8).map(|k| format!("`{k}`")).collect();
-                    Err(not_a_listing(&if keys.is_empty() {
-                        "an empty object".to_string()
-                    } else {
-                        format!("an object without `result` (keys: {})", keys.join(", "))
-                    }))
-                }
-            }
-        }
-        other => Err(not_a_listing(&json_kind(other))),
-    }
-}
-
-fn json_kind(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Null => "null".into(),
-        serde_json::Value::Bool(_) => "a boolean".into(),
-        serde_json::Value::Number(_) => "a number".into(),
-        serde_json::Value::String(_) => "a string".into(),
-        serde_json::Value::Array(_) => "an array".into(),
-        serde_json::Value::Object(_) => "an object".into(),
-    }
-}
-
-/// The API's `errors` array (`[{"code": 7003, "message": "..."}]`) as one line.
-fn api_errors(errors: Option<&serde_json::Value>) -> String {
-    let Some(serde_json::Value::Array(list)) = errors else {
-        return "no error details".into();
-    };
-    if list.is_empty() {
-        return "no error details".into();
-    }
-    list.iter()
-        .map(
-            |e| match (e.get("code"), e.get("message").and_then(|m| m.as_str())) {
-                (Some(c), Some(m)) => format!("{c}: {m}"),
-                (None, Some(m)) => m.to_string(),
-                _ => e.to_string(),
-            },
-        )
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// A serde_json error as a located input error. serde_json counts columns in bytes, and `Source`
-/// reports characters, so the position goes through a byte offset.
-fn json_error(src: &Source, e: &serde_json::Error) -> Error {
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    let full = e.to_string();
-    let message = full.strip_suffix(&suffix).unwrap_or(&full);
-    let message = format!(
-        "`{}` is not a valid rule listing: {message}",
-        src.path.display()
-    );
-    let line_start = src
-        .text
-        .split_inclusive('\n')
-        .take(e.line().saturating_sub(1))
-        .map(str::len)
-        .sum::<usize>();
-    let offset = (line_start + e.column().saturating_sub(1)).min(src.text.len());
-    let line_len = src.text[line_start.min(src.text.len())..]
-        .lines()
-        .next()
-        .map_or(0, str::len);
-    let err = if line_len <= 200 {
-        InputError::at(src, offset..offset + 1, message)
-    } else {
-        // Minified JSON is one huge line; printing it under a caret would bury the message.
-        let mut err = InputError::in_file(src, message);
-        err.line_col = Some(src.line_col(offset));
-        err
-    };
-    Error::Input(err)
+    json::read_listing(src, &json::RULES)
 }
 
 /// `` `name` `` for messages, or the rule's position and id when it has no name.
@@ -472,7 +349,7 @@ fn universe(world: &World) -> Universe {
 }
 
 /// Decides, rule by rule, what is imported; returns the policies in precedence order and the report.
-fn plan(rules: &[ApiRule], world: &World) -> (Vec<Imported>, Report) {
+fn plan(rules: &[ApiRule], world: &World, lists: &Lists) -> (Vec<Imported>, Report) {
     let universe = universe(world);
     let mut report = Report::default();
     // (listing index, rule) of the egress rules, so precedence can follow listing order.
@@ -507,13 +384,30 @@ fn plan(rules: &[ApiRule], world: &World) -> (Vec<Imported>, Report) {
             problems.push("it has no `name`, which a scenario policy needs".to_string());
         }
         let mut filters: [Option<String>; 3] = [None, None, None];
+        // Lists inlined into this rule's expressions, for a note when it is imported.
+        let mut used: Vec<String> = Vec::new();
         for kind in FilterKind::ALL {
             let text = match kind {
                 FilterKind::Traffic => &rule.traffic,
                 FilterKind::Identity => &rule.identity,
                 FilterKind::DevicePosture => &rule.device_posture,
             };
-            match canonical_filter(text.as_deref().unwrap_or(""), &universe) {
+            let resolved = match lists.resolve(text.as_deref().unwrap_or("")) {
+                Ok(r) => r,
+                Err(why) => {
+                    problems.extend(
+                        why.iter()
+                            .map(|w| format!("its `{}` expression {w}", kind.name())),
+                    );
+                    continue;
+                }
+            };
+            for u in resolved.used {
+                if !used.contains(&u) {
+                    used.push(u);
+                }
+            }
+            match canonical_filter(&resolved.text, &universe) {
                 Ok(f) => filters[kind as usize] = f,
                 Err(why) => problems.push(format!("its `{}` expression {why}", kind.name())),
             }
@@ -535,6 +429,13 @@ fn plan(rules: &[ApiRule], world: &World) -> (Vec<Imported>, Report) {
             report.left_out.push((label, problems));
             continue;
         };
+        if !used.is_empty() {
+            report.notes.push(format!(
+                "rule {label}: inlined list{} {}",
+                super::json::plural(used.len()),
+                used.join(", ")
+            ));
+        }
         let name = unique_name(&mut names, name, &mut report.notes);
         out.push((
             rule.precedence,
@@ -696,6 +597,20 @@ fn map_target(
             }
         },
     };
+    if let (Some(p), Some(FallbackTarget::Egress(f))) = (ipv4, fallback) {
+        // The scenario compiler refuses these (Cloudflare requires another location).
+        if f == p {
+            problems.push(format!(
+                "`ipv4_fallback` {} is the primary address itself (egress `{}`)",
+                egress[f].ipv4, egress[f].id
+            ));
+        } else if egress[f].datacenter == egress[p].datacenter {
+            problems.push(format!(
+                "`ipv4_fallback` {} (egress `{}`) is in the same data center as the primary (egress `{}`); Cloudflare requires another location",
+                egress[f].ipv4, egress[f].id, egress[p].id
+            ));
+        }
+    }
     match ipv4 {
         Some(ipv4) if problems.is_empty() => Ok((
             Target::Dedicated {
@@ -979,7 +894,7 @@ fn policy_table(p: &Imported, egress: &[Egress]) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::Ipv6Prefix;
+    use crate::world::{DcId, Ipv6Prefix};
 
     fn eg(id: &str, v4: &str, v6: Option<&str>) -> Egress {
         Egress {
@@ -991,12 +906,17 @@ mod tests {
         }
     }
 
+    /// Three egress IPs, each in its own data center.
     fn egress() -> Vec<Egress> {
-        vec![
+        let mut out = vec![
             eg("lhr-1", "203.0.113.20", Some("2001:db8:b::/48")),
             eg("ams-1", "203.0.113.10", Some("2001:db8:a::/48")),
             eg("iad-1", "203.0.113.30", None),
-        ]
+        ];
+        for (i, e) in out.iter_mut().enumerate() {
+            e.datacenter = i as DcId;
+        }
+        out
     }
 
     fn settings(v4: &str, v6: &str, fb: &str) -> ApiEgress {
@@ -1070,6 +990,24 @@ mod tests {
                 fallback: Some(FallbackTarget::Egress(1)),
                 ipv6: Some(0)
             }
+        );
+    }
+
+    #[test]
+    fn a_fallback_in_the_primarys_data_center_is_left_out() {
+        let mut egress = egress();
+        egress[1].datacenter = egress[0].datacenter;
+        let s = settings("203.0.113.20", "", "203.0.113.10");
+        let problems = map_target(&egress, Some(&s)).unwrap_err();
+        assert!(
+            problems[0].contains("is in the same data center as the primary (egress `lhr-1`)"),
+            "{problems:?}"
+        );
+        let s = settings("203.0.113.20", "", "203.0.113.20");
+        let problems = map_target(&egress, Some(&s)).unwrap_err();
+        assert!(
+            problems[0].contains("is the primary address itself"),
+            "{problems:?}"
         );
     }
 

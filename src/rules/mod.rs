@@ -10,13 +10,15 @@
 //! Reads a listing (the API envelope or a bare array; unknown fields are ignored), keeps the rules with
 //! `action == "egress"`, maps their addresses to the scenario's egress ids and writes the scenario with
 //! its `[[policy]]` tables replaced (the rest of the file, comments included, is kept as written).
+//! With `--lists`, list references (`$<id>`) are replaced by the lists' items first (`lists.rs`).
 //!
 //! Exit status, chosen so that a partial import is still usable:
 //! - 0 when at least one egress rule was imported, or when the listing has no egress rules at all
 //!   (the scenario is then written without policies). Every rule that had to be left out (an address
-//!   the scenario does not have, an expression that does not parse or type-check) is reported on
+//!   the scenario does not have, a list it cannot resolve, an expression that does not parse or
+//!   type-check) is reported on
 //!   standard error with its name, followed by a summary line.
-//! - 2 when the rules file cannot be read, is not JSON, is not a rule listing, or when it has egress
+//! - 2 when the rules or lists file cannot be read, is not JSON, is not a listing, or when it has egress
 //!   rules but none of them could be imported (nothing is written then).
 //! - 1 when the generated scenario does not compile, which would be a bug in the importer.
 //!
@@ -28,6 +30,8 @@
 
 mod export;
 mod import;
+mod json;
+mod lists;
 
 use std::path::PathBuf;
 
@@ -45,6 +49,8 @@ pub struct ImportOptions {
     pub scenario: PathBuf,
     /// Where to write the new scenario (default: standard output).
     pub out: Option<PathBuf>,
+    /// The account's Gateway lists (the API's list listing), to resolve `$<id>` references.
+    pub lists: Option<PathBuf>,
 }
 
 /// Options of `egress-sim rules export`.

@@ -11,7 +11,7 @@ use crate::error::{InputError, Source};
 use crate::policy::expr::{self, ConditionRow, Expr, ExprError, Join, Universe};
 use crate::policy::{Action, Condition, Fallback, FilterKind, Policy};
 use crate::suggest;
-use crate::world::{Egress, EgressId};
+use crate::world::{DcId, Egress, EgressId};
 
 /// Most policies a scenario may have (per-user policy bookkeeping is a 256-bit set, one slot unmatched).
 pub const MAX_POLICIES: usize = 255;
@@ -280,27 +280,7 @@ fn action(cx: &mut Ctx, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter]) ->
         return None;
     };
     let ipv4 = egress_ref(cx, egress, v4, "ipv4")?;
-    let fallback = match &p.ipv4_fallback {
-        None => Fallback::None,
-        Some(f) if matches!(f.get_ref().trim(), "0.0.0.0" | "default") => Fallback::DefaultEgress,
-        Some(f) => {
-            let fb = egress_ref(cx, egress, f, "ipv4_fallback")?;
-            let (a, b) = (
-                egress[ipv4 as usize].datacenter,
-                egress[fb as usize].datacenter,
-            );
-            if a == b {
-                cx.warn(
-                    f.span(),
-                    format!(
-                        "policy `{name}`: `ipv4_fallback` is in the same data center ({}) as the primary, so it cannot take over when that data center fails",
-                        dcs[a as usize].code
-                    ),
-                );
-            }
-            Fallback::Egress(fb)
-        }
-    };
+    let fallback = fallback(cx, p, ipv4, egress, dcs)?;
     let ipv6 = match &p.ipv6 {
         None => ipv4,
         Some(v) => egress_ref(cx, egress, v, "ipv6")?,
@@ -319,6 +299,88 @@ fn action(cx: &mut Ctx, p: &RawPolicy, egress: &[Egress], dcs: &[DataCenter]) ->
         fallback,
         ipv6,
     })
+}
+
+/// A dedicated policy's `ipv4_fallback`, checked against Cloudflare's rule that the secondary IPv4 is
+/// in a different location than the primary: the primary itself, or an IP in the primary's data
+/// center, is an error. No fallback is allowed but warned about (enabled policies only): Cloudflare
+/// recommends one for every egress policy, since without it the policy's IPv4 traffic is not routed
+/// while the primary's data center is down. `None` after an error.
+fn fallback(
+    cx: &mut Ctx,
+    p: &RawPolicy,
+    ipv4: EgressId,
+    egress: &[Egress],
+    dcs: &[DataCenter],
+) -> Option<Fallback> {
+    let name = p.name.get_ref();
+    let primary = &egress[ipv4 as usize];
+    let pdc = &dcs[primary.datacenter as usize];
+    let other = nearest_in_other_datacenter(egress, dcs, primary.datacenter);
+    let Some(f) = &p.ipv4_fallback else {
+        if p.enabled.unwrap_or(true) {
+            let at = p.ipv4.as_ref().map_or(p.name.span(), |v| v.span());
+            let add = other.as_ref().map_or(String::new(), |e| {
+                format!(
+                    "`ipv4_fallback = \"{e}\"` (the nearest egress IP in another data center) or "
+                )
+            });
+            cx.warn(
+                at,
+                format!(
+                    "policy `{name}` has no `ipv4_fallback`: its IPv4 traffic is dropped whenever {} ({}) is unavailable (Cloudflare recommends a fallback for every egress policy); add {add}`\"0.0.0.0\"` for default egress",
+                    pdc.code, pdc.city
+                ),
+            );
+        }
+        return Some(Fallback::None);
+    };
+    let advice = || {
+        format!(
+            "Cloudflare requires the secondary IPv4 in another location than the primary: use {}`\"0.0.0.0\"` (default egress)",
+            other.as_ref().map_or(String::new(), |e| format!(
+                "`{e}` (the nearest egress IP in another data center) or "
+            ))
+        )
+    };
+    if matches!(f.get_ref().trim(), "0.0.0.0" | "default") {
+        return Some(Fallback::DefaultEgress);
+    }
+    let fb = egress_ref(cx, egress, f, "ipv4_fallback")?;
+    if fb == ipv4 {
+        cx.err_help(
+            f.span(),
+            format!(
+                "policy `{name}`: `ipv4_fallback` is the primary `{}` itself, so nothing takes over when it fails",
+                primary.id
+            ),
+            Some(advice()),
+        );
+        return None;
+    }
+    if egress[fb as usize].datacenter == primary.datacenter {
+        cx.err_help(
+            f.span(),
+            format!(
+                "policy `{name}`: `ipv4_fallback` `{}` is in the same data center ({}, {}) as the primary `{}`, so one data-center failure takes both down",
+                egress[fb as usize].id, pdc.code, pdc.city, primary.id
+            ),
+            Some(advice()),
+        );
+        return None;
+    }
+    Some(Fallback::Egress(fb))
+}
+
+/// The egress IP nearest to data center `dc` among those in other data centers.
+fn nearest_in_other_datacenter(egress: &[Egress], dcs: &[DataCenter], dc: DcId) -> Option<String> {
+    let here = dcs[dc as usize].location;
+    let km = |e: &Egress| here.distance_km(dcs[e.datacenter as usize].location);
+    egress
+        .iter()
+        .filter(|e| e.datacenter != dc)
+        .min_by(|a, b| km(a).total_cmp(&km(b)))
+        .map(|e| e.id.clone())
 }
 
 /// Compiles every `[[policy]]`, sorted by precedence.

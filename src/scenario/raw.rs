@@ -347,6 +347,9 @@ pub struct RawResource {
     /// Whether the destination is itself proxied by Cloudflare (orange-clouded).
     #[serde(default)]
     pub proxied: bool,
+    /// Reached through a private network (Cloudflare Tunnel or Magic WAN); default: when its
+    /// address is private (RFC 1918, 100.64.0.0/10, fc00::/7).
+    pub private: Option<Spanned<bool>>,
     /// Egress ids whose addresses the destination accepts; absent = accepts every source.
     pub allowlist: Option<Vec<Spanned<String>>>,
     /// Relative share of requests (default 1).

@@ -1,7 +1,7 @@
 //! `[[resource]]` destinations: addresses, port, protocol, location, allowlist, weight, domains.
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use toml::Spanned;
 
@@ -9,6 +9,7 @@ use super::compile::Ctx;
 use super::raw::*;
 use crate::catalog::{Catalog, DataCenter};
 use crate::country_index::CountryIndex;
+use crate::geoip::{self, ReservedKind};
 use crate::place;
 use crate::suggest;
 use crate::world::*;
@@ -73,6 +74,7 @@ fn resource(
             None
         }
     };
+    let private = private_network(cx, r, &name, ipv4, ipv6);
     let allowlist = r
         .allowlist
         .as_ref()
@@ -98,11 +100,104 @@ fn resource(
             .country
             .unwrap_or_else(|| inputs.countries.lookup(location.location)),
         proxied: r.proxied,
+        private,
         allowlist,
         weight,
         processing_ms,
         app_ids: r.app_ids.clone(),
     })
+}
+
+/// Which addresses of the resource are on a private network: private ones (RFC 1918, RFC 6598
+/// carrier-grade NAT, RFC 4193 unique local) unless the file says otherwise, every address with
+/// `private = true` (a public range routed through a tunnel). Addresses no destination can have
+/// (loopback, link-local, multicast, unspecified, reserved) are errors; documentation and
+/// benchmarking ranges stand for public addresses, as in the examples.
+fn private_network(
+    cx: &mut Ctx,
+    r: &RawResource,
+    name: &str,
+    ipv4: Option<Ipv4Addr>,
+    ipv6: Option<Ipv6Addr>,
+) -> PrivateNetwork {
+    let mut judge = |ip: Option<IpAddr>, raw: &Option<Spanned<String>>, key: &str| {
+        let (Some(ip), Some(raw)) = (ip, raw) else {
+            return false;
+        };
+        match geoip::classify(ip) {
+            Some(ReservedKind::Private | ReservedKind::Shared | ReservedKind::UniqueLocal) => true,
+            Some(ReservedKind::Documentation | ReservedKind::Benchmarking) | None => false,
+            Some(kind) => {
+                cx.err_help(
+                    raw.span(),
+                    format!(
+                        "resource `{name}`: `{key}` {ip} is a {} address, which no destination Gateway reaches can have",
+                        kind.description()
+                    ),
+                    Some("give the destination's public address, or its private address (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) if it is behind Cloudflare Tunnel or Magic WAN".into()),
+                );
+                false
+            }
+        }
+    };
+    let v4 = judge(ipv4.map(IpAddr::V4), &r.ipv4, "ipv4");
+    let v6 = judge(ipv6.map(IpAddr::V6), &r.ipv6, "ipv6");
+    if let (Some(ip), Some(raw)) = (ipv4, &r.ipv4) {
+        if let Some(range) = zero_trust_reserved(ip) {
+            cx.warn(
+                raw.span(),
+                format!(
+                    "resource `{name}`: {ip} is in {range}, which Cloudflare reserves for Zero Trust (source, device or resolved addresses): a private network route must not overlap it"
+                ),
+            );
+        }
+    }
+    let private = match &r.private {
+        None => PrivateNetwork { v4, v6 },
+        Some(p) if *p.get_ref() => PrivateNetwork {
+            v4: ipv4.is_some(),
+            v6: ipv6.is_some(),
+        },
+        Some(p) => {
+            if v4 || v6 {
+                cx.err_help(
+                    p.span(),
+                    format!("resource `{name}` has a private address, so `private = false` cannot apply"),
+                    Some("Gateway reaches private addresses only through Cloudflare Tunnel or Magic WAN, which always use shared addresses; remove `private = false`, or give the destination's public address".into()),
+                );
+            }
+            PrivateNetwork::default()
+        }
+    };
+    let only_private = (ipv4.is_none() || private.v4) && (ipv6.is_none() || private.v6);
+    if only_private && (private.v4 || private.v6) {
+        if let Some(list) = &r.allowlist {
+            let at = list.first().map_or(r.name.span(), |x| x.span());
+            cx.warn(
+                at,
+                format!(
+                    "resource `{name}` is on a private network: its traffic always uses Cloudflare's shared addresses, never a dedicated egress IP, so its `allowlist` is not applied"
+                ),
+            );
+        }
+    }
+    private
+}
+
+/// The ranges Cloudflare reserves for Zero Trust services, which private network routes must not
+/// overlap (Cloudflare WAN's "Cloudflare Tunnel" page, "Reserved IP ranges").
+fn zero_trust_reserved(ip: Ipv4Addr) -> Option<&'static str> {
+    const RESERVED: [(u32, u32, &str); 4] = [
+        (0x6440_0000, 12, "100.64.0.0/12"),
+        (0x6460_0000, 12, "100.96.0.0/12"),
+        (0x6450_0000, 16, "100.80.0.0/16"),
+        (0x6470_0000, 16, "100.112.0.0/16"),
+    ];
+    let x = u32::from(ip);
+    RESERVED
+        .iter()
+        .find(|(net, len, _)| x >> (32 - len) == net >> (32 - len))
+        .map(|r| r.2)
 }
 
 fn port(cx: &mut Ctx, raw: Option<&Spanned<i64>>) -> u16 {

@@ -66,11 +66,33 @@ pub(super) fn resilience(world: &World, out: &mut Vec<Finding>) {
     }
 }
 
-/// Egress IPs near or over their per-origin limit, in the baseline or in a failure.
+/// Egress IPs near or over their per-origin limit, in the baseline or in a failure: accepted IPv4
+/// connections to one origin (destination address, port, protocol), summed over the destinations
+/// that share it.
 pub(super) fn capacity(world: &World, cap: &Capacity, out: &mut Vec<Finding>) {
     for (e, eg) in world.egress.iter().enumerate() {
         let limit = cap.limit(e);
-        let mut push = |severity, c: usize, r: usize, v: f64| {
+        let mut push = |severity, c: usize, o: usize, v: f64| {
+            let origin = &cap.origins()[o];
+            let what = if origin.resources.len() > 1 {
+                format!(
+                    "`{}` ({}, shared by {})",
+                    origin.address,
+                    origin.names,
+                    origin.resources.len()
+                )
+            } else {
+                format!("`{}` ({})", origin.names, origin.address)
+            };
+            let needed = cap.ips_needed(e, v);
+            let (needs, more) = if needed > 1 {
+                (
+                    format!("; carrying it within the limit takes {needed} egress IPs"),
+                    format!(" ({needed} in all)"),
+                )
+            } else {
+                (String::new(), String::new())
+            };
             out.push(Finding {
                 severity,
                 kind: "capacity",
@@ -79,17 +101,16 @@ pub(super) fn capacity(world: &World, cap: &Capacity, out: &mut Vec<Finding>) {
                 case: world.cases[c].name.clone(),
                 impact: Some(v / limit),
                 detail: format!(
-                    "`{}` carries {} concurrent connections to `{}` in `{}`: {} of its {} per-origin limit",
+                    "`{}` holds {} accepted concurrent connections to {what} in `{}`: {} of its {} per-origin limit{needs}",
                     eg.id,
                     Conns::of(v),
-                    world.resources[r].name,
                     world.cases[c].name,
                     Share::of(v / limit),
                     human::count(u64::from(eg.connection_limit))
                 ),
                 recommendation: format!(
-                    "add egress IPs for `{}` traffic (split it across IPs with policies) or raise `connection_limit` if Cloudflare confirms a higher limit",
-                    world.resources[r].name
+                    "add egress IPs for `{}` traffic{more} and split it across them with policies, or raise `connection_limit` if Cloudflare confirms a higher limit",
+                    origin.names
                 ),
             });
         };

@@ -10,12 +10,15 @@
 //!   largest p95 increase); declared failures that lose, refuse or misplace traffic;
 //! - account level (`account.rs`): Cloudflare's resilience advice (two cities at least; several IPs
 //!   in one city in different data centers) and connection capacity against the per-origin limit;
-//! - per destination (`allowlist.rs`): requests its allowlist refuses in the baseline, every day.
+//! - per destination (`allowlist.rs`): requests its allowlist refuses in the baseline, every day;
+//! - dedicated-egress policies sending traffic to private networks (`private.rs`), which never uses
+//!   the dedicated IP.
 
 mod account;
 mod allowlist;
 mod policy;
 mod population;
+mod private;
 
 pub use policy::{policy_redundancy, PolicyRedundancy};
 
@@ -91,6 +94,7 @@ pub(crate) fn findings(i: &Inputs) -> Vec<Finding> {
     population::declared_failures(i, &mut out);
     account::resilience(i.world, &mut out);
     account::capacity(i.world, i.capacity, &mut out);
+    private::dedicated_to_private(i.world, i.m, &mut out);
     out.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)

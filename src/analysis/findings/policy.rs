@@ -183,7 +183,7 @@ pub(super) fn findings(world: &World, m: &Metrics, out: &mut Vec<Finding>) {
     }
 }
 
-/// A fallback that does not protect the policy: none, in the same data center or city, or default
+/// A fallback that does not protect the policy: none, in the same city, or default
 /// egress where destinations have allowlists.
 fn fallback_finding(r: &Reviewed, fallback: Fallback) -> Option<Finding> {
     let (w, p, pdc) = (r.world, r.policy, r.primary_dc);
@@ -206,19 +206,8 @@ fn fallback_finding(r: &Reviewed, fallback: Fallback) -> Option<Finding> {
         Fallback::Egress(e) => {
             let fe = &w.egress[e as usize];
             let fdc = &w.datacenters[fe.datacenter as usize];
-            if fe.datacenter == r.primary.datacenter {
-                let (mut f, t) =
-                    r.loss_finding(Severity::High, "fallback_same_datacenter", "drops");
-                f.detail = format!(
-                    "policy `{}`: primary `{}` and fallback `{}` are both in {} ({}), so one data-center failure takes both down{t}",
-                    p.name, r.primary.id, fe.id, pdc.code, pdc.city
-                );
-                f.recommendation = format!(
-                    "move the fallback of policy `{}` to an egress IP in another data center",
-                    p.name
-                );
-                Some(f)
-            } else if fdc.city == pdc.city && fdc.country == pdc.country {
+            // The scenario compiler refuses a fallback in the primary's data center.
+            if fdc.city == pdc.city && fdc.country == pdc.country {
                 let mut f = r.finding(Severity::Medium, "fallback_same_city");
                 f.detail = format!(
                     "policy `{}`: primary ({}) and fallback ({}) are both in {}; a city-wide outage takes both down",

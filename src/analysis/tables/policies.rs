@@ -36,6 +36,10 @@ pub struct PolicyRow {
     pub default_requests: u64,
     /// Requests dropped.
     pub dropped_requests: u64,
+    /// Requests to private networks (Cloudflare Tunnel or Magic WAN): shared addresses whatever the
+    /// action says.
+    #[serde(default)]
+    pub private_network_requests: u64,
     /// Requests refused by allowlists.
     pub blocked_requests: u64,
     /// Requests breaking a geography requirement.
@@ -61,6 +65,10 @@ pub struct ResourceRow {
     pub allowed_requests: u64,
     /// Refused by the destination's allowlist.
     pub blocked_requests: u64,
+    /// Delivered to a private network through Cloudflare Tunnel or Magic WAN (on the `default`
+    /// slot: shared addresses, never a dedicated egress IP).
+    #[serde(default)]
+    pub private_network_requests: u64,
     /// Median RTT.
     pub rtt_p50_ms: Ms,
     /// 95th percentile RTT.
@@ -110,6 +118,7 @@ pub(super) fn policy_rows(i: &Inputs) -> Vec<PolicyRow> {
                 fallback_requests: outcome(Outcome::Fallback),
                 default_requests: outcome(Outcome::Default),
                 dropped_requests: outcome(Outcome::Dropped),
+                private_network_requests: outcome(Outcome::PrivateNetwork),
                 blocked_requests: c.blocked,
                 geography_violations: c.violations,
                 rtt_p50_ms: quantile(c, 0.5),
@@ -145,6 +154,7 @@ pub(super) fn resource_rows(i: &Inputs) -> Vec<ResourceRow> {
                     requests: c.requests,
                     allowed_requests: c.delivered() - c.blocked,
                     blocked_requests: c.blocked,
+                    private_network_requests: c.outcomes[Outcome::PrivateNetwork as usize],
                     rtt_p50_ms: quantile(c, 0.5),
                     rtt_p95_ms: quantile(c, 0.95),
                 });

@@ -39,6 +39,10 @@ pub struct SummaryRow {
     pub default_share: Share,
     /// Requests dropped.
     pub dropped_share: Share,
+    /// Share of requests delivered to private networks (Cloudflare Tunnel or Magic WAN), which never
+    /// use a dedicated egress IP.
+    #[serde(default)]
+    pub private_network_share: Share,
     /// Requests refused by allowlists.
     pub blocked_share: Share,
     /// Requests breaking a geography requirement.
@@ -82,6 +86,7 @@ pub(super) fn rows(i: &Inputs) -> Vec<SummaryRow> {
                 fallback_share: outcome(Outcome::Fallback),
                 default_share: outcome(Outcome::Default),
                 dropped_share: outcome(Outcome::Dropped),
+                private_network_share: outcome(Outcome::PrivateNetwork),
                 blocked_share: Share::ratio(t.blocked, t.requests),
                 geography_violation_share: Share::ratio(t.violations, t.requests),
                 users_egress_changed: moved.users_egress_changed,

@@ -84,6 +84,22 @@ fn truncate(s: &str) -> String {
     }
 }
 
+/// The list references (`$name`) of an expression, as (byte range of `$name`, name) in source
+/// order. Stops at the first lexing error, which the parser reports when the text is parsed.
+/// `rules import --lists` replaces each reference with the list's items before parsing.
+pub fn list_references(src: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let mut lexer = Lexer::new(src);
+    let mut out = Vec::new();
+    while let Ok(t) = lexer.next_token() {
+        match t.tok {
+            Tok::Eof => break,
+            Tok::List(name) => out.push((t.span.start..t.span.end, name)),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A token and where it is.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub(super) struct Token<'a> {
@@ -484,6 +500,15 @@ mod tests {
     #[test]
     fn lists_and_bad_characters() {
         assert_eq!(lex("$my_list").unwrap(), vec![Tok::List("my_list")]);
+        let src = "net.src.ip in $6f2c-a1 and identity.email in $b.2";
+        let refs = list_references(src);
+        assert_eq!(refs.len(), 2);
+        assert_eq!(
+            (&src[refs[0].0.clone()], refs[0].1),
+            ("$6f2c-a1", "6f2c-a1")
+        );
+        assert_eq!((&src[refs[1].0.clone()], refs[1].1), ("$b.2", "b.2"));
+        assert!(list_references("net.dst.port in {443 \"unterminated $x").is_empty());
         assert!(lex("$ x").is_err());
         assert!(lex("é").is_err());
         assert!(lex("\u{0}").is_err());

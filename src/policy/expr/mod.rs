@@ -60,6 +60,7 @@ pub use compile::{compile, compile_str, GroupDef, Universe};
 pub use error::{ExprError, Warning};
 pub use eval::{CompiledExpr, Facts};
 pub use field::{Field, FieldSet, ScalarType, ValueType};
+pub use lexer::list_references;
 pub use parser::parse;
 pub use rows::{rows_to_expr, ConditionRow, Join};
 pub use sets::BitSet256;

@@ -99,7 +99,7 @@ impl CapacityChart {
             MIN_WIDTH.max(BAR_MARGIN + BAR_MARGIN_RIGHT + BAR_Y_LABEL_AREA + n * SLOT_MIN_W);
         let over = pairs.iter().filter(|p| p.over).count();
         let mut subtitle = format!(
-            "scenario {} · peak concurrent connections from one egress IP to one destination",
+            "scenario {} · peak accepted connections from one egress IP to one origin",
             shorten(set.scenario, 60)
         );
         if over > 0 {
@@ -233,7 +233,7 @@ impl super::Chart for CapacityChart {
             &BarAxes {
                 slots: self.pairs.len(),
                 y_max: layout.y_max,
-                y_desc: "concurrent connections per destination",
+                y_desc: "accepted connections per origin",
                 x_label_area: BAR_X_LABEL_AREA,
                 extra_bottom: KEY_H,
                 round_ticks: true,
@@ -539,7 +539,7 @@ mod tests {
         assert!(svg.contains("limit 40,000"));
         assert!(svg.contains("down:LHR → bank-api"));
         assert!(svg.contains("% of limit"));
-        assert!(svg.contains("concurrent connections per destination"));
+        assert!(svg.contains("accepted connections per origin"));
     }
 
     #[test]

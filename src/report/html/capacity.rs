@@ -16,7 +16,7 @@ pub(super) fn render(ctx: &Ctx) -> String {
     }
     s.push_str(&figure(
         &ctx.charts.capacity,
-        "Peak concurrent IPv4 connections to one destination per egress IP, baseline and worst case, against the per-origin limit.",
+        "Peak accepted IPv4 connections to one origin (destination address and port, summed over the destinations sharing it) per egress IP, baseline and worst case, against the per-origin limit.",
     ));
     // The baseline's rows of capacity.csv, one per (egress IP, destination).
     let per_egress = w.resources.len();
@@ -29,8 +29,13 @@ pub(super) fn render(ctx: &Ctx) -> String {
             vec![
                 td_html(&swatch(&color, &row.egress)),
                 td(&row.resource),
+                td(&if row.origin_resources == row.resource {
+                    row.origin.clone()
+                } else {
+                    format!("{} (shared: {})", row.origin, row.origin_resources)
+                }),
                 td_count(u64::from(row.connection_limit)),
-                td_conns(row.connections_v4),
+                td_conns(row.origin_connections_v4),
                 td_share(row.utilization),
                 td(&row.worst_case),
                 td_conns(row.worst_connections_v4),
@@ -48,10 +53,11 @@ pub(super) fn render(ctx: &Ctx) -> String {
         .collect();
     s.push_str(&table(
         "capacity",
-        "Concurrent IPv4 connections per egress IP and destination (capacity.csv)",
+        "Accepted IPv4 connections per egress IP and origin, the destination address and port the limit counts (capacity.csv)",
         &[
             "egress IP",
             "destination",
+            "origin",
             "#limit",
             "#baseline connections",
             "#baseline utilisation",

@@ -51,7 +51,9 @@ fn kpis(ctx: &Ctx) -> Vec<Kpi> {
             label: "highest connection utilisation",
             note: format!(
                 "{} → {} in {}, of the per-origin limit",
-                w.egress[h.egress].id, w.resources[h.resource].name, w.cases[h.case].name
+                w.egress[h.egress].id,
+                r.capacity.origins()[h.origin].names,
+                w.cases[h.case].name
             ),
             alert: h.utilization >= 1.0,
         });

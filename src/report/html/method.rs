@@ -121,7 +121,7 @@ const SEMANTICS: &[&str] = &[
     "Geolocation: a request appears to come from its dedicated IP's data center, or from the ingress data center on default egress.",
     "Allowlists: a destination with an allowlist refuses sources that are not listed egress IPs; default egress is never listed.",
     "Failures: a data center that is down is no ingress and disables the egress IPs it hosts; an egress IP that is down loses its IPv4 address but keeps its IPv6 range. Every case is evaluated over the same users as the baseline.",
-    "Capacity: concurrent connections per egress IP and destination are the users' connections split by destination weight, compared with the per-origin connection limit.",
+    "Capacity: concurrent connections per egress IP and destination are the users' connections split by destination weight; the per-origin connection limit counts the accepted IPv4 connections to one origin (destination address, port and protocol), summed over the destinations sharing it. IPv6 (a whole range) and connections an allowlist refuses do not count.",
 ];
 
 const SOURCES: &[(&str, &str, &str)] = &[

@@ -15,6 +15,8 @@ fn baseline_rows<'a>(ctx: &'a Ctx) -> &'a [PolicyRow] {
 pub(super) fn render(ctx: &Ctx) -> String {
     let w = ctx.world;
     let baseline = baseline_rows(ctx);
+    // The private-network column only when a destination is on a private network.
+    let private = baseline.iter().any(|c| c.private_network_requests > 0);
     let rows: Vec<Vec<String>> = baseline
         .iter()
         .enumerate()
@@ -43,6 +45,11 @@ pub(super) fn render(ctx: &Ctx) -> String {
                 td_count(c.fallback_requests),
                 td_count(c.default_requests),
                 td_count(c.dropped_requests),
+            ]);
+            if private {
+                r.push(td_count(c.private_network_requests));
+            }
+            r.extend([
                 td_count(c.blocked_requests),
                 td_count(c.geography_violations),
                 td_ms(c.rtt_p50_ms),
@@ -51,25 +58,26 @@ pub(super) fn render(ctx: &Ctx) -> String {
             r
         })
         .collect();
+    let mut header = vec![
+        "policy",
+        "#precedence",
+        "action",
+        "#users",
+        "#requests",
+        "#matched share",
+        "#dedicated",
+        "#fallback",
+        "#default",
+        "#dropped",
+    ];
+    if private {
+        header.push("#private network");
+    }
+    header.extend(["#blocked", "#geography violations", "#RTT p50", "#RTT p95"]);
     let mut s = table(
         "policies",
         "Egress policies in precedence order, baseline (policies.csv)",
-        &[
-            "policy",
-            "#precedence",
-            "action",
-            "#users",
-            "#requests",
-            "#matched share",
-            "#dedicated",
-            "#fallback",
-            "#default",
-            "#dropped",
-            "#blocked",
-            "#geography violations",
-            "#RTT p50",
-            "#RTT p95",
-        ],
+        &header,
         &rows,
     );
     let unmatched = baseline.last().map(|u| u.request_share).unwrap_or_default();
