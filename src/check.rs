@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, InputError, Result};
 use crate::printed::{json, Format};
 use crate::scenario::{self, Loaded, Overrides};
+use crate::world::BalancingMode;
 
 /// Version of the JSON object; bump on an incompatible change.
 pub const SCHEMA: &str = "egress-sim/check/1";
@@ -49,6 +50,8 @@ pub struct ScenarioFacts {
     pub policies: usize,
     /// Cases, the baseline and any sweep included.
     pub cases: usize,
+    /// How unmatched traffic picks its dedicated location: `nearest` or `fastest`.
+    pub balancing: &'static str,
 }
 
 /// One egress IP.
@@ -127,6 +130,7 @@ fn facts(loaded: &Loaded) -> ScenarioFacts {
         resources: w.resources.len(),
         policies: w.policies.len(),
         cases: w.cases.len(),
+        balancing: w.balancing.mode.name(),
     }
 }
 
@@ -204,5 +208,15 @@ fn text(path: &Path, loaded: &Loaded) -> String {
             p.name, p.users, p.placement, p.access
         ));
     }
+    let how = match loaded.world.balancing.mode {
+        BalancingMode::Nearest => "the nearest dedicated location",
+        BalancingMode::Fastest => {
+            "per destination, the dedicated location with the lowest modelled round trip"
+        }
+    };
+    s.push_str(&format!(
+        "  balancing {}: unmatched traffic takes {how}\n",
+        f.balancing
+    ));
     s
 }

@@ -11,7 +11,12 @@ use egress_sim::explain::{ExplainOptions, PathQuery};
 use egress_sim::latency::Network;
 use egress_sim::pipeline::RunSpec;
 use egress_sim::scenario::Overrides;
-use egress_sim::world::Sweep;
+use egress_sim::world::{BalancingMode, Sweep};
+
+fn parse_balancing(s: &str) -> Result<BalancingMode, String> {
+    BalancingMode::parse(s)
+        .ok_or_else(|| format!("unknown balancing mode `{s}`; use `nearest` or `fastest`"))
+}
 
 fn parse_sweep(s: &str) -> Result<Sweep, String> {
     Sweep::parse(s).ok_or_else(|| format!("unknown sweep `{s}`; use `none`, `n-1` or `n-2`"))
@@ -204,6 +209,11 @@ struct RunArgs {
     /// `[simulation] sweep`.
     #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
     sweep: Option<Sweep>,
+    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
+    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
+    /// Overrides `[balancing] mode`.
+    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
+    balancing: Option<BalancingMode>,
     /// Print nothing but errors and warnings.
     #[arg(long, short)]
     quiet: bool,
@@ -221,6 +231,11 @@ struct CheckArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
+    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
+    /// Overrides `[balancing] mode`.
+    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
+    balancing: Option<BalancingMode>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -274,6 +289,11 @@ struct ExplainArgs {
     /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
+    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
+    /// Overrides `[balancing] mode`.
+    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
+    balancing: Option<BalancingMode>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -391,6 +411,7 @@ impl From<&RunArgs> for RunSpec {
                 seed: a.seed,
                 sweep: a.sweep,
                 geoip: a.geoip,
+                balancing: a.balancing,
                 ..Overrides::default()
             },
             threads: threads(a.threads),
@@ -424,6 +445,7 @@ impl From<ExplainArgs> for ExplainOptions {
                 seed: a.seed,
                 sweep: a.sweep,
                 geoip: a.geoip,
+                balancing: a.balancing,
                 ..Overrides::default()
             },
             format: a.format.into(),
@@ -589,6 +611,7 @@ fn main() -> ExitCode {
             &a.scenario,
             &Overrides {
                 geoip: a.geoip,
+                balancing: a.balancing,
                 ..Overrides::default()
             },
             a.format.into(),

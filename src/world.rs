@@ -396,10 +396,52 @@ pub struct IngressSettings {
     pub third_nearest_share: f64,
 }
 
+/// How unmatched traffic picks its dedicated location (`[balancing] mode`, `--balancing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BalancingMode {
+    /// The dedicated location closest to the user, whatever the destination (Cloudflare's documented
+    /// behaviour).
+    #[default]
+    Nearest,
+    /// Per user and destination, the dedicated location with the lowest modelled round trip
+    /// user → ingress → egress data center → destination (a modelling assumption).
+    Fastest,
+}
+
+impl BalancingMode {
+    /// Every mode, in the order help texts list them.
+    pub const ALL: [Self; 2] = [Self::Nearest, Self::Fastest];
+
+    /// Parses `nearest` or `fastest`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == s.trim().to_ascii_lowercase())
+    }
+
+    /// What unmatched traffic does, as the policies table says it.
+    pub fn unmatched_action(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest dedicated location",
+            Self::Fastest => "fastest dedicated location per destination",
+        }
+    }
+
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest",
+            Self::Fastest => "fastest",
+        }
+    }
+}
+
 /// Balancing of unmatched traffic.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Balancing {
-    /// Distances within this many km count as a tie.
+    /// How the dedicated location is chosen.
+    pub mode: BalancingMode,
+    /// Distances within this many km count as a tie (nearest mode).
     pub tie_tolerance_km: f64,
     /// Share of eligible requests that use IPv6.
     pub ipv6_preference: f64,
@@ -408,6 +450,7 @@ pub struct Balancing {
 impl Default for Balancing {
     fn default() -> Self {
         Self {
+            mode: BalancingMode::Nearest,
             tie_tolerance_km: 0.0,
             ipv6_preference: 1.0,
         }

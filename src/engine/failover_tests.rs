@@ -21,7 +21,8 @@ fn world_with(text: &str, sweep: Option<Sweep>) -> World {
     }
 }
 
-fn run(w: &World, threads: usize) -> Metrics {
+/// A whole simulation of `w` on `threads` threads (also used by `balancing_tests`).
+pub(super) fn run(w: &World, threads: usize) -> Metrics {
     simulate(
         w,
         &SimOptions {

@@ -474,6 +474,8 @@ pub fn ipv6_share(user_v6: bool, has_v4: bool, has_v6: bool, preference: f64) ->
 }
 
 #[cfg(test)]
+mod balancing_tests;
+#[cfg(test)]
 mod failover_tests;
 #[cfg(test)]
 mod tests;

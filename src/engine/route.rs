@@ -14,7 +14,7 @@ use crate::matching::matcher::UNMATCHED;
 use crate::nearest::Neighbor;
 use crate::policy::{Action, Fallback};
 use crate::users::{user_hash, User};
-use crate::world::{DcId, EgressId};
+use crate::world::{BalancingMode, DcId, EgressId};
 
 // Hash purpose tags; 1 is the anycast rank (`crate::ingress`).
 const HASH_SITE: u64 = 2;
@@ -29,7 +29,8 @@ pub struct UserCase {
     pub ingress_km: f32,
     /// Internet RTT user → ingress, ms.
     pub ingress_ms: f32,
-    /// Egress IP for unmatched traffic (nearest available dedicated location), if any is up.
+    /// The nearest available dedicated location's egress IP, if any is up: where unmatched traffic
+    /// goes in `nearest` balancing (in `fastest` mode each destination's choice is made by `decide`).
     pub balanced: Option<EgressId>,
     /// The data centers that decided the ingress: the nearest available ones up to the user's anycast
     /// rank (a failure of any of them moves the user).
@@ -123,7 +124,7 @@ pub fn user_case(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> UserC
     let rank = ingress::anycast_rank(p.world, user.index);
     let mut near = [NO_NEIGHBOR; 3];
     let n = p.nearest_up(case, user.location, &geo.unit, &mut near[..=rank]);
-    let balanced = balanced_egress(p, user, geo, case);
+    let balanced = balanced_site(p, user, geo, case, None);
     case_with(p, rank, &near[..n], balanced)
 }
 
@@ -161,7 +162,7 @@ pub fn baseline_case(p: &Prepared, user: &User, geo: &UserGeo) -> (UserCase, Nea
         rank + 1
     };
     let len = p.nearest_up(0, user.location, &geo.unit, &mut near[..want]);
-    let balanced = balanced_egress(p, user, geo, 0);
+    let balanced = balanced_site(p, user, geo, 0, None);
     let uc = case_with(p, rank, &near[..len.min(rank + 1)], balanced);
     let all = len < want;
     (
@@ -190,7 +191,7 @@ pub fn failure_case(
     let up = &p.egress_up[case];
     let balanced = match base_uc.balanced {
         Some(e) if up[e as usize] => Some(e),
-        _ => balanced_egress(p, user, geo, case),
+        _ => balanced_site(p, user, geo, case, None),
     };
     let down = &p.world.cases[case].dc_down;
     let mut near = [NO_NEIGHBOR; NEARBY];
@@ -230,10 +231,74 @@ fn case_with(p: &Prepared, rank: usize, near: &[Neighbor], balanced: Option<Egre
     }
 }
 
-/// Nearest available dedicated location to the user; ties (within the tolerance) and several IPs in one
-/// data center are split by rendezvous hashing on the user, so each user keeps its choice, and a failure
-/// moves only the users of the failed location.
-pub fn balanced_egress(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> Option<EgressId> {
+/// What a balanced site is chosen for in `fastest` mode: the user's ingress in the case and one
+/// destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Toward {
+    /// The user's ingress data center in the case.
+    pub ingress: DcId,
+    /// Destination (index into `World::resources`).
+    pub resource: usize,
+}
+
+/// The one site choice for unmatched traffic, for both balancing modes: the egress IP of the
+/// available dedicated location that minimises the mode's cost.
+///
+/// - `nearest` (or no `toward`): great-circle distance user → site; sites within the tie tolerance
+///   count as tied. Without `toward` this is the nearest location whatever the mode (a user's
+///   [`UserCase::balanced`]).
+/// - `fastest` with `toward`: [`site_path_ms`] to that destination; only equal costs tie.
+///
+/// Ties, and several IPs in one data center, are split by rendezvous hashing on the user, so each
+/// user keeps its choice and a failure moves only the users of the failed location. The result
+/// depends on the user, the case and `toward` alone: a choice is sticky per user and destination.
+pub fn balanced_site(
+    p: &Prepared,
+    user: &User,
+    geo: &UserGeo,
+    case: usize,
+    toward: Option<Toward>,
+) -> Option<EgressId> {
+    match (p.world.balancing.mode, toward) {
+        (BalancingMode::Fastest, Some(t)) => fastest_site(p, user, case, t),
+        _ => nearest_site_of(p, user, geo, case),
+    }
+}
+
+/// `fastest` mode: the available site with the lowest [`site_path_ms`]; only equal costs tie (split
+/// by rendezvous hashing, hashing only on a tie). One pass, as it runs for every destination of every
+/// user.
+#[inline]
+fn fastest_site(p: &Prepared, user: &User, case: usize, t: Toward) -> Option<EgressId> {
+    let seed = p.world.seed;
+    let site_hash =
+        |s: usize| user_hash(seed, user.index, HASH_SITE ^ ((p.sites[s].dc as u64) << 8));
+    let mut best = f32::INFINITY;
+    // The best site so far, and its hash once a tie needed it.
+    let mut chosen: Option<(usize, Option<u64>)> = None;
+    for s in 0..p.sites.len() {
+        if !p.site_up[case][s] {
+            continue;
+        }
+        let ms = site_path_ms(p, s, t);
+        if ms < best {
+            best = ms;
+            chosen = Some((s, None));
+        } else if ms == best {
+            if let Some((b, bh)) = chosen {
+                let bh = bh.unwrap_or_else(|| site_hash(b));
+                let h = site_hash(s);
+                chosen = Some(if h > bh { (s, Some(h)) } else { (b, Some(bh)) });
+            }
+        }
+    }
+    site_egress(p, user, case, chosen?.0)
+}
+
+/// `nearest` mode: the available site nearest to the user; sites within the tie tolerance of the
+/// nearest are tied and split by rendezvous hashing.
+#[inline]
+fn nearest_site_of(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> Option<EgressId> {
     let seed = p.world.seed;
     let tol = p.world.balancing.tie_tolerance_km;
     let mut best_km = f64::INFINITY;
@@ -254,13 +319,31 @@ pub fn balanced_egress(p: &Prepared, user: &User, geo: &UserGeo, case: usize) ->
             }
         }
     }
-    let (_, s) = chosen?;
+    site_egress(p, user, case, chosen?.1)
+}
+
+/// One of site `s`'s available egress IPs, by rendezvous hashing on the user.
+#[inline]
+fn site_egress(p: &Prepared, user: &User, case: usize, s: usize) -> Option<EgressId> {
+    let seed = p.world.seed;
     p.sites[s]
         .egress
         .iter()
         .filter(|&&e| p.egress_up[case][e as usize])
         .max_by_key(|&&e| user_hash(seed, user.index, HASH_EGRESS ^ ((e as u64) << 8)))
         .copied()
+}
+
+/// Modelled round trip ingress → site's data center (backbone) → destination (internet), plus the
+/// destination's processing time, ms: the part of an IPv4 request's RTT to a non-proxied destination
+/// that depends on the site (`finish` adds the same terms, so the pick matches the reported RTT).
+#[inline(always)]
+pub fn site_path_ms(p: &Prepared, site: usize, t: Toward) -> f32 {
+    let w = p.world;
+    let s = &p.sites[site];
+    w.backbone_ms(t.ingress, s.egress[0])
+        + w.resource_ms(s.dc, t.resource)
+        + w.resources[t.resource].processing_ms as f32
 }
 
 /// Decides one (user, case, destination, IP version): the route of `entry` for `at.user` in
@@ -274,7 +357,7 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
         return private_network(p, at, ingress, entry);
     }
     let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
-        None => match at.uc.balanced {
+        None => match balanced_for(p, at, ingress, entry.resource) {
             Some(e) => (Outcome::Dedicated, Some(e)),
             // No dedicated location is up: unmatched traffic can only leave through default egress.
             None => (Outcome::Default, None),
@@ -313,6 +396,22 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
     let apparent_dc = egress.map_or(ingress, |e| p.world.egress[e as usize].datacenter);
     route.violation = !p.requirements_met(user.population, policy, Some(apparent_dc));
     route
+}
+
+/// The balanced egress of unmatched traffic to `resource`: the user's nearest location (computed once
+/// per user and case) in `nearest` mode, the fastest one to the destination in `fastest` mode.
+#[inline]
+fn balanced_for(p: &Prepared, at: &UserInCase, ingress: DcId, resource: usize) -> Option<EgressId> {
+    match p.world.balancing.mode {
+        BalancingMode::Nearest => at.uc.balanced,
+        BalancingMode::Fastest => balanced_site(
+            p,
+            at.user,
+            at.geo,
+            at.case,
+            Some(Toward { ingress, resource }),
+        ),
+    }
 }
 
 /// A request to a private network (behind Cloudflare Tunnel or Magic WAN): whatever policy matched,

@@ -82,10 +82,10 @@ fn balanced_counts(w: &World) -> [u64; 2] {
     for i in 0..w.users {
         let (u, _) = p.user(i);
         let g = UserGeo::new(&p, &u);
-        let e = route::balanced_egress(&p, &u, &g, 0).expect("a site is up");
+        let e = route::balanced_site(&p, &u, &g, 0, None).expect("a site is up");
         counts[e as usize] += 1;
         // Sticky: asking again gives the same answer.
-        assert_eq!(route::balanced_egress(&p, &u, &g, 0), Some(e));
+        assert_eq!(route::balanced_site(&p, &u, &g, 0, None), Some(e));
     }
     counts
 }
@@ -120,9 +120,9 @@ fn removing_a_tied_site_moves_only_its_users() {
     for i in 0..w.users {
         let (u, _) = p.user(i);
         let g = UserGeo::new(&p, &u);
-        assert_eq!(route::balanced_egress(&p, &u, &g, 1), Some(0));
-        if route::balanced_egress(&p, &u, &g, 0) == Some(0) {
-            assert_eq!(route::balanced_egress(&p, &u, &g, 1), Some(0));
+        assert_eq!(route::balanced_site(&p, &u, &g, 1, None), Some(0));
+        if route::balanced_site(&p, &u, &g, 0, None) == Some(0) {
+            assert_eq!(route::balanced_site(&p, &u, &g, 1, None), Some(0));
         }
     }
 }

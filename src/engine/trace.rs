@@ -6,13 +6,13 @@
 //! and the latency model's `breakdown`, so a trace is exactly what the simulation does for that user.
 //! `egress-sim explain` prints traces; the report's typical users are traces.
 
-use crate::engine::route::{self, Route, UserGeo};
+use crate::engine::route::{self, Route, UserCase, UserGeo};
 use crate::engine::{ipv6_share, Outcome, Prepared};
 use crate::latency::{Breakdown, PathSpec};
 use crate::matching::facts::FactsBuilder;
 use crate::matching::matcher::{Scratch, UNMATCHED};
 use crate::users::User;
-use crate::world::{DcId, EgressId, World};
+use crate::world::{BalancingMode, DcId, EgressId, World};
 
 /// Traces users of one world (the engine tables are derived once).
 pub struct Tracer<'w> {
@@ -37,6 +37,25 @@ pub struct Balanced {
     pub egress: EgressId,
     /// Distance user → that egress IP's data center, km.
     pub distance_km: f64,
+}
+
+/// How balancing chose the dedicated location of unmatched traffic to one destination, with the
+/// nearest location for comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BalancedChoice {
+    /// The balancing mode that chose.
+    pub mode: BalancingMode,
+    /// The egress IP chosen.
+    pub egress: EgressId,
+    /// Modelled round trip through the chosen location's data center (user → ingress → backbone →
+    /// egress data center → destination, with processing; no last mile or jitter), ms.
+    pub rtt_ms: f64,
+    /// The nearest available location's egress IP (the `nearest` mode's choice).
+    pub nearest: EgressId,
+    /// The same round trip through the nearest location, ms.
+    pub nearest_rtt_ms: f64,
+    /// Distance user → nearest location, km.
+    pub nearest_km: f64,
 }
 
 /// Where a delivered request went.
@@ -68,6 +87,8 @@ pub struct DestinationTrace {
     pub path: Option<PhysicalPath>,
     /// The round trip part by part (jitter at its mean), when the request is delivered.
     pub rtt: Option<Breakdown>,
+    /// How balancing chose the location, when unmatched traffic goes to a dedicated location.
+    pub balanced: Option<BalancedChoice>,
 }
 
 impl DestinationTrace {
@@ -150,6 +171,9 @@ impl<'w> Tracer<'w> {
                     }
                     _ => (None, None),
                 };
+                let balanced = (policy == UNMATCHED)
+                    .then(|| self.balanced_choice(&geo, &uc, r, &route))
+                    .flatten();
                 destinations.push(DestinationTrace {
                     resource: r,
                     ipv6,
@@ -158,6 +182,7 @@ impl<'w> Tracer<'w> {
                     route,
                     path,
                     rtt,
+                    balanced,
                 });
             }
         }
@@ -175,6 +200,37 @@ impl<'w> Tracer<'w> {
             case,
             destinations,
         }
+    }
+
+    /// The balancing choice behind an unmatched `route` to `resource` (`None` when it does not
+    /// leave through a dedicated location).
+    fn balanced_choice(
+        &self,
+        geo: &UserGeo,
+        uc: &UserCase,
+        resource: usize,
+        route: &Route,
+    ) -> Option<BalancedChoice> {
+        let p = &self.prepared;
+        let w = p.world;
+        let (ingress, nearest) = (uc.ingress?, uc.balanced?);
+        let egress = w
+            .egress
+            .get(route.slot as usize)
+            .map(|_| route.slot as EgressId)?;
+        let toward = route::Toward { ingress, resource };
+        let rtt = |e: EgressId| {
+            f64::from(uc.ingress_ms)
+                + f64::from(route::site_path_ms(p, p.site_of_egress[e as usize], toward))
+        };
+        Some(BalancedChoice {
+            mode: w.balancing.mode,
+            egress,
+            rtt_ms: rtt(egress),
+            nearest,
+            nearest_rtt_ms: rtt(nearest),
+            nearest_km: geo.site_km[p.site_of_egress[nearest as usize]],
+        })
     }
 
     fn path(&self, ingress: DcId, route: &Route) -> PhysicalPath {

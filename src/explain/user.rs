@@ -55,7 +55,10 @@ pub struct UserExplanation {
     pub case: String,
     /// Where the user connects (absent when every data center is down).
     pub ingress: Option<IngressFacts>,
-    /// Where unmatched traffic goes (absent when no dedicated location is up).
+    /// How unmatched traffic picks its dedicated location: `nearest` or `fastest`.
+    pub balancing: &'static str,
+    /// The nearest available dedicated location (absent when none is up): where unmatched traffic
+    /// goes in `nearest` balancing.
     pub nearest_dedicated: Option<NearestFacts>,
     /// Each destination explained.
     pub destinations: Vec<DestinationFacts>,
@@ -187,6 +190,26 @@ pub struct IpVersionFacts {
     pub path: Option<PathFacts>,
     /// The round trip part by part (jitter at its mean), when delivered.
     pub round_trip: Option<RoundTrip>,
+    /// How balancing chose the dedicated location (unmatched traffic on a dedicated IP only).
+    pub balancing: Option<BalancingFacts>,
+}
+
+/// Why balancing chose a dedicated location for unmatched traffic to one destination.
+#[derive(Debug, Clone, Serialize)]
+pub struct BalancingFacts {
+    /// `nearest` or `fastest`.
+    pub mode: &'static str,
+    /// Data center of the chosen location.
+    pub datacenter: String,
+    /// Modelled round trip through it (user → ingress → egress data center → destination, with
+    /// processing; no last mile or jitter), ms.
+    pub rtt_ms: f64,
+    /// Data center of the nearest location.
+    pub nearest_datacenter: String,
+    /// The same round trip through the nearest location, ms.
+    pub nearest_rtt_ms: f64,
+    /// Distance user → nearest location, km.
+    pub nearest_distance_km: f64,
 }
 
 /// A policy's verdict for the user.
@@ -297,6 +320,7 @@ pub fn explanation(opts: &ExplainOptions) -> Result<UserExplanation> {
         user: user_facts(w, &trace.user),
         case: w.cases[trace.case].name.clone(),
         ingress: ingress(w, &trace),
+        balancing: w.balancing.mode.name(),
         nearest_dedicated: trace.balanced.map(|b| {
             let d = w.egress_dc(b.egress);
             NearestFacts {
@@ -497,6 +521,14 @@ fn ip_version(p: &Policies, d: &DestinationTrace, r: usize) -> IpVersionFacts {
         round_trip: d.path.and(d.rtt.as_ref()).map(|b| RoundTrip {
             parts: b.parts.clone(),
             total_ms: b.total_ms(),
+        }),
+        balancing: d.balanced.map(|b| BalancingFacts {
+            mode: b.mode.name(),
+            datacenter: w.egress_dc(b.egress).code.clone(),
+            rtt_ms: b.rtt_ms,
+            nearest_datacenter: w.egress_dc(b.nearest).code.clone(),
+            nearest_rtt_ms: b.nearest_rtt_ms,
+            nearest_distance_km: b.nearest_km,
         }),
     }
 }

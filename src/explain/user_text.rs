@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use super::user::{DestinationFacts, IpVersionFacts, PathFacts, RoundTrip, UserExplanation};
+use super::user::{
+    BalancingFacts, DestinationFacts, IpVersionFacts, PathFacts, RoundTrip, UserExplanation,
+};
 use crate::latency::PartKind;
 
 /// True for the parts that are network segments (they have a distance).
@@ -116,6 +118,12 @@ impl UserExplanation {
                 let _ = writeln!(out, "  nearest dedicated location: none available");
             }
         }
+        let how = if self.balancing == "fastest" {
+            "unmatched traffic takes, per destination, the dedicated location with the lowest modelled round trip (a modelling assumption)"
+        } else {
+            "unmatched traffic takes the nearest dedicated location (Cloudflare's documented behaviour)"
+        };
+        let _ = writeln!(out, "  balancing        {}: {how}", self.balancing);
     }
 }
 
@@ -184,9 +192,13 @@ fn verdicts(out: &mut String, v: &IpVersionFacts, width: usize) {
 
 /// The chosen egress and what decided it.
 fn decision(out: &mut String, v: &IpVersionFacts) {
-    let by = match &v.policy {
-        Some(name) => format!("decided by policy `{name}`"),
-        None => "no policy matched, so it uses the nearest dedicated location".to_string(),
+    let by = match (&v.policy, &v.balancing) {
+        (Some(name), _) => format!("decided by policy `{name}`"),
+        (None, Some(b)) => format!(
+            "no policy matched, so balancing chose it ({})",
+            balancing_reason(b)
+        ),
+        (None, None) => "no policy matched, so it uses the nearest dedicated location".to_string(),
     };
     let what = match (v.outcome, &v.egress) {
         ("dropped", _) => "DROPPED (no usable egress)".to_string(),
@@ -210,6 +222,24 @@ fn decision(out: &mut String, v: &IpVersionFacts) {
             out,
             "    the primary egress IP is unavailable in this case; its fallback took over"
         );
+    }
+}
+
+/// Why balancing chose the location: "fastest: AMS 21.3 ms vs nearest LHR 25.0 ms for this resource".
+fn balancing_reason(b: &BalancingFacts) -> String {
+    match b.mode {
+        "fastest" if b.datacenter != b.nearest_datacenter => format!(
+            "fastest: {} {:.1} ms vs nearest {} {:.1} ms for this resource",
+            b.datacenter, b.rtt_ms, b.nearest_datacenter, b.nearest_rtt_ms
+        ),
+        "fastest" => format!(
+            "fastest: {} {:.1} ms for this resource, also the nearest location",
+            b.datacenter, b.rtt_ms
+        ),
+        _ => format!(
+            "nearest: {}, the closest dedicated location, {:.0} km away",
+            b.datacenter, b.nearest_distance_km
+        ),
     }
 }
 

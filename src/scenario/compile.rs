@@ -36,6 +36,8 @@ pub struct Overrides {
     pub sweep: Option<Sweep>,
     /// GeoIP database for listed populations (`--geoip`), instead of the scenario's `geoip`.
     pub geoip: Option<std::path::PathBuf>,
+    /// How unmatched traffic is balanced (`--balancing`), instead of `[balancing] mode`.
+    pub balancing: Option<BalancingMode>,
     /// Worker threads for the work done while compiling (the sweep's pre-pass over the users);
     /// 0 = one per core. Never changes the result.
     pub threads: usize,
@@ -235,13 +237,7 @@ fn parts(cx: &mut Ctx, raw: &RawScenario, overrides: &Overrides) -> Parts {
     let seed = seed(cx, raw, overrides);
     let latency = latency_model(cx, raw.latency.as_ref());
     let ingress = ingress_settings(cx, raw.ingress.as_ref());
-    let balancing = match &raw.balancing {
-        None => Balancing::default(),
-        Some(b) => Balancing {
-            tie_tolerance_km: cx.non_negative(&b.tie_tolerance_km, "tie_tolerance_km", 0.0),
-            ipv6_preference: cx.share(&b.ipv6_preference, "ipv6_preference", 1.0),
-        },
-    };
+    let balancing = balancing(cx, raw.balancing.as_ref(), overrides.balancing);
     let datacenters = datacenters(cx, catalog, &raw.datacenter);
     let egress = egress_ips(cx, &datacenters, &raw.egress);
     let mut registry = Registry::with_declared_groups(cx, &raw.group);
@@ -351,6 +347,31 @@ impl Parts {
             dc_to_resource_ms,
             dc_to_egress_ms,
         })
+    }
+}
+
+/// `[balancing]`, with `--balancing` over its `mode`.
+fn balancing(cx: &mut Ctx, raw: Option<&RawBalancing>, mode: Option<BalancingMode>) -> Balancing {
+    let Some(b) = raw else {
+        return Balancing {
+            mode: mode.unwrap_or_default(),
+            ..Balancing::default()
+        };
+    };
+    let file_mode = b.mode.as_ref().map_or(BalancingMode::Nearest, |m| {
+        BalancingMode::parse(m.get_ref()).unwrap_or_else(|| {
+            cx.err_help(
+                m.span(),
+                format!("unknown balancing mode `{}`", m.get_ref()),
+                Some("use `nearest` (the closest dedicated location, Cloudflare's documented behaviour) or `fastest` (per destination, the lowest modelled round trip)".into()),
+            );
+            BalancingMode::Nearest
+        })
+    });
+    Balancing {
+        mode: mode.unwrap_or(file_mode),
+        tie_tolerance_km: cx.non_negative(&b.tie_tolerance_km, "tie_tolerance_km", 0.0),
+        ipv6_preference: cx.share(&b.ipv6_preference, "ipv6_preference", 1.0),
     }
 }
 

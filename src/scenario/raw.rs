@@ -129,6 +129,8 @@ pub struct RawIngress {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawBalancing {
+    /// `nearest` (default) or `fastest`.
+    pub mode: Option<Spanned<String>>,
     /// Dedicated locations whose distances differ by at most this much count as tied, km.
     pub tie_tolerance_km: Option<Spanned<f64>>,
     /// Share of eligible requests (IPv6-capable user, destination with IPv6) that use IPv6.

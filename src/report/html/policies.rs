@@ -34,7 +34,7 @@ pub(super) fn render(ctx: &Ctx) -> String {
                 None => vec![
                     "<td><i>unmatched</i></td>".to_string(),
                     td(""),
-                    td("nearest dedicated location"),
+                    td(&c.action),
                 ],
             };
             r.extend([
