@@ -82,7 +82,10 @@ enum Command {
 Outputs (in output/<scenario-name>/ unless --out): report.html, summary.csv, egress_load.csv,\n\
 populations.csv, latency_histogram.csv, capacity.csv, policies.csv, resources.csv, failover.csv,\n\
 redundancy.csv, geoip.csv (user lists), users.csv (with --per-user), and map, latency_cdf,\n\
-egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.md explains every column."
+egress_load, failover_cdf, failover_heatmap, capacity as .png and .svg. README.md explains every column.\n\n\
+The summary printed at the end fits 100 columns: the baseline, the failure cases\n\
+that change something (most harmful first; the others are only counted) and the\n\
+findings that need attention (every finding is in redundancy.csv)."
     )]
     Run(RunArgs),
     /// Validate a scenario without simulating.

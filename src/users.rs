@@ -69,8 +69,7 @@ pub fn generate(
     }
     let mut rng = user_rng(seed, index);
     let anchor = pop.placement.anchors[pop.placement.alias.sample(&mut rng)];
-    let location = offset(anchor, pop.placement.spread, &mut rng);
-    let country = countries.lookup(location);
+    let (location, country) = place(anchor, pop, countries, &mut rng);
     let ipv6_capable = rng.random::<f64>() < pop.ipv6_share;
     let z: f64 = StandardNormal.sample(&mut rng);
     let access_ms = (pop.access.median_ms * (pop.access.sigma * z).exp()) as f32;
@@ -125,6 +124,31 @@ pub fn generate(
         },
         rng,
     )
+}
+
+/// Offsets drawn at most for a user of a country, continent or region before it stays at its
+/// anchor city.
+const PLACEMENT_TRIES: usize = 8;
+
+/// Where a user is, `anchor` moved by the population's spread, and its country. When the
+/// population has an area (a country, continent or region), an offset that leaves it (into a
+/// neighbour, across a strait) is drawn again from the user's own stream; after
+/// [`PLACEMENT_TRIES`] the user stays at the anchor. Users of `around` places are never redrawn.
+fn place(
+    anchor: LatLon,
+    pop: &Population,
+    countries: &CountryIndex,
+    rng: &mut UserRng,
+) -> (LatLon, CountryId) {
+    for _ in 0..PLACEMENT_TRIES {
+        let location = offset(anchor, pop.placement.spread, rng);
+        let country = countries.lookup(location);
+        match &pop.placement.area {
+            Some(area) if !area.get(country.index()).copied().unwrap_or(false) => {}
+            _ => return (location, country),
+        }
+    }
+    (anchor, countries.lookup(anchor))
 }
 
 /// A user of a list (`from_csv`): identity, groups, address and place come from the list and the GeoIP

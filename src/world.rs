@@ -131,6 +131,9 @@ pub struct Placement {
     pub spread: Spread,
     /// Human description (`around Amsterdam, NL`, `cities of DE`).
     pub description: String,
+    /// For a country, continent or region: the countries users must stay in (indexed by
+    /// `CountryId`); an offset that leaves them is drawn again. `None` for `around` places.
+    pub area: Option<Vec<bool>>,
 }
 
 /// Distance distribution of users around their anchor.

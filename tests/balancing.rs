@@ -8,7 +8,7 @@ use std::fs;
 const SCENARIO: &str = "scenarios/three-sites.toml";
 /// A `europe-remote` user (nearest dedicated location AMS) for whom `fastest` sends the Washington
 /// and San Francisco destinations through IAD.
-const USER: &str = "50000";
+const USER: &str = "50001";
 
 #[test]
 fn explain_states_the_mode_and_why_it_chose_the_site() {

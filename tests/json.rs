@@ -323,3 +323,61 @@ fn latency_json_is_the_same_with_either_flag() {
         stderr(&o)
     );
 }
+
+#[test]
+fn run_json_failure_cases_follow_the_terminals_ranking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |out: &str, json: bool| {
+        let mut a = vec![
+            "run".to_string(),
+            "scenarios/three-sites.toml".into(),
+            "--users".into(),
+            "3000".into(),
+            "--out".into(),
+            tmp.path().join(out).to_str().unwrap().into(),
+        ];
+        if json {
+            a.extend(["--format".into(), "json".into()]);
+        }
+        a
+    };
+    let text_args = args("text", false);
+    let o = run(&text_args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let json_args = args("json", true);
+    let v = json_of(&run(&json_args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()));
+
+    let cases = v["failure_cases"].as_array().unwrap();
+    let without = cases
+        .iter()
+        .filter(|c| !c["changes_something"].as_bool().unwrap())
+        .count();
+    assert_eq!(v["failure_cases_without_effect"], without);
+    assert!(
+        without > 0,
+        "the flagship's sweep has cases that change nothing"
+    );
+    assert!(
+        text.contains(&format!("; {without} change nothing")),
+        "{text}"
+    );
+    // The terminal lists the cases that change something, in the JSON's (the one ranking's) order.
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("case ") || !l.contains("Δp95"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  ") && !l.trim_start().starts_with('…'))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let with_effect: Vec<&str> = cases
+        .iter()
+        .filter(|c| c["changes_something"].as_bool().unwrap())
+        .map(|c| c["case"].as_str().unwrap())
+        .collect();
+    assert!(!listed.is_empty(), "{text}");
+    assert_eq!(listed, with_effect[..listed.len()], "{text}");
+}

@@ -1,6 +1,7 @@
 //! Per-case figures computed once from the metrics: what each case did to all requests and to each
 //! population, what it moved, and the baseline's figures per population.
 
+use super::human;
 use super::impact::{Impact, Moved};
 use super::values::{Km, Ms, Share};
 use crate::engine::{Cell, Metrics};
@@ -14,6 +15,26 @@ pub struct CaseFigures {
     pub moved: Moved,
     /// Impact on each population's requests.
     pub populations: Vec<Impact>,
+}
+
+impl CaseFigures {
+    /// Whether the case changes anything a reader would see: some requests dropped, newly
+    /// refused or newly off-geography, or a population's p95 RTT change that does not round to
+    /// `±0.0 ms`. Cases that change nothing are left out of the heatmap, the failover chart, the
+    /// report's table and the terminal's list (and counted there).
+    ///
+    /// The p95 of all requests alone does not count: it is a percentile of a mixture, and a few
+    /// users moving between populations' ranges can shift it by a histogram bucket while no
+    /// population's p95 moves (a heatmap row of `±0.0 ms` cells). Without populations it is
+    /// the only p95 there is.
+    pub fn changes_something(&self) -> bool {
+        let shows = |i: &Impact| {
+            i.harmed_share() > 0.0 || human::ms_change_shows(Ms(i.p95_change_ms()).rounded())
+        };
+        self.impact.harmed_share() > 0.0
+            || self.populations.iter().any(shows)
+            || (self.populations.is_empty() && shows(&self.impact))
+    }
 }
 
 /// Every case's figures, in case order.

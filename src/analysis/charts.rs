@@ -3,8 +3,10 @@
 //! draw from these same inputs.
 
 use super::capacity::Capacity;
-use super::cases::CaseFigures;
-use super::tables::EgressLoadRow;
+use super::cases::{Baseline, CaseFigures, Traffic};
+use super::human;
+use super::tables::{EgressLoadRow, SummaryRow};
+use super::values::Ms;
 use crate::engine::Metrics;
 use crate::world::World;
 
@@ -54,6 +56,57 @@ pub struct CdfSeries {
     /// `(rtt_ms, cumulative share of requests 0..1)`, ascending in both. Non-finite points are
     /// ignored; shares are clamped to 0..1.
     pub points: Vec<(f64, f64)>,
+    /// The figures the legend prints: the same values as the CSV tables.
+    pub stats: CdfStats,
+}
+
+/// What a CDF line's legend says, taken from the tables (never re-read off the curve, whose
+/// interpolation would give slightly different numbers than the CSV files).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CdfStats {
+    /// Median RTT (`rtt_p50_ms`).
+    pub p50: Ms,
+    /// 95th percentile RTT (`rtt_p95_ms`).
+    pub p95: Ms,
+    /// p95 change against the baseline (`rtt_p95_change_ms`), for failure cases.
+    pub p95_change: Option<Ms>,
+}
+
+impl CdfStats {
+    /// The median and p95 of `t` (a population's or everyone's baseline).
+    pub(crate) fn of_traffic(t: &Traffic) -> Self {
+        Self {
+            p50: t.rtt_ms[0],
+            p95: t.rtt_ms[2],
+            p95_change: None,
+        }
+    }
+
+    /// The legend text: `median 112.1 ms, p95 209.9 ms (+41.0 ms)`, each number the table's
+    /// value in the one human form ([`human::ms`], [`human::ms_change`]).
+    pub fn legend(&self) -> String {
+        match (self.p50.rounded(), self.p95.rounded()) {
+            (Some(_), Some(_)) => {
+                let change = self
+                    .p95_change
+                    .and_then(|c| c.rounded())
+                    .map_or(String::new(), |c| {
+                        format!(" ({})", human::ms_change(Some(c)))
+                    });
+                format!("median {}, p95 {}{change}", self.p50, self.p95)
+            }
+            _ => "no requests delivered".to_string(),
+        }
+    }
+
+    /// The median, p95 and p95 change of a `summary.csv` row.
+    pub(crate) fn of_summary(row: &SummaryRow) -> Self {
+        Self {
+            p50: row.rtt_p50_ms,
+            p95: row.rtt_p95_ms,
+            p95_change: Some(row.rtt_p95_change_ms),
+        }
+    }
 }
 
 /// One bar of the egress load chart.
@@ -121,14 +174,17 @@ pub struct ChartInputs {
     pub baseline_cdf: CdfSeries,
     /// RTT CDFs of the most harmful cases (at most five), each named after its case.
     pub case_cdfs: Vec<CdfSeries>,
-    /// Heatmap rows: failure case names, most harmful first (at most forty).
+    /// Heatmap rows: the names of the failure cases that change something, most harmful first
+    /// (at most forty).
     pub heat_cases: Vec<String>,
     /// Heatmap columns: population names.
     pub heat_populations: Vec<String>,
     /// Heatmap cells, row-major (`case * populations + population`).
     pub heat: Vec<HeatCell>,
-    /// Failure cases not in the heatmap.
+    /// Failure cases that change something but are not in the heatmap (beyond forty).
     pub heat_hidden: usize,
+    /// Failure cases left out of the heatmap because they change nothing.
+    pub heat_unchanged: usize,
     /// One bar pair per egress IP.
     pub capacity: Vec<CapacityBar>,
 }
@@ -140,7 +196,13 @@ pub(crate) struct Inputs<'a> {
     pub cases: &'a [CaseFigures],
     /// Failure cases, most harmful first.
     pub ranked: &'a [usize],
+    /// The ones that change something, in the same order.
+    pub with_effect: &'a [usize],
     pub capacity: &'a Capacity,
+    /// The baseline per population and overall.
+    pub baseline: &'a Baseline,
+    /// `summary.csv`'s rows (one per case).
+    pub summary: &'a [SummaryRow],
     /// `egress_load.csv`'s rows.
     pub egress_load: &'a [EgressLoadRow],
 }
@@ -151,7 +213,12 @@ impl ChartInputs {
         let (world, m) = (i.world, i.m);
         let points = map_points(world, m, 1);
         let step = m.samples.len().div_ceil(REPORT_MAP_POINTS).max(1);
-        let shown: Vec<usize> = i.ranked.iter().copied().take(HEATMAP_MAX_CASES).collect();
+        let shown: Vec<usize> = i
+            .with_effect
+            .iter()
+            .copied()
+            .take(HEATMAP_MAX_CASES)
+            .collect();
         Self {
             sites: sites(world),
             report_points: map_points(world, m, step),
@@ -161,16 +228,27 @@ impl ChartInputs {
                 .populations
                 .iter()
                 .enumerate()
-                .map(|(p, pop)| cdf(&pop.name, m, 0, Some(p)))
+                .map(|(p, pop)| {
+                    let stats = CdfStats::of_traffic(&i.baseline.populations[p]);
+                    cdf(&pop.name, m, (0, Some(p)), stats)
+                })
                 .collect(),
             load: load_bars(world, i.egress_load),
-            baseline_cdf: cdf("baseline", m, 0, None),
+            baseline_cdf: cdf(
+                "baseline",
+                m,
+                (0, None),
+                CdfStats::of_traffic(&i.baseline.all),
+            ),
             case_cdfs: i
-                .ranked
+                .with_effect
                 .iter()
                 .filter(|&&c| i.cases[c].impact.harm_score() > 0.0)
                 .take(CDF_MAX_CASES)
-                .map(|&c| cdf(&world.cases[c].name, m, c, None))
+                .map(|&c| {
+                    let stats = CdfStats::of_summary(&i.summary[c]);
+                    cdf(&world.cases[c].name, m, (c, None), stats)
+                })
                 .collect(),
             heat_cases: shown.iter().map(|&c| world.cases[c].name.clone()).collect(),
             heat_populations: world.populations.iter().map(|p| p.name.clone()).collect(),
@@ -178,7 +256,8 @@ impl ChartInputs {
                 .iter()
                 .flat_map(|&c| i.cases[c].populations.iter().map(heat_cell))
                 .collect(),
-            heat_hidden: i.ranked.len().saturating_sub(HEATMAP_MAX_CASES),
+            heat_hidden: i.with_effect.len().saturating_sub(HEATMAP_MAX_CASES),
+            heat_unchanged: i.ranked.len() - i.with_effect.len(),
             capacity: capacity_bars(world, i.capacity),
         }
     }
@@ -234,10 +313,12 @@ fn ingress_points(world: &World, m: &Metrics, step: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn cdf(name: &str, m: &Metrics, case: usize, population: Option<usize>) -> CdfSeries {
+/// The CDF of `(case, population)` (every population when `None`).
+fn cdf(name: &str, m: &Metrics, of: (usize, Option<usize>), stats: CdfStats) -> CdfSeries {
     CdfSeries {
         name: name.to_string(),
-        points: m.total(case, population, None).rtt.cdf(),
+        points: m.total(of.0, of.1, None).rtt.cdf(),
+        stats,
     }
 }
 

@@ -6,17 +6,10 @@
 /// Shown for an absent value in the report.
 pub const MISSING: &str = "–";
 
-/// `1234567` → `1,234,567`.
+/// `1234567` → `1,234,567`: the one thousands separator of the terminal, the report, the charts
+/// and the findings' text.
 pub fn count(n: u64) -> String {
-    grouped(n, ',')
-}
-
-/// `1234567` → `1 234 567` with narrow no-break spaces (the report's typography).
-pub fn count_thin(n: u64) -> String {
-    grouped(n, '\u{202f}')
-}
-
-fn grouped(n: u64, separator: char) -> String {
+    let separator = ',';
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, c) in digits.chars().enumerate() {
@@ -28,19 +21,65 @@ fn grouped(n: u64, separator: char) -> String {
     out
 }
 
-/// `12.3 ms`, or [`MISSING`].
+/// `12.3 ms` (`1,234.5 ms`), or [`MISSING`].
 pub fn ms(v: Option<f64>) -> String {
-    v.map_or_else(|| MISSING.into(), |x| format!("{x:.1} ms"))
+    v.map_or_else(|| MISSING.into(), |x| format!("{} ms", decimal(x, 1)))
 }
 
-/// `+12.3 ms`, or [`MISSING`].
+/// `x` with `places` decimals and thousands separators: `-1,234.5`.
+pub fn decimal(x: f64, places: usize) -> String {
+    let text = format!("{:.places$}", x.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::with_capacity(text.len() + 4);
+    if x.is_sign_negative() && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        out.push('-');
+    }
+    match whole.parse::<u64>() {
+        Ok(n) => out.push_str(&count(n)),
+        // Not a plain number (inf, NaN): as Rust prints it.
+        Err(_) => out.push_str(whole),
+    }
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// `+12.3 ms`, `-3.0 ms`, `±0.0 ms` for a change that rounds to nothing, or [`MISSING`].
 pub fn ms_change(v: Option<f64>) -> String {
-    v.map_or_else(|| MISSING.into(), |x| format!("{x:+.1} ms"))
+    v.map_or_else(|| MISSING.into(), |x| format!("{} ms", signed(x)))
 }
 
-/// A terminal column: `12.3`, or `-`.
+/// Whether a change in milliseconds shows as something other than `±0.0` once rounded for
+/// people (the rule that decides which failure cases "change nothing").
+pub fn ms_change_shows(v: Option<f64>) -> bool {
+    v.is_some_and(|x| !rounds_to_zero(x))
+}
+
+fn rounds_to_zero(x: f64) -> bool {
+    format!("{:.1}", x.abs()) == "0.0"
+}
+
+/// `+12.3`, `-3.0` or `±0.0` (`+1,234.5`).
+fn signed(x: f64) -> String {
+    if rounds_to_zero(x) {
+        "±0.0".into()
+    } else if x > 0.0 {
+        format!("+{}", decimal(x, 1))
+    } else {
+        decimal(x, 1)
+    }
+}
+
+/// A terminal column: `12.3` (`1,234.5`), or `-`.
 pub fn ms_column(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".into(), |x| format!("{x:.1}"))
+    v.map_or_else(|| "-".into(), |x| decimal(x, 1))
+}
+
+/// A terminal column for a change: `+12.3`, `±0.0`, or `-`.
+pub fn ms_change_column(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), signed)
 }
 
 /// A chart label: one decimal below 10 ms, where the decimal still matters, else whole.
@@ -52,33 +91,19 @@ pub fn ms_label(ms: f64) -> String {
     }
 }
 
-/// A whole number of milliseconds in prose (`120 ms`), or `n/a`.
-pub fn ms_whole(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |x| format!("{x:.0} ms"))
-}
-
 /// A share 0..1 as a percentage with one decimal; a non-zero share that would print as `0.0%`
 /// is `<0.1%`; absent is [`MISSING`].
 pub fn percent(v: Option<f64>) -> String {
     match v {
         None => MISSING.into(),
         Some(x) if x > 0.0 && x < 0.0005 => "<0.1%".into(),
-        Some(x) => format!("{:.1}%", x * 100.0),
+        Some(x) => format!("{}%", decimal(x * 100.0, 1)),
     }
 }
 
-/// A share 0..1 as a percentage with one decimal for charts; non-finite is `n/a`.
-pub fn percent_label(share: f64) -> String {
-    if share.is_finite() {
-        format!("{:.1}%", share * 100.0)
-    } else {
-        "n/a".to_string()
-    }
-}
-
-/// `1235 km`, or [`MISSING`].
+/// `1,235 km`, or [`MISSING`].
 pub fn km(v: Option<f64>) -> String {
-    v.map_or_else(|| MISSING.into(), |x| format!("{x:.0} km"))
+    v.map_or_else(|| MISSING.into(), |x| format!("{} km", decimal(x, 0)))
 }
 
 /// A compared number (`egress-sim compare`): shares in percent (differences in percentage
@@ -114,23 +139,31 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1_234_567), "1,234,567");
-        assert_eq!(count_thin(1_234_567), "1\u{202f}234\u{202f}567");
     }
 
     #[test]
     fn milliseconds_and_shares() {
         assert_eq!(ms(Some(12.345)), "12.3 ms");
         assert_eq!(ms(None), "–");
+        assert_eq!(ms(Some(1234.56)), "1,234.6 ms");
+        assert_eq!(ms_change(Some(-1234.0)), "-1,234.0 ms");
+        assert_eq!(decimal(-0.01, 1), "0.0");
+        assert_eq!(decimal(-12.25, 2), "-12.25");
+        assert_eq!(decimal(1_000_000.0, 0), "1,000,000");
         assert_eq!(ms_change(Some(3.0)), "+3.0 ms");
+        assert_eq!(ms_change(Some(-3.04)), "-3.0 ms");
+        assert_eq!(ms_change(Some(0.049)), "±0.0 ms");
+        assert_eq!(ms_change(Some(-0.01)), "±0.0 ms");
+        assert!(!ms_change_shows(Some(0.049)) && ms_change_shows(Some(0.051)));
+        assert!(!ms_change_shows(None));
+        assert_eq!(ms_change_column(Some(41.04)), "+41.0");
+        assert_eq!(ms_change_column(None), "-");
         assert_eq!(ms_column(None), "-");
         assert_eq!(ms_label(4.25), "4.2 ms");
         assert_eq!(ms_label(123.4), "123 ms");
-        assert_eq!(ms_whole(Some(119.6)), "120 ms");
         assert_eq!(percent(Some(0.123456)), "12.3%");
         assert_eq!(percent(Some(0.000001)), "<0.1%");
         assert_eq!(percent(Some(0.0)), "0.0%");
-        assert_eq!(percent_label(0.4123), "41.2%");
-        assert_eq!(percent_label(f64::NAN), "n/a");
         assert_eq!(compared("dedicated_share", Some(0.25), false), "25.0%");
         assert_eq!(compared("dedicated_share", Some(-0.05), true), "-5.0 pp");
         assert_eq!(compared("high_severity_findings", Some(2.0), true), "+2");

@@ -37,8 +37,11 @@ pub struct RunSummary {
     /// The baseline per egress slot (rows of `egress_load.csv`): every egress IP, then default
     /// egress and dropped when they carry requests.
     pub egress: Vec<EgressNumbers>,
-    /// Failure cases, most harmful first (the terminal's order), from `summary.csv`.
+    /// Every failure case, most harmful first (the one ranking of every output), from
+    /// `summary.csv`; the terminal and the report list those whose `changes_something` is true.
     pub failure_cases: Vec<FailureCase>,
+    /// Failure cases that change nothing a reader would see (left out of the terminal's list).
+    pub failure_cases_without_effect: usize,
     /// Every row of `redundancy.csv`, most severe first.
     pub findings: Vec<FindingRow>,
     /// The results folder.
@@ -141,6 +144,9 @@ pub struct FailureCase {
     pub rtt_p95_ms: Option<f64>,
     /// p95 minus the baseline's p95, ms.
     pub rtt_p95_change_ms: Option<f64>,
+    /// Whether the case changes anything a reader would see (harm, or a p95 change that shows
+    /// at the printed precision); the terminal and the report list only these.
+    pub changes_something: bool,
 }
 
 /// One finding (a `redundancy.csv` row).
@@ -199,11 +205,8 @@ impl RunSummary {
             cases: world.cases.len(),
             baseline: CaseNumbers::from(&r.tables.summary[0]),
             egress,
-            failure_cases: r
-                .ranked_by_movement
-                .iter()
-                .map(|&c| FailureCase::new(r, c))
-                .collect(),
+            failure_cases: r.ranked.iter().map(|&c| FailureCase::new(r, c)).collect(),
+            failure_cases_without_effect: r.without_effect(),
             findings: r.tables.redundancy.iter().map(FindingRow::from).collect(),
             output: context.output,
             timings: context.timings,
@@ -279,6 +282,7 @@ impl FailureCase {
             geography_violation_share: share(s.geography_violation_share),
             rtt_p95_ms: ms(s.rtt_p95_ms),
             rtt_p95_change_ms: ms(s.rtt_p95_change_ms),
+            changes_something: r.cases[case].changes_something(),
         }
     }
 }

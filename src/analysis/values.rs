@@ -142,7 +142,7 @@ impl fmt::Display for Km {
 impl fmt::Display for Conns {
     /// Whole connections with thousands separators, or a dash.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
+        match self.rounded() {
             Some(x) => f.write_str(&super::human::count(x.max(0.0).round() as u64)),
             None => f.write_str(super::human::MISSING),
         }
@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(Share::of(0.123456).to_string(), "12.3%");
         assert_eq!(Share::of(0.0000004).to_string(), "0.0%");
         assert_eq!(Share::of(0.000001).to_string(), "<0.1%");
-        assert_eq!(Km::of(1234.56).to_string(), "1235 km");
+        assert_eq!(Km::of(1234.56).to_string(), "1,235 km");
         assert_eq!(Conns::of(41_200.4).to_string(), "41,200");
     }
 }

@@ -1,12 +1,15 @@
 //! The short summary printed at the end of a run: the baseline per egress slot, the failure cases
-//! (most harmful first) and the findings that need attention (most severe first).
+//! that change something (most harmful first) and the findings that need attention (most severe
+//! first), in at most [`WIDTH`] columns with one number format (thousands separators, the
+//! rounding of [`crate::analysis::human`]).
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use super::{Destination, Output};
-use crate::analysis::human::{count, ms_column};
+use crate::analysis::human::{count, ms_change_column, ms_column, percent};
 use crate::analysis::tables::{EgressLoadRow, SummaryRow};
+use crate::analysis::values::Share;
 use crate::analysis::Results;
 use crate::error::Result;
 
@@ -25,6 +28,9 @@ pub struct Timings {
 const MAX_CASES_SHOWN: usize = 15;
 /// Findings printed at most (all are in `redundancy.csv`).
 const MAX_FINDINGS_SHOWN: usize = 12;
+/// Columns the summary keeps to (counted in characters): findings wrap at word boundaries with a
+/// hanging indent, long names are cut with `…` (the full text is in the CSV files).
+pub const WIDTH: usize = 100;
 
 /// The end-of-run summary, once the results are in their folder.
 #[derive(Debug, Clone)]
@@ -71,29 +77,76 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
+/// `text` wrapped at word boundaries to [`WIDTH`] columns: the first line after `first`, the
+/// others after `indent` (a hanging indent). Columns are counted in characters; a word longer
+/// than a line is cut.
+fn wrap(s: &mut String, first: &str, indent: &str, text: &str) {
+    let mut line = first.to_string();
+    let mut fresh = true;
+    for word in text.split_whitespace() {
+        let used = line.chars().count();
+        let room = WIDTH - used;
+        let needed = word.chars().count() + usize::from(!fresh);
+        if needed > room && !fresh {
+            s.push_str(line.trim_end());
+            s.push('\n');
+            line = indent.to_string();
+            fresh = true;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        let mut rest: &str = word;
+        // A word longer than a whole line: cut it across lines.
+        while rest.chars().count() > WIDTH - line.chars().count() {
+            let k = WIDTH - line.chars().count();
+            let cut = rest.char_indices().nth(k).map_or(rest.len(), |(i, _)| i);
+            line.push_str(&rest[..cut]);
+            s.push_str(&line);
+            s.push('\n');
+            line = indent.to_string();
+            rest = &rest[cut..];
+        }
+        line.push_str(rest);
+        fresh = false;
+    }
+    s.push_str(line.trim_end());
+    s.push('\n');
+}
+
+/// `text` cut to `max` characters, ending in `…` when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{kept}…")
+    }
+}
+
 fn headline(s: &mut String, r: &Results, t: &Timings) {
     let world = r.world;
     let requests = world.users * world.requests_per_user as u64;
     let secs = t.simulate.as_secs_f64().max(1e-9);
-    let _ = writeln!(
-        s,
+    let text = format!(
         "{}: {} users × {} requests = {} requests, {} case{}, simulated in {:.2} s ({:.1} M requests/s)",
         world.name,
         count(world.users),
-        world.requests_per_user,
+        count(world.requests_per_user as u64),
         count(requests),
-        world.cases.len(),
+        count(world.cases.len() as u64),
         plural(world.cases.len()),
         secs,
         requests as f64 / secs / 1e6,
     );
+    wrap(s, "", "  ", &text);
 }
 
 /// The baseline: a row per egress slot, everyone, apparent location, outcomes and refusals.
 fn baseline(s: &mut String, r: &Results) {
     let world = r.world;
     let all = &r.tables.summary[0];
-    let _ = writeln!(s, "\ncase {}", world.cases[0].name);
+    let _ = writeln!(s, "\ncase {}", cut(&world.cases[0].name, WIDTH - 5));
     let _ = writeln!(
         s,
         "  {:<14} {:>5} {:>11} {:>12} {:>7} {:>8} {:>8} {:>8} {:>10}",
@@ -113,18 +166,21 @@ fn baseline(s: &mut String, r: &Results) {
         "",
         count(world.users),
         count(all.requests),
-        "100.0%",
-        ms_column(all.rtt_p50_ms.0),
-        ms_column(all.rtt_p95_ms.0),
-        ms_column(all.rtt_p99_ms.0),
+        percent(Some(1.0)),
+        ms_column(all.rtt_p50_ms.rounded()),
+        ms_column(all.rtt_p95_ms.rounded()),
+        ms_column(all.rtt_p99_ms.rounded()),
     );
-    let or_zero = |x: Option<f64>| x.unwrap_or(0.0);
-    let _ = writeln!(
+    wrap(
         s,
-        "  apparent location: other country for {:.1}% of requests, other continent for {:.1}%, {:.0} km from the user on average",
-        or_zero(all.apparent_country_mismatch_share.0) * 100.0,
-        or_zero(all.apparent_continent_mismatch_share.0) * 100.0,
-        or_zero(all.apparent_distance_mean_km.0),
+        "  ",
+        "    ",
+        &format!(
+            "apparent location: other country for {} of requests, other continent for {}, {} from the user on average",
+            all.apparent_country_mismatch_share,
+            all.apparent_continent_mismatch_share,
+            all.apparent_distance_mean_km,
+        ),
     );
     outcomes(s, r, all);
 }
@@ -133,25 +189,22 @@ fn slot_row(s: &mut String, row: &EgressLoadRow, is_egress: bool) {
     let (dc, peak) = if is_egress {
         (
             row.datacenter.clone(),
-            format!(
-                "{:.1}%",
-                row.peak_origin_utilization.0.unwrap_or(0.0) * 100.0
-            ),
+            row.peak_origin_utilization.to_string(),
         )
     } else {
         ("-".into(), "-".into())
     };
     let _ = writeln!(
         s,
-        "  {:<14} {:>5} {:>11} {:>12} {:>6.1}% {:>8} {:>8} {:>8} {:>10}",
-        row.egress,
-        dc,
+        "  {:<14} {:>5} {:>11} {:>12} {:>7} {:>8} {:>8} {:>8} {:>10}",
+        cut(&row.egress, 14),
+        cut(&dc, 5),
         count(row.users),
         count(row.requests),
-        row.request_share.0.unwrap_or(0.0) * 100.0,
-        ms_column(row.rtt_p50_ms.0),
-        ms_column(row.rtt_p95_ms.0),
-        ms_column(row.rtt_p99_ms.0),
+        row.request_share.to_string(),
+        ms_column(row.rtt_p50_ms.rounded()),
+        ms_column(row.rtt_p95_ms.rounded()),
+        ms_column(row.rtt_p99_ms.rounded()),
         peak
     );
 }
@@ -159,46 +212,88 @@ fn slot_row(s: &mut String, row: &EgressLoadRow, is_egress: bool) {
 /// Outcome shares (when policies or failures make them interesting) and allowlist refusals.
 fn outcomes(s: &mut String, r: &Results, all: &SummaryRow) {
     let shares = [
-        ("dedicated", all.dedicated_share.0),
-        ("fallback", all.fallback_share.0),
-        ("default", all.default_share.0),
-        ("dropped", all.dropped_share.0),
-        ("private network", all.private_network_share.0),
+        ("dedicated", all.dedicated_share),
+        ("fallback", all.fallback_share),
+        ("default", all.default_share),
+        ("dropped", all.dropped_share),
+        ("private network", all.private_network_share),
     ];
-    let used = |x: &Option<f64>| x.is_some_and(|v| v > 0.0);
+    let used = |x: &Share| x.0.is_some_and(|v| v > 0.0);
     if !r.world.policies.is_empty() || shares[1..].iter().any(|(_, x)| used(x)) {
         let shown: Vec<String> = shares
             .iter()
             .filter(|(_, x)| used(x))
-            .map(|(name, x)| format!("{name} {:.1}%", x.unwrap_or(0.0) * 100.0))
+            .map(|(name, x)| format!("{name} {x}"))
             .collect();
-        let _ = writeln!(s, "  outcomes: {}", shown.join(", "));
+        wrap(s, "  ", "    ", &format!("outcomes: {}", shown.join(", ")));
     }
-    if let Some(b) = all.blocked_share.0.filter(|b| *b > 0.0) {
-        let _ = writeln!(s, "  allowlists refused {:.2}% of requests", b * 100.0);
+    if used(&all.blocked_share) {
+        let pairs: Vec<String> = r
+            .refusals
+            .iter()
+            .map(|x| {
+                let through = match x.egress(r.world) {
+                    Some(e) => format!("`{}`", r.world.egress[e].id),
+                    None => "default egress".to_string(),
+                };
+                format!(
+                    "`{}` refuses {through} ({} requests)",
+                    r.world.resources[x.resource].name,
+                    count(x.refused)
+                )
+            })
+            .collect();
+        wrap(
+            s,
+            "  ",
+            "    ",
+            &format!(
+                "allowlists refused {} of requests without any failure: {}",
+                all.blocked_share,
+                pairs.join(", ")
+            ),
+        );
     }
 }
 
-/// The failure cases as one compact table, most harmful first.
+/// Width of the case names in the case table: the other columns take 80 characters.
+const CASE_NAME_WIDTH: usize = WIDTH - 80;
+
+/// The failure cases that change something as one compact table, most harmful first.
 fn cases(s: &mut String, r: &Results) {
     let world = r.world;
-    let rows = &r.ranked_by_movement;
+    let rows = &r.with_effect;
+    if r.ranked.is_empty() {
+        return;
+    }
+    let unchanged = r.without_effect();
+    let intro = format!(
+        "{} failure case{}, most harmful first{} (ingress mv / egress chg: users whose ingress moved / whose egress changed; shares of all requests, +refused and +off-geo beyond the baseline's):",
+        count(r.ranked.len() as u64),
+        plural(r.ranked.len()),
+        if unchanged > 0 {
+            format!(
+                "; {} change{} nothing and {} not listed",
+                count(unchanged as u64),
+                if unchanged == 1 { "s" } else { "" },
+                if unchanged == 1 { "is" } else { "are" }
+            )
+        } else {
+            String::new()
+        }
+    );
+    s.push('\n');
+    wrap(s, "", "  ", &intro);
     if rows.is_empty() {
         return;
     }
-    let _ = writeln!(
-        s,
-        "\n{} failure case{}, most harmful first (users whose ingress moved / whose egress changed; shares of all requests):",
-        rows.len(),
-        plural(rows.len())
-    );
     let width = rows
         .iter()
         .take(MAX_CASES_SHOWN)
         .map(|c| world.cases[*c].name.chars().count())
         .max()
         .unwrap_or(4)
-        .clamp(4, 40);
+        .clamp(4, CASE_NAME_WIDTH);
     let _ = writeln!(
         s,
         "  {:<width$} {:>10} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9}",
@@ -207,40 +302,40 @@ fn cases(s: &mut String, r: &Results) {
         "egress chg",
         "rerouted",
         "dropped",
-        "refused",
-        "off-geo",
+        "+refused",
+        "+off-geo",
         "p95 ms",
         "Δp95 ms"
     );
     for &c in rows.iter().take(MAX_CASES_SHOWN) {
         let (imp, moved) = (&r.cases[c].impact, &r.cases[c].moved);
-        let pct = |n: u64| format!("{:.1}%", n as f64 / imp.requests.max(1) as f64 * 100.0);
-        let name: String = world.cases[c].name.chars().take(width).collect();
+        let pct = |n: u64| Share::ratio(n, imp.requests).to_string();
+        let newly = |now: u64, before: u64| pct(now.saturating_sub(before));
+        let change = r.tables.summary[c].rtt_p95_change_ms;
         let _ = writeln!(
             s,
             "  {:<width$} {:>10} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9}",
-            name,
+            cut(&world.cases[c].name, width),
             count(moved.users_ingress_moved),
             count(moved.users_egress_changed),
             pct(moved.requests_rerouted),
             pct(imp.dropped),
-            pct(imp.blocked),
-            pct(imp.violations),
-            ms_column(imp.p95.1),
-            imp.p95_change_ms()
-                .map_or_else(|| "-".into(), |d| format!("{d:+.1}")),
+            newly(imp.blocked, imp.blocked_before),
+            newly(imp.violations, imp.violations_before),
+            ms_column(r.tables.summary[c].rtt_p95_ms.rounded()),
+            ms_change_column(change.rounded()),
         );
     }
     if rows.len() > MAX_CASES_SHOWN {
         let _ = writeln!(
             s,
             "  … {} more in summary.csv and failover.csv",
-            rows.len() - MAX_CASES_SHOWN
+            count((rows.len() - MAX_CASES_SHOWN) as u64)
         );
     }
 }
 
-/// The findings that need attention, most severe first.
+/// The findings that need attention, most severe first, wrapped with a hanging indent.
 fn findings(s: &mut String, r: &Results) {
     use crate::analysis::findings::Severity;
     let shown: Vec<_> = r
@@ -259,16 +354,47 @@ fn findings(s: &mut String, r: &Results) {
     }
     let _ = writeln!(s, "\nfindings, most severe first:");
     for f in shown.iter().take(MAX_FINDINGS_SHOWN) {
-        let _ = writeln!(s, "  [{}] {}", f.severity.name(), f.detail);
+        wrap(s, &format!("  [{}] ", f.severity.name()), "    ", &f.detail);
         if !f.recommendation.is_empty() {
-            let _ = writeln!(s, "         → {}", f.recommendation);
+            wrap(s, "    → ", "      ", &f.recommendation);
         }
     }
     if shown.len() > MAX_FINDINGS_SHOWN {
         let _ = writeln!(
             s,
             "  … {} more in redundancy.csv",
-            shown.len() - MAX_FINDINGS_SHOWN
+            count((shown.len() - MAX_FINDINGS_SHOWN) as u64)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_to_the_width_with_a_hanging_indent() {
+        let mut s = String::new();
+        let text = "word ".repeat(60) + &"x".repeat(250);
+        wrap(&mut s, "  [high] ", "    ", &text);
+        assert!(s.lines().all(|l| l.chars().count() <= WIDTH), "{s}");
+        assert!(s.starts_with("  [high] word word"));
+        assert!(s.lines().skip(1).all(|l| l.starts_with("    ")));
+        // Nothing lost but the spaces at the breaks.
+        let words: String = s.split_whitespace().collect();
+        assert_eq!(
+            words,
+            "[high]".to_string() + &"word".repeat(60) + &"x".repeat(250)
+        );
+        // Characters, not bytes: 99 arrows are 99 columns.
+        let mut t = String::new();
+        wrap(&mut t, "", "", &"→".repeat(99));
+        assert_eq!(t.lines().count(), 1);
+    }
+
+    #[test]
+    fn cut_marks_what_it_shortens() {
+        assert_eq!(cut("ams-1", 14), "ams-1");
+        assert_eq!(cut("a-very-long-egress-id", 8), "a-very-…");
     }
 }

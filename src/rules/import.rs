@@ -383,35 +383,7 @@ fn plan(rules: &[ApiRule], world: &World, lists: &Lists) -> (Vec<Imported>, Repo
         if name.is_empty() {
             problems.push("it has no `name`, which a scenario policy needs".to_string());
         }
-        let mut filters: [Option<String>; 3] = [None, None, None];
-        // Lists inlined into this rule's expressions, for a note when it is imported.
-        let mut used: Vec<String> = Vec::new();
-        for kind in FilterKind::ALL {
-            let text = match kind {
-                FilterKind::Traffic => &rule.traffic,
-                FilterKind::Identity => &rule.identity,
-                FilterKind::DevicePosture => &rule.device_posture,
-            };
-            let resolved = match lists.resolve(text.as_deref().unwrap_or("")) {
-                Ok(r) => r,
-                Err(why) => {
-                    problems.extend(
-                        why.iter()
-                            .map(|w| format!("its `{}` expression {w}", kind.name())),
-                    );
-                    continue;
-                }
-            };
-            for u in resolved.used {
-                if !used.contains(&u) {
-                    used.push(u);
-                }
-            }
-            match canonical_filter(&resolved.text, &universe) {
-                Ok(f) => filters[kind as usize] = f,
-                Err(why) => problems.push(format!("its `{}` expression {why}", kind.name())),
-            }
-        }
+        let (filters, used) = rule_filters(rule, lists, &universe, &mut problems);
         let settings = rule.rule_settings.as_ref().and_then(|s| s.egress.as_ref());
         let target = match map_target(&world.egress, settings) {
             Ok((t, notes)) => {
@@ -465,6 +437,46 @@ fn plan(rules: &[ApiRule], world: &World, lists: &Lists) -> (Vec<Imported>, Repo
     // Stable sort: listing order breaks precedence ties, as in Gateway and the scenario compiler.
     policies.sort_by_key(|p| p.precedence);
     (policies, report)
+}
+
+/// The rule's three filters in the scenario's canonical form, with the lists inlined into them;
+/// anything that cannot be imported is added to `problems`.
+fn rule_filters(
+    rule: &ApiRule,
+    lists: &Lists,
+    universe: &Universe,
+    problems: &mut Vec<String>,
+) -> ([Option<String>; 3], Vec<String>) {
+    let mut filters: [Option<String>; 3] = [None, None, None];
+    // Lists inlined into this rule's expressions, for a note when it is imported.
+    let mut used: Vec<String> = Vec::new();
+    for kind in FilterKind::ALL {
+        let text = match kind {
+            FilterKind::Traffic => &rule.traffic,
+            FilterKind::Identity => &rule.identity,
+            FilterKind::DevicePosture => &rule.device_posture,
+        };
+        let resolved = match lists.resolve(text.as_deref().unwrap_or("")) {
+            Ok(r) => r,
+            Err(why) => {
+                problems.extend(
+                    why.iter()
+                        .map(|w| format!("its `{}` expression {w}", kind.name())),
+                );
+                continue;
+            }
+        };
+        for u in resolved.used {
+            if !used.contains(&u) {
+                used.push(u);
+            }
+        }
+        match canonical_filter(&resolved.text, universe) {
+            Ok(f) => filters[kind as usize] = f,
+            Err(why) => problems.push(format!("its `{}` expression {why}", kind.name())),
+        }
+    }
+    (filters, used)
 }
 
 /// Scenario policy names must be unique; Gateway's need not be. A suffix keeps every rule (and so the

@@ -306,5 +306,6 @@ fn listed_placement(listing: &Listing, path: &Path) -> Option<Placement> {
             listing.rows(),
             listing.database
         ),
+        area: None,
     })
 }

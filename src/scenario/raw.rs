@@ -303,11 +303,13 @@ pub struct RawLocation {
     pub around: Option<Vec<Spanned<String>>>,
     /// Relative weights for `around` (default equal).
     pub weights: Option<Spanned<Vec<f64>>>,
-    /// Spread users over a country's cities (ISO2, ISO3 or name), weighted by population.
+    /// Spread users over a country's cities (ISO2, ISO3 or name), weighted by population; with
+    /// `region`, the part of that region in this country.
     pub country: Option<Spanned<String>>,
     /// Spread users over a continent's cities (AF AN AS EU NA OC SA), weighted by population.
     pub continent: Option<Spanned<String>>,
-    /// Spread users over the cities near a Cloudflare region's data centers (WNAM, ENAM, WEU, ...).
+    /// Spread users over a Cloudflare region (WNAM, ENAM, WEU, ...): the cities of the countries
+    /// hosting its data centers whose nearest data center is in the region.
     pub region: Option<Spanned<String>>,
     /// How far users are from their anchor point.
     pub spread: Option<Spanned<RawSpread>>,

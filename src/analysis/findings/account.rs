@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use super::{Finding, Severity};
 use crate::analysis::capacity::Capacity;
+use crate::analysis::human;
+use crate::analysis::values::{Conns, Share};
 use crate::world::{DcId, Egress, World};
 
 /// Two cities at least; several IPs in one city in different data centers.
@@ -99,12 +101,12 @@ pub(super) fn capacity(world: &World, cap: &Capacity, out: &mut Vec<Finding>) {
                 case: world.cases[c].name.clone(),
                 impact: Some(v / limit),
                 detail: format!(
-                    "`{}` holds {:.0} accepted concurrent connections to {what} in `{}`: {:.0}% of its {} per-origin limit{needs}",
+                    "`{}` holds {} accepted concurrent connections to {what} in `{}`: {} of its {} per-origin limit{needs}",
                     eg.id,
-                    v,
+                    Conns::of(v),
                     world.cases[c].name,
-                    v / limit * 100.0,
-                    eg.connection_limit
+                    Share::of(v / limit),
+                    human::count(u64::from(eg.connection_limit))
                 ),
                 recommendation: format!(
                     "add egress IPs for `{}` traffic{more} and split it across them with policies, or raise `connection_limit` if Cloudflare confirms a higher limit",

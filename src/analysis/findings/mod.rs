@@ -10,10 +10,12 @@
 //!   largest p95 increase); declared failures that lose, refuse or misplace traffic;
 //! - account level (`account.rs`): Cloudflare's resilience advice (two cities at least; several IPs
 //!   in one city in different data centers) and connection capacity against the per-origin limit;
+//! - per destination (`allowlist.rs`): requests its allowlist refuses in the baseline, every day;
 //! - dedicated-egress policies sending traffic to private networks (`private.rs`), which never uses
 //!   the dedicated IP.
 
 mod account;
+mod allowlist;
 mod policy;
 mod population;
 mod private;
@@ -22,6 +24,7 @@ pub use policy::{policy_redundancy, PolicyRedundancy};
 
 use super::capacity::Capacity;
 use super::cases::CaseFigures;
+use super::refusals::Refusal;
 use crate::engine::Metrics;
 use crate::world::World;
 
@@ -78,12 +81,14 @@ pub(crate) struct Inputs<'a> {
     pub m: &'a Metrics,
     pub cases: &'a [CaseFigures],
     pub capacity: &'a Capacity,
+    pub refusals: &'a [Refusal],
 }
 
-/// All findings, most severe first (ties: larger impact first, then policies, populations, cases,
-/// account, egress, in that order of discovery).
+/// All findings, most severe first (ties: larger impact first, then destinations, policies,
+/// populations, cases, account, egress, in that order of discovery).
 pub(crate) fn findings(i: &Inputs) -> Vec<Finding> {
     let mut out = Vec::new();
+    allowlist::refusals(i.world, i.refusals, &mut out);
     policy::findings(i.world, i.m, &mut out);
     population::worst_failures(i, &mut out);
     population::declared_failures(i, &mut out);

@@ -5,29 +5,22 @@ use std::collections::BTreeSet;
 
 use super::{pct, Finding, Inputs, Severity};
 use crate::analysis::human;
-use crate::analysis::impact::{Impact, Moved};
-use crate::analysis::ranking::{self, Candidate, TieBreak};
+use crate::analysis::impact::Impact;
+use crate::analysis::ranking::{self, Candidate, Harm};
+use crate::analysis::values::Ms;
 use crate::world::{CaseOrigin, DcId, World};
 
-/// Failure cases preferred for "worst single failure": one data center or one egress IP down; all
-/// failure cases when there are none of those.
-fn single_failure_cases(world: &World) -> Vec<usize> {
-    let singles: Vec<usize> = world
-        .cases
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, c)| {
-            c.single_datacenter().is_some()
-                || (!c.dc_down.iter().any(|&d| d)
-                    && c.egress_down.iter().filter(|&&d| d).count() == 1)
-        })
-        .map(|(i, _)| i)
+/// Failure cases preferred for "worst single failure": one data center or one egress IP down
+/// ([`ranking::is_single_failure`]); all failure cases when there are none of those. The flag says
+/// which, so the text never calls a multi-site case a single failure.
+fn single_failure_cases(world: &World) -> (Vec<usize>, bool) {
+    let singles: Vec<usize> = (1..world.cases.len())
+        .filter(|&c| ranking::is_single_failure(&world.cases[c]))
         .collect();
     if singles.is_empty() {
-        (1..world.cases.len()).collect()
+        ((1..world.cases.len()).collect(), false)
     } else {
-        singles
+        (singles, true)
     }
 }
 
@@ -37,22 +30,21 @@ pub(super) fn worst_failures(i: &Inputs, out: &mut Vec<Finding>) {
     if world.cases.len() < 2 {
         return;
     }
-    let candidates = single_failure_cases(world);
+    let (candidates, single) = single_failure_cases(world);
     for (pi, pop) in world.populations.iter().enumerate() {
         let ranked = ranking::rank(
             candidates
                 .iter()
                 .map(|&case| Candidate {
                     case,
-                    harm: i.cases[case].populations[pi].harm_score(),
-                    moved: Moved::default(),
+                    harm: Harm::of_population(&i.cases[case].populations[pi]),
+                    moved: i.cases[case].moved,
                 })
                 .collect(),
-            TieBreak::CaseOrder,
         );
         let Some(&c) = ranked.first() else { continue };
         let imp = i.cases[c].populations[pi];
-        let (severity, detail, recommendation) = worst_failure_text(world, pi, c, &imp);
+        let (severity, detail, recommendation) = worst_failure_text(world, pi, (c, single), &imp);
         out.push(Finding {
             severity,
             kind: "worst_failure",
@@ -70,23 +62,28 @@ pub(super) fn worst_failures(i: &Inputs, out: &mut Vec<Finding>) {
 fn worst_failure_text(
     world: &World,
     pi: usize,
-    c: usize,
+    (c, single): (usize, bool),
     imp: &Impact,
 ) -> (Severity, String, String) {
     let (pop, case) = (&world.populations[pi].name, &world.cases[c].name);
+    let worst = if single {
+        "worst single failure"
+    } else {
+        "worst failure case"
+    };
     let change = imp.p95_change_ms().unwrap_or(0.0);
     let latency = format!(
-        "p95 RTT {} → {} ({:+.0} ms)",
-        human::ms_whole(imp.p95.0),
-        human::ms_whole(imp.p95.1),
-        change
+        "p95 RTT {} → {} ({})",
+        Ms(imp.p95.0),
+        Ms(imp.p95.1),
+        human::ms_change(Ms(imp.p95_change_ms()).rounded())
     );
     // Lost, misplaced or refused traffic first, in that order.
     let harm: Option<(Severity, String, &str)> = if imp.dropped > 0 {
         Some((
             Severity::High,
             format!(
-                "worst single failure is `{case}`, which drops {} of its requests",
+                "{worst} is `{case}`, which drops {} of its requests",
                 pct(imp.dropped_share())
             ),
             "give the policies these users match an `ipv4_fallback` in another data center",
@@ -138,7 +135,7 @@ fn worst_failure_text(
     };
     (
         severity,
-        format!("population `{pop}`: worst single failure is `{case}`; {latency}"),
+        format!("population `{pop}`: {worst} is `{case}`; {latency}"),
         recommendation,
     )
 }
@@ -221,10 +218,10 @@ pub(super) fn declared_failures(i: &Inputs, out: &mut Vec<Finding>) {
             case: case.name.clone(),
             impact: Some(imp.harmed_share()),
             detail: format!(
-                "failure `{}` {} of all requests; p95 RTT changes by {:+.0} ms",
+                "failure `{}` {} of all requests; p95 RTT changes by {}",
                 case.name,
                 parts.join(", "),
-                imp.p95_change_ms().unwrap_or(0.0)
+                human::ms_change(Ms(imp.p95_change_ms()).rounded())
             ),
             recommendation: "reserve a dedicated egress IP outside the failed area, use it as a policy fallback and add it to the allowlists of the affected destinations".into(),
         });

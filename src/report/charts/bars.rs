@@ -6,11 +6,12 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    bar_axes, bold_style, count, draw_note, palette, percent_label, text_style, to_i32, BarAxes,
-    BarContext, ChartSet, DrawResult, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA,
-    BAR_Y_LABEL_AREA, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
+    bar_axes, bold_style, count, draw_note, palette, text_style, to_i32, BarAxes, BarContext,
+    ChartSet, DrawResult, Title, BAR_MARGIN, BAR_MARGIN_RIGHT, BAR_X_LABEL_AREA, BAR_Y_LABEL_AREA,
+    INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
 use super::{Area, Frame};
+use crate::analysis::values::Share;
 
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 750;
@@ -51,7 +52,8 @@ impl BarChart {
             .map(|b| Bar {
                 id: b.egress_id.clone(),
                 requests: b.requests,
-                value: format!("{} ({})", count(b.requests), percent_label(b.share)),
+                // The share `egress_load.csv` holds, in the one human form.
+                value: format!("{} ({})", count(b.requests), Share::of(b.share)),
                 users: format!("{} users", count(b.users)),
                 color: set
                     .sites

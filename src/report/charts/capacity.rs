@@ -15,6 +15,7 @@ use super::{
     BAR_Y_LABEL_AREA, INK, INK_MUTED, NO_EGRESS_COLOR, TICK_SIZE,
 };
 use super::{Area, Frame};
+use crate::analysis::values::{Conns, Share};
 
 const MIN_WIDTH: u32 = 1200;
 /// Width per egress IP beyond what [`MIN_WIDTH`] holds, so limit labels always fit.
@@ -70,9 +71,10 @@ impl CapacityChart {
                 let baseline = clean(b.baseline_peak);
                 let worst = clean(b.worst_peak);
                 let limit = Some(b.limit).filter(|l| l.is_finite() && *l > 0.0);
-                let count = count(worst.round() as u64);
+                // The connections and utilisation `capacity.csv` holds, in the one human form.
+                let count = Conns::of(worst);
                 let value = match limit {
-                    Some(l) => format!("{count} · {:.0}% of limit", worst / l * 100.0),
+                    Some(l) => format!("{count} · {} of limit", Share::of(worst / l)),
                     None => format!("{count} · no limit"),
                 };
                 Pair {
@@ -559,7 +561,7 @@ mod tests {
         assert!(chart.frame.size.0 >= MIN_WIDTH);
         let svg = svg_text(&render(&chart));
         assert!(svg.contains(TITLE));
-        assert!(svg.contains("500% of limit"));
+        assert!(svg.contains("500.0% of limit"));
         assert!(svg.contains("over the limit"));
     }
 

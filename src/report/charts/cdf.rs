@@ -215,18 +215,9 @@ impl CdfChart {
             .iter()
             .zip(&cleaned)
             .enumerate()
-            .map(|(i, (s, c))| {
-                let stats = match (quantile(c, 0.5), quantile(c, 0.95)) {
-                    (Some(p50), Some(p95)) => {
-                        format!("median {}, p95 {}", ms_label(p50), ms_label(p95))
-                    }
-                    (Some(p50), None) => format!("median {}", ms_label(p50)),
-                    _ => "no data".to_string(),
-                };
-                LegendEntry {
-                    swatch: Swatch::Line(palette(i)),
-                    text: format!("{}: {stats}", s.name),
-                }
+            .map(|(i, (s, _))| LegendEntry {
+                swatch: Swatch::Line(palette(i)),
+                text: format!("{}: {}", s.name, s.stats.legend()),
             })
             .collect();
         let mut legend = Legend {

@@ -20,6 +20,7 @@ use super::{
     LEGEND_ROW, LEGEND_SIZE, LEGEND_SWATCH_W, TICK_SIZE,
 };
 use super::{Area, Frame};
+use crate::analysis::charts::CdfStats;
 
 /// Ratio of the x range (slowest cut over fastest 1st percentile) from which the x axis is
 /// logarithmic.
@@ -180,11 +181,14 @@ impl FailoverCdfChart {
         let mut legend = vec![(
             BASELINE_LOOK,
             shorten(
-                &format!("{}: {}", set.baseline_cdf.name, stats(&base, None)),
+                &format!(
+                    "{}: {}",
+                    set.baseline_cdf.name,
+                    stats(&set.baseline_cdf.stats, &base)
+                ),
                 MAX_LEGEND_CHARS,
             ),
         )];
-        let base_p95 = quantile(&base, 0.95);
         for (i, (series, c)) in set.case_cdfs.iter().zip(&cases).enumerate() {
             let look = CASE_LOOKS[i % CASE_LOOKS.len()];
             lines.push(Line {
@@ -197,7 +201,7 @@ impl FailoverCdfChart {
                     &format!(
                         "{}: {}",
                         shorten_middle(&series.name, MAX_NAME_CHARS),
-                        stats(c, base_p95)
+                        stats(&series.stats, c)
                     ),
                     MAX_LEGEND_CHARS,
                 ),
@@ -209,7 +213,7 @@ impl FailoverCdfChart {
             subtitle.push_str(" · no failure cases in this run");
         } else {
             subtitle.push_str(&format!(
-                " · the {} failure case{} that hurt RTT most",
+                " · the {} most harmful failure case{}",
                 cases.len(),
                 if cases.len() == 1 { "" } else { "s" }
             ));
@@ -467,35 +471,13 @@ fn draw_note_avoiding<DB: DrawingBackend>(
     )
 }
 
-/// Legend statistics of one line: median and p95, and the p95 change against the baseline.
-fn stats(cdf: &[(f64, f64)], base_p95: Option<f64>) -> String {
-    let p50 = quantile(cdf, 0.5);
-    let p95 = quantile(cdf, 0.95);
-    match (p50, p95) {
-        (Some(p50), Some(p95)) => {
-            let change = base_p95.map_or(String::new(), |b| format!(" ({})", signed_ms(p95 - b)));
-            format!("median {}, p95 {}{change}", ms_label(p50), ms_label(p95))
-        }
-        (Some(p50), None) => format!("median {}, p95 not reached", ms_label(p50)),
-        _ if cdf.is_empty() => "no requests delivered".to_string(),
-        _ => "median not reached".to_string(),
-    }
-}
-
-/// A change in milliseconds with an explicit sign: `+12 ms`, `−3.0 ms`, `±0 ms`.
-pub(super) fn signed_ms(ms: f64) -> String {
-    if !ms.is_finite() {
-        "n/a".to_string()
-    } else if ms.abs() < 0.05 {
-        "±0 ms".to_string()
+/// Legend statistics of one line: median and p95, and the p95 change against the baseline, as
+/// the tables have them; a line that reaches neither says so.
+fn stats(stats: &CdfStats, cdf: &[(f64, f64)]) -> String {
+    if cdf.is_empty() {
+        "no requests delivered".to_string()
     } else {
-        let sign = if ms > 0.0 { '+' } else { '−' };
-        let abs = ms.abs();
-        if abs >= 1000.0 {
-            format!("{sign}{} ms", count(abs.round() as u64))
-        } else {
-            format!("{sign}{}", ms_label(abs))
-        }
+        stats.legend()
     }
 }
 
@@ -553,6 +535,7 @@ mod tests {
     use super::super::failover_fixtures::{render, svg_text, Fixture};
     use super::super::CdfSeries;
     use super::*;
+    use crate::analysis::charts::CdfStats;
 
     #[test]
     fn typical_input_renders_with_title_and_legend() {
@@ -577,15 +560,18 @@ mod tests {
     #[test]
     fn empty_and_junk_input_renders() {
         let empty = CdfSeries {
+            stats: CdfStats::default(),
             name: "baseline".into(),
             points: vec![],
         };
         let junk = vec![
             CdfSeries {
+                stats: CdfStats::default(),
                 name: "nan".into(),
                 points: vec![(f64::NAN, 0.5), (f64::INFINITY, 1.0)],
             },
             CdfSeries {
+                stats: CdfStats::default(),
                 name: "one point".into(),
                 points: vec![(0.0, 1.0)],
             },
@@ -609,6 +595,7 @@ mod tests {
         let ticks = chart.scale.log_ticks();
         assert!(ticks.len() >= 3 && ticks.len() <= 12, "{ticks:?}");
         let narrow = CdfSeries {
+            stats: CdfStats::default(),
             name: "baseline".into(),
             points: (0..=10)
                 .map(|i| (50.0 + f64::from(i), f64::from(i) / 10.0))
@@ -622,13 +609,9 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(signed_ms(12.4), "+12 ms");
-        assert_eq!(signed_ms(-3.0), "−3.0 ms");
-        assert_eq!(signed_ms(0.01), "±0 ms");
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
         assert_eq!(shorten_middle("abcdefgh", 5), "ab…gh");
-        assert_eq!(signed_ms(1234.0), "+1,234 ms");
         assert_eq!(nice_floor(3.7), 2.0);
         assert_eq!(nice_floor(0.8), 0.5);
         assert_eq!(fmt_tick(2000.0), "2,000");

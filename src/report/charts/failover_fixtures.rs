@@ -7,6 +7,8 @@ use super::{
     ensure_fonts, write_both, write_failover_charts, CapacityBar, CdfSeries, Chart, EgressSite,
     FailoverSet, HeatCell,
 };
+use crate::analysis::charts::CdfStats;
+use crate::analysis::values::Ms;
 
 /// Owned data behind a [`FailoverSet`].
 pub(super) struct Fixture {
@@ -18,6 +20,7 @@ pub(super) struct Fixture {
     pub(super) heat_populations: Vec<String>,
     pub(super) heat: Vec<HeatCell>,
     pub(super) heat_hidden: usize,
+    pub(super) heat_unchanged: usize,
     pub(super) capacity: Vec<CapacityBar>,
 }
 
@@ -34,18 +37,31 @@ fn site(id: &str, dc: &str) -> EgressSite {
 /// A smooth CDF from `lo` to `hi` ms (logistic-ish S curve), reaching `top` (below 1 when
 /// requests were dropped).
 fn curve(name: &str, lo: f64, hi: f64, top: f64) -> CdfSeries {
+    let points: Vec<(f64, f64)> = (0..=200)
+        .map(|i| {
+            let t = f64::from(i) / 200.0;
+            let x = lo + (hi - lo) * t * t;
+            let y = top * (1.0 - (1.0 - t).powi(3));
+            (x, y)
+        })
+        .collect();
+    // What the tables would say of such a curve: its median and p95, and the p95 change
+    // against a baseline whose p95 is `BASE_P95`.
+    let q = |p| Ms(super::cdf::quantile(&points, p));
+    let p95 = q(0.95);
     CdfSeries {
         name: name.into(),
-        points: (0..=200)
-            .map(|i| {
-                let t = f64::from(i) / 200.0;
-                let x = lo + (hi - lo) * t * t;
-                let y = top * (1.0 - (1.0 - t).powi(3));
-                (x, y)
-            })
-            .collect(),
+        stats: CdfStats {
+            p50: q(0.5),
+            p95,
+            p95_change: (name != "baseline").then(|| Ms(p95.0.map(|x| x - BASE_P95))),
+        },
+        points,
     }
 }
+
+/// The p95 of the typical fixture's baseline curve (4 to 70 ms).
+const BASE_P95: f64 = 53.5;
 
 fn cell(change: Option<f64>, dropped: f64, blocked: f64, violation: f64) -> HeatCell {
     HeatCell {
@@ -98,6 +114,7 @@ impl Fixture {
             heat_populations: populations.iter().map(|s| s.to_string()).collect(),
             heat,
             heat_hidden: 1,
+            heat_unchanged: 0,
             capacity: vec![
                 bar(
                     "lhr-1", 18_000.0, 31_000.0, "down:CDG", "bank-api", 40_000.0,
@@ -125,12 +142,14 @@ impl Fixture {
             baseline: CdfSeries {
                 name: "baseline".into(),
                 points: vec![],
+                stats: CdfStats::default(),
             },
             cases: vec![],
             heat_cases: vec![],
             heat_populations: vec![],
             heat: vec![],
             heat_hidden: 0,
+            heat_unchanged: 0,
             capacity: vec![],
         }
     }
@@ -203,6 +222,7 @@ impl Fixture {
             heat_populations,
             heat,
             heat_hidden: 123,
+            heat_unchanged: 57,
             capacity,
         }
     }
@@ -218,6 +238,7 @@ impl Fixture {
             heat_populations: &self.heat_populations,
             heat: &self.heat,
             heat_hidden: self.heat_hidden,
+            heat_unchanged: self.heat_unchanged,
             capacity: &self.capacity,
         }
     }

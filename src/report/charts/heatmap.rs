@@ -9,12 +9,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::failover_cdf::signed_ms;
 use super::{
     bold_style, count, draw_note, longest_prefix_fitting, text_style, DrawResult, FailoverSet,
     HeatCell, Title, HEADER_HEIGHT, INK, INK_MUTED,
 };
 use super::{Area, Frame};
+use crate::analysis::human::{ms_change, ms_change_shows};
+use crate::analysis::values::{Ms, Share};
 
 const MARGIN: i32 = 20;
 const MIN_WIDTH: i32 = 1000;
@@ -61,8 +62,6 @@ const NA_HATCH: RGBColor = RGBColor(200, 200, 200);
 /// Border and text of cells that lost requests. Dark crimson: distinct from the warm scale
 /// by its darkness and thickness, not by hue alone.
 const DROP_COLOR: RGBColor = RGBColor(175, 0, 42);
-/// Changes below this many milliseconds count as no change.
-const NO_CHANGE_MS: f64 = 0.05;
 
 /// What a cell says, line by line, and how it is drawn.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,10 +86,11 @@ pub(super) struct HeatmapChart {
     /// Left edge of the label column (the block is centred on wide canvases).
     x0: i32,
     scale_max: f64,
-    hidden: usize,
+    /// What the note under the grid says about the cases not drawn.
+    footer: Option<String>,
     width: i32,
     height: i32,
-    note: Option<&'static str>,
+    note: Option<String>,
 }
 
 impl HeatmapChart {
@@ -98,10 +98,15 @@ impl HeatmapChart {
     pub(super) fn new(set: &FailoverSet) -> Self {
         let n_rows = set.heat_cases.len();
         let n_cols = set.heat_populations.len();
-        let note = if n_rows == 0 {
-            Some("no failure cases (add [[failure]] entries or run with --sweep n-1)")
+        let note = if n_rows == 0 && set.heat_unchanged > 0 {
+            Some(format!(
+                "none of the {} failure cases changes anything: no p95 change, nothing lost, refused or off-geography",
+                set.heat_unchanged
+            ))
+        } else if n_rows == 0 {
+            Some("no failure cases (add [[failure]] entries or run with --sweep n-1)".to_string())
         } else if n_cols == 0 {
-            Some("no populations")
+            Some("no populations".to_string())
         } else {
             None
         };
@@ -161,7 +166,7 @@ impl HeatmapChart {
             col_w,
             x0,
             scale_max,
-            hidden: set.heat_hidden,
+            footer: footer(set.heat_hidden, set.heat_unchanged),
             width,
             height,
             note,
@@ -203,14 +208,9 @@ impl HeatmapChart {
             y += h;
         }
 
-        if self.hidden > 0 {
+        if let Some(text) = &self.footer {
             let style = text_style(16.0, INK_MUTED).pos(Pos::new(HPos::Left, VPos::Top));
-            let text = format!(
-                "{} more case{} not shown; see failover.csv",
-                self.hidden,
-                if self.hidden == 1 { "" } else { "s" }
-            );
-            root.draw_text(&text, &style, (gx, y + 14))?;
+            root.draw_text(text, &style, (gx, y + 14))?;
         }
         Ok(())
     }
@@ -356,7 +356,7 @@ impl super::Chart for HeatmapChart {
     }
 
     fn draw_body<DB: DrawingBackend>(&self, root: &Area<DB>, _: &Area<DB>) -> DrawResult<DB> {
-        if let Some(note) = self.note {
+        if let Some(note) = &self.note {
             let area = (
                 MARGIN..self.width - MARGIN,
                 HEADER_HEIGHT as i32..self.height - MARGIN,
@@ -365,6 +365,29 @@ impl super::Chart for HeatmapChart {
         }
         self.draw_grid(root)?;
         self.draw_legend(root)
+    }
+}
+
+/// The note under the grid: cases beyond the rows shown, and cases left out because they change
+/// nothing.
+fn footer(hidden: usize, unchanged: usize) -> Option<String> {
+    let more = (hidden > 0).then(|| format!("{hidden} more case{} not shown", plural(hidden)));
+    let left_out = (unchanged > 0).then(|| {
+        format!(
+            "{unchanged} case{} that change{} nothing left out",
+            plural(unchanged),
+            if unchanged == 1 { "s" } else { "" }
+        )
+    });
+    let parts: Vec<String> = more.into_iter().chain(left_out).collect();
+    (!parts.is_empty()).then(|| format!("{}; see failover.csv", parts.join(", and ")))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
     }
 }
 
@@ -425,34 +448,33 @@ fn cell_view(cell: Option<HeatCell>, scale_max: f64) -> CellView {
         blocked_share: 0.0,
         violation_share: 0.0,
     });
-    let change = cell.p95_change_ms.filter(|v| v.is_finite());
+    // The value `failover.csv` holds, in the one human form.
+    let change = Ms(cell.p95_change_ms.filter(|v| v.is_finite())).rounded();
     let (fill, hatched, value) = match change {
         None => (NA_COLOR, true, "n/a".to_string()),
-        Some(v) if v <= -NO_CHANGE_MS => (DECREASE_COLOR, false, signed_ms(v)),
+        Some(v) if v < 0.0 && ms_change_shows(Some(v)) => {
+            (DECREASE_COLOR, false, ms_change(Some(v)))
+        }
         Some(v) => {
             let t = (v.max(0.0) / scale_max).sqrt();
-            (scale_color(t), false, signed_ms(v))
+            (scale_color(t), false, ms_change(Some(v)))
         }
     };
     let mut lines = vec![(value, true, false)];
     let dropped = positive(cell.dropped_share);
     if dropped {
-        lines.push((
-            format!("{} dropped", fmt_pct(cell.dropped_share)),
-            true,
-            true,
-        ));
+        lines.push((format!("{} dropped", share(cell.dropped_share)), true, true));
     }
     if positive(cell.blocked_share) {
         lines.push((
-            format!("{} blocked", fmt_pct(cell.blocked_share)),
+            format!("{} blocked", share(cell.blocked_share)),
             false,
             false,
         ));
     }
     if positive(cell.violation_share) {
         lines.push((
-            format!("{} off-geo", fmt_pct(cell.violation_share)),
+            format!("{} off-geo", share(cell.violation_share)),
             false,
             false,
         ));
@@ -469,14 +491,9 @@ fn positive(share: f64) -> bool {
     share.is_finite() && share > 0.0
 }
 
-/// A share 0..1 as a percentage; tiny non-zero shares say `<0.1%` rather than `0.0%`.
-fn fmt_pct(share: f64) -> String {
-    let pct = share.clamp(0.0, 1.0) * 100.0;
-    if pct > 0.0 && pct < 0.05 {
-        "<0.1%".to_string()
-    } else {
-        format!("{pct:.1}%")
-    }
+/// A share 0..1 as a percentage, in the one human form (`<0.1%` for tiny non-zero shares).
+fn share(x: f64) -> String {
+    Share::of(x.clamp(0.0, 1.0)).to_string()
 }
 
 /// Top of the colour scale: the largest increase rounded up to 1-2-5 steps, at least 10 ms so
@@ -615,12 +632,18 @@ mod tests {
         let svg = svg_text(&render(&chart));
         assert!(svg.contains("p95 RTT change by failure case and population"));
         assert!(svg.contains("scenario eu-offices"));
-        assert!(svg.contains("+62 ms"));
+        assert!(svg.contains("+62.0 ms"));
+        assert!(svg.contains("±0.0 ms"));
         assert!(svg.contains("3.1% dropped"));
         assert!(svg.contains("2.0% blocked"));
         assert!(svg.contains("5.0% off-geo"));
         assert!(svg.contains("n/a"));
         assert!(svg.contains("1 more case not shown; see failover.csv"));
+        assert_eq!(footer(0, 0), None);
+        assert_eq!(
+            footer(2, 1).unwrap(),
+            "2 more cases not shown, and 1 case that changes nothing left out; see failover.csv"
+        );
     }
 
     #[test]
@@ -662,8 +685,8 @@ mod tests {
         assert_eq!(ticks.first(), Some(&0.0));
         assert_eq!(ticks.last(), Some(&200.0));
         assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{ticks:?}");
-        assert_eq!(fmt_pct(0.031), "3.1%");
-        assert_eq!(fmt_pct(0.0001), "<0.1%");
+        assert_eq!(share(0.031), "3.1%");
+        assert_eq!(share(0.0001), "<0.1%");
         let v = cell_view(None, 10.0);
         assert!(v.hatched && v.lines[0].0 == "n/a");
         let v = cell_view(

@@ -40,7 +40,7 @@ use super::{Destination, Output};
 pub use crate::analysis::charts::{
     CapacityBar, CdfSeries, EgressSite, HeatCell, LoadBar, MapPoint, NO_EGRESS,
 };
-use crate::analysis::human::{count, ms_label, percent_label};
+use crate::analysis::human::{count, ms_label};
 use crate::analysis::Results;
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
@@ -81,8 +81,11 @@ pub struct FailoverSet<'a> {
     pub heat_populations: &'a [String],
     /// Heatmap cells, row-major (`case * populations + population`).
     pub heat: &'a [HeatCell],
-    /// Failure cases not shown in the heatmap (0 when all are shown).
+    /// Failure cases that change something but are not shown in the heatmap (0 when all are
+    /// shown).
     pub heat_hidden: usize,
+    /// Failure cases left out of the heatmap because they change nothing.
+    pub heat_unchanged: usize,
     /// One bar pair per egress IP.
     pub capacity: &'a [CapacityBar],
 }
@@ -865,6 +868,7 @@ fn failover_set<'a>(r: &'a Results) -> FailoverSet<'a> {
         heat_populations: &c.heat_populations,
         heat: &c.heat,
         heat_hidden: c.heat_hidden,
+        heat_unchanged: c.heat_unchanged,
         capacity: &c.capacity,
     }
 }
@@ -987,6 +991,7 @@ fn write_for_test(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::charts::CdfStats;
 
     fn site(id: &str, dc: &str, city: &str, lat: f64, lon: f64) -> EgressSite {
         EgressSite {
@@ -1032,6 +1037,7 @@ mod tests {
             })
             .collect();
         let cdfs = vec![CdfSeries {
+            stats: CdfStats::default(),
             name: "office".into(),
             points: (0..=100)
                 .map(|i| (10.0 + f64::from(i), f64::from(i) / 100.0))
@@ -1139,14 +1145,17 @@ mod tests {
         ];
         let cdfs = vec![
             CdfSeries {
+                stats: CdfStats::default(),
                 name: "empty".into(),
                 points: vec![],
             },
             CdfSeries {
+                stats: CdfStats::default(),
                 name: "one point".into(),
                 points: vec![(5.0, 1.0)],
             },
             CdfSeries {
+                stats: CdfStats::default(),
                 name: "junk".into(),
                 points: vec![(f64::NAN, 0.5), (f64::INFINITY, 1.0), (3.0, 7.0)],
             },

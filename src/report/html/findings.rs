@@ -1,6 +1,6 @@
 //! Section 8: findings and recommendations, most severe first (the rows of `redundancy.csv`).
 
-use super::markup::{esc, p, section, table, td, td_html};
+use super::markup::{esc, esc_code, p, section, table, td, td_html};
 use super::numbers::td_share;
 use super::page::Ctx;
 use crate::analysis::values::Share;
@@ -36,8 +36,8 @@ pub(super) fn render(ctx: &Ctx) -> String {
                 )),
                 td(&f.case),
                 f.impact.map_or_else(|| td(""), |x| td_share(Share::of(x))),
-                format!("<td class=\"detail\">{}</td>", esc(&f.detail)),
-                format!("<td class=\"detail\">{}</td>", esc(&f.recommendation)),
+                format!("<td class=\"detail\">{}</td>", esc_code(&f.detail)),
+                format!("<td class=\"detail\">{}</td>", esc_code(&f.recommendation)),
             ]
         })
         .collect();

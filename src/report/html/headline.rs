@@ -1,7 +1,7 @@
 //! Section 1: what was simulated, and the key numbers.
 
 use crate::analysis::findings::Severity;
-use crate::analysis::human::{count_thin, ms_change};
+use crate::analysis::human::{count, ms_change};
 use crate::analysis::values::Share;
 
 use super::markup::esc;
@@ -40,26 +40,8 @@ fn kpis(ctx: &Ctx) -> Vec<Kpi> {
         ),
         alert: false,
     });
-    if let Some(&c) = r
-        .ranked
-        .first()
-        .filter(|&&c| r.cases[c].impact.harm_score() > 0.0)
-    {
-        let change = r.tables.summary[c].rtt_p95_change_ms;
-        let harmed = r.cases[c].impact.harmed_share();
-        out.push(Kpi {
-            id: "kpi-worst",
-            shown: ms_change(change.rounded()),
-            csv: change.csv(),
-            label: "p95 change in the worst single failure",
-            note: format!(
-                "{}: {} of requests dropped, refused or off-geography",
-                w.cases[c].name,
-                Share::of(harmed)
-            ),
-            alert: harmed > 0.0,
-        });
-    }
+    out.extend(refused(ctx));
+    out.extend(worst(ctx));
     if let Some(h) = r.capacity.highest() {
         let u = Share::of(h.utilization);
         out.push(Kpi {
@@ -92,6 +74,80 @@ fn kpis(ctx: &Ctx) -> Vec<Kpi> {
     out
 }
 
+/// Requests refused by allowlists in the baseline, when any destination has an allowlist: a
+/// share of 100% on dedicated egress IPs says nothing about what the destinations accept.
+fn refused(ctx: &Ctx) -> Option<Kpi> {
+    let (w, r) = (ctx.world, ctx.r);
+    if w.resources.iter().all(|x| x.allowlist.is_none()) {
+        return None;
+    }
+    let share = r.tables.summary[0].blocked_share;
+    let pairs: Vec<String> = r
+        .refusals
+        .iter()
+        .take(2)
+        .map(|x| {
+            let through = x
+                .egress(w)
+                .map_or("default egress", |e| w.egress[e].id.as_str());
+            format!("{} refuses {through}", w.resources[x.resource].name)
+        })
+        .collect();
+    let note = match r.refusals.len() {
+        0 => "baseline; every destination accepts the egress IPs its traffic uses".to_string(),
+        n => format!(
+            "baseline, without any failure: {}{}",
+            pairs.join(", "),
+            if n > pairs.len() {
+                format!(" and {} more", n - pairs.len())
+            } else {
+                String::new()
+            }
+        ),
+    };
+    Some(Kpi {
+        id: "kpi-refused",
+        shown: share.to_string(),
+        csv: share.csv(),
+        label: "requests refused by allowlists",
+        note,
+        alert: !r.refusals.is_empty(),
+    })
+}
+
+/// The p95 change in the worst single failure (never a regional or multi-site case under that
+/// name; the worst case overall is named in the note when it is another one).
+fn worst(ctx: &Ctx) -> Option<Kpi> {
+    let (w, r) = (ctx.world, ctx.r);
+    let (c, single) = r.worst_failure()?;
+    let change = r.tables.summary[c].rtt_p95_change_ms;
+    let harmed = r.cases[c].impact.harmed_share();
+    let mut note = format!(
+        "{}: {} of requests dropped, refused or off-geography",
+        w.cases[c].name,
+        Share::of(harmed)
+    );
+    if let Some(&top) = r.ranked.first().filter(|&&top| top != c) {
+        note.push_str(&format!(
+            "; worst of all cases: {} ({})",
+            w.cases[top].name,
+            ms_change(r.tables.summary[top].rtt_p95_change_ms.rounded())
+        ));
+    }
+    Some(Kpi {
+        id: "kpi-worst",
+        shown: ms_change(change.rounded()),
+        csv: change.csv(),
+        label: if single {
+            "p95 change in the worst single failure"
+        } else {
+            "p95 change in the worst failure case"
+        },
+        note,
+        alert: harmed > 0.0,
+    })
+}
+
 /// The headline section.
 pub(super) fn render(ctx: &Ctx) -> String {
     let w = ctx.world;
@@ -108,8 +164,8 @@ pub(super) fn render(ctx: &Ctx) -> String {
          <span><b data-value=\"{req}\">{}</b> requests</span>\
          <span>{} failure case{}</span>\
          <span class=\"run-date\">run {}</span><span>egress-sim {}</span></p>",
-        count_thin(w.users),
-        count_thin(base.requests),
+        count(w.users),
+        count(base.requests),
         w.cases.len() - 1,
         if w.cases.len() == 2 { "" } else { "s" },
         esc(&ctx.r.run.date),

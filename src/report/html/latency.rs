@@ -4,6 +4,7 @@ use super::markup::{figure, p, section, table, td, td_num};
 use super::numbers::{td_count, td_ms};
 use super::page::Ctx;
 use crate::analysis::cases::Traffic;
+use crate::analysis::human::ms_column;
 
 fn percentile_row(first: String, access: &str, users: u64, t: &Traffic) -> Vec<String> {
     let mut r = vec![first, td(access), td_count(users), td_count(t.requests)];
@@ -56,7 +57,7 @@ fn parts_table(ctx: &Ctx) -> String {
         .map(|t| {
             let mut r = vec![
                 td(&t.population),
-                td_count(t.user),
+                td_num(&t.user.to_string(), &t.user.to_string()),
                 td(&t.ingress),
                 td(&t.egress),
                 td(&t.destination),
@@ -64,12 +65,12 @@ fn parts_table(ctx: &Ctx) -> String {
             r.extend(
                 t.parts
                     .iter()
-                    .map(|x| td_num(&format!("{:.1}", x.0.unwrap_or(0.0)), &x.csv())),
+                    .map(|x| td_num(&ms_column(x.rounded()), &x.csv())),
             );
             r.push(format!(
-                "<td class=\"num\" data-value=\"{}\"><b>{:.1}</b></td>",
+                "<td class=\"num\" data-value=\"{}\"><b>{}</b></td>",
                 t.total.csv(),
-                t.total.0.unwrap_or(0.0)
+                ms_column(t.total.rounded())
             ));
             r
         })
@@ -93,7 +94,10 @@ fn parts_table(ctx: &Ctx) -> String {
         ],
         &rows,
     );
-    s.push_str(&p("The typical user is each population's first user (the same user `egress-sim explain --user N` traces), sent to the destination with the highest request weight. Backbone is zero when the traffic leaves where it entered (IPv6, proxied destinations, default egress, or an egress IP in the ingress data center)."));
+    let sampled = trips.iter().flatten().map(|t| t.sampled).max().unwrap_or(0);
+    s.push_str(&p(&format!(
+        "How the typical user is chosen: of up to {sampled} users spread evenly over the population (every n-th user, the same on every run), each traced through the simulator's own routing, the one whose round trip to the destination with the highest request weight is the median of theirs (ties go to the lower user number). `egress-sim explain --user N` traces that user in full. The p50 above is over every destination, so it differs from this one trip. Backbone is zero when the traffic leaves where it entered (IPv6, proxied destinations, default egress, or an egress IP in the ingress data center)."
+    )));
     s
 }
 

@@ -46,10 +46,21 @@ pub(super) fn swatch(color: &str, label: &str) -> String {
     )
 }
 
+/// Rows up to which a table is printed on one page.
+const SHORT_TABLE_ROWS: usize = 16;
+
 /// A table with a caption; header names starting with `#` are numeric (right-aligned), the `#` is
 /// not shown. `rows` are the `<td>` cells of each row, already built.
+///
+/// A table of at most [`SHORT_TABLE_ROWS`] rows is printed on one page (moved whole to the next
+/// one rather than split); a longer one may split between rows and repeats its header.
 pub(super) fn table(class: &str, caption: &str, header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = format!("<div class=\"table-wrap\"><table class=\"{class}\">");
+    let keep = if rows.len() <= SHORT_TABLE_ROWS {
+        " keep"
+    } else {
+        ""
+    };
+    let mut s = format!("<div class=\"table-wrap{keep}\"><table class=\"{class}\">");
     if !caption.is_empty() {
         let _ = write!(s, "<caption>{}</caption>", esc(caption));
     }
@@ -93,9 +104,33 @@ fn clean_svg(svg: &str) -> &str {
     }
 }
 
-/// A paragraph of plain text.
+/// Escaped text with its `code` spans (paired backticks, as the findings and the scenario's
+/// names are written) as `<code>` elements; an unpaired backtick stays as it is.
+pub(crate) fn esc_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    // Pieces at odd positions are inside backticks; a last odd piece has no closing one.
+    let paired = if parts.len() % 2 == 0 {
+        parts.len() - 1
+    } else {
+        parts.len()
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 && i < paired {
+            let _ = write!(out, "<code>{}</code>", esc(part));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&esc(part));
+        }
+    }
+    out
+}
+
+/// A paragraph of plain text (`code` spans rendered).
 pub(super) fn p(text: &str) -> String {
-    format!("<p>{}</p>", esc(text))
+    format!("<p>{}</p>", esc_code(text))
 }
 
 /// A section with an id, a numbered heading and its body.
@@ -116,6 +151,17 @@ mod tests {
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
+    }
+
+    #[test]
+    fn code_spans_become_code_elements() {
+        assert_eq!(
+            esc_code("policy `a<b>` falls back to `0.0.0.0`"),
+            "policy <code>a&lt;b&gt;</code> falls back to <code>0.0.0.0</code>"
+        );
+        assert_eq!(esc_code("no code"), "no code");
+        assert_eq!(esc_code("one ` stray"), "one ` stray");
+        assert_eq!(esc_code("`a` and ` b"), "<code>a</code> and ` b");
     }
 
     #[test]

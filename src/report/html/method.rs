@@ -2,7 +2,7 @@
 
 use super::markup::{esc, p, section, table, td};
 use super::page::Ctx;
-use crate::analysis::human::count_thin;
+use crate::analysis::human::count;
 use crate::world::BalancingMode;
 
 fn settings_table(ctx: &Ctx) -> String {
@@ -94,7 +94,7 @@ fn access_table(ctx: &Ctx) -> String {
                 td(&pop.access_name),
                 format!("<td class=\"num\">{:.1} ms</td>", pop.access.median_ms),
                 format!("<td class=\"num\">{}</td>", pop.access.sigma),
-                format!("<td class=\"num\">{}</td>", count_thin(pop.users)),
+                format!("<td class=\"num\">{}</td>", count(pop.users)),
                 td(&pop.placement.description),
             ]
         })

@@ -2,7 +2,7 @@
 //! the exact CSV string in `data-value`.
 
 use super::markup::td_num;
-use crate::analysis::human::{count_thin, ms_change};
+use crate::analysis::human::{count, ms_change};
 use crate::analysis::values::{Conns, Ms, Share};
 
 /// Number cell for milliseconds.
@@ -22,15 +22,12 @@ pub(super) fn td_share(v: Share) -> String {
 
 /// Number cell for a count.
 pub(super) fn td_count(n: u64) -> String {
-    td_num(&count_thin(n), &n.to_string())
+    td_num(&count(n), &n.to_string())
 }
 
 /// Number cell for connections: whole connections shown, one decimal in `data-value`.
 pub(super) fn td_conns(v: Conns) -> String {
-    td_num(
-        &count_thin(v.0.unwrap_or(0.0).max(0.0).round() as u64),
-        &v.csv(),
-    )
+    td_num(&count(v.0.unwrap_or(0.0).max(0.0).round() as u64), &v.csv())
 }
 
 #[cfg(test)]
@@ -46,7 +43,7 @@ mod tests {
         assert_eq!(td_ms(Ms(None)), "<td class=\"num\" data-value=\"\">–</td>");
         assert!(td_change(Ms::of(3.0)).contains(">+3.0 ms<"));
         assert!(td_share(Share::of(0.000001)).contains(">&lt;0.1%<"));
-        assert!(td_count(1234567).contains(">1\u{202f}234\u{202f}567<"));
+        assert!(td_count(1234567).contains(">1,234,567<"));
         assert!(td_conns(Conns::of(41_200.46)).contains("data-value=\"41200.5\""));
     }
 }

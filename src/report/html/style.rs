@@ -17,7 +17,7 @@ section { margin-top: 40px; }
 .lede { font-size: 16px; color: #333; margin: 0 0 10px; }
 .meta { display: flex; flex-wrap: wrap; gap: 6px 18px; color: var(--muted); font-size: 14px; margin: 0 0 18px; }
 .meta b { color: var(--ink); }
-.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 12px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; }
 .kpi { border: 1px solid var(--line); border-top: 4px solid var(--accent); border-radius: 6px; padding: 12px 14px; background: var(--band); break-inside: avoid; }
 .kpi.alert { border-top-color: var(--alert); }
 .kpi-value { font-size: 28px; font-weight: 700; line-height: 1.15; font-variant-numeric: tabular-nums; }
@@ -37,7 +37,11 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 td.mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 12.5px; white-space: nowrap; }
 td.over { color: var(--alert); font-weight: 700; }
 td.detail { min-width: 240px; max-width: 460px; }
-section#failover table.worst td.detail { min-width: 300px; }
+section#failover table.worst td.detail { min-width: 220px; }
+th.num { white-space: normal; }
+section#failover table.worst th.num { min-width: 70px; }
+table.policies th, table.policies td { padding: 5px 6px; }
+code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9em; background: #eef0f3; border-radius: 3px; padding: 0 3px; overflow-wrap: anywhere; }
 tbody tr:nth-child(even) td { background: #fbfbfc; }
 .sub { color: var(--muted); font-size: 12px; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 7px; vertical-align: -1px; border: 1px solid rgba(0,0,0,.25); }
@@ -57,11 +61,14 @@ footer { margin-top: 48px; padding-top: 10px; border-top: 1px solid var(--line);
   main { max-width: none; padding: 0; }
   nav.toc { display: none; }
   section { break-before: page; margin-top: 0; }
-  h2, h3, caption { break-after: avoid; }
+  h2, h3, caption, p:has(+ .table-wrap) { break-after: avoid; }
   .table-wrap { overflow: visible; }
+  .table-wrap.keep { break-inside: avoid; }
   table { font-size: 10px; }
   thead { display: table-header-group; }
+  tbody tr:first-child { break-before: avoid; }
   tr, figure.chart, .kpi { break-inside: avoid; }
+  .sub, code { font-size: 9px; }
   figure.chart svg { max-height: 170mm; width: auto; max-width: 100%; }
 }
 "#;
