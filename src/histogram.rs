@@ -166,18 +166,7 @@ impl Histogram {
     /// The value at quantile `q` (0..=1) in milliseconds: the midpoint of the bucket holding the
     /// `ceil(q·n)`-th smallest value. `None` when empty.
     pub fn quantile_ms(&self, q: f64) -> Option<f64> {
-        if self.total == 0 {
-            return None;
-        }
-        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
-        let mut seen = 0;
-        for (b, c) in self.nonzero() {
-            seen += c;
-            if seen >= rank {
-                return Some(midpoint_ms(b));
-            }
-        }
-        None
+        quantile_ms_of(self.nonzero(), self.total, q)
     }
 
     /// Non-empty buckets as (lower ms, upper ms, count), ascending.
@@ -239,6 +228,28 @@ impl DeltaHistogram {
     pub(crate) fn clear(&mut self) {
         self.counts.fill(0);
     }
+}
+
+/// The value at quantile `q` of `total` values whose non-empty buckets are `buckets` ((bucket, count),
+/// ascending), in milliseconds, as [`Histogram::quantile_ms`] reads it: for counts kept elsewhere (the
+/// planner's dense differences).
+pub fn quantile_ms_of(
+    buckets: impl Iterator<Item = (usize, u64)>,
+    total: u64,
+    q: f64,
+) -> Option<f64> {
+    if total == 0 {
+        return None;
+    }
+    let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    for (b, c) in buckets {
+        seen += c;
+        if seen >= rank {
+            return Some(midpoint_ms(b));
+        }
+    }
+    None
 }
 
 fn midpoint_ms(b: usize) -> f64 {

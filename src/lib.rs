@@ -34,6 +34,7 @@ pub(crate) mod matching;
 pub(crate) mod nearest;
 pub mod pipeline;
 pub mod place;
+pub mod plan;
 pub mod policy;
 pub(crate) mod printed;
 pub mod report;

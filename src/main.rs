@@ -116,6 +116,9 @@ Writes comparison.csv (section, entity, metric, a, b, difference = B − A) and 
 Scenario files are run with the same --users/--seed/--sweep into <out>.runs/a and <out>.runs/b."
     )]
     Compare(CompareArgs),
+    /// Choose where to reserve the next K dedicated egress IPs (greedy + swaps, judged by the engine).
+    #[command(after_help = PLAN_HELP)]
+    Plan(PlanArgs),
     /// Import or export Gateway egress rules (the API's JSON shape).
     Rules {
         #[command(subcommand)]
@@ -222,6 +225,88 @@ struct RunArgs {
     geoip: Option<PathBuf>,
     #[command(flatten)]
     format: FormatArg,
+}
+
+const PLAN_HELP: &str = "Examples:\n  egress-sim plan scenarios/three-continents.toml --add 2\n  egress-sim plan scenarios/three-sites.toml --add 3 --candidates EU,NA --objective p95-rtt --robust n-1\n  egress-sim plan scenarios/three-continents.toml --from-scratch 2 --candidates LHR,MAN,CDG,FRA,IAD,ORD,BOM --exhaustive\n  egress-sim plan scenarios/finance-and-qa.toml --add 1 --objective p95-rtt=1,refused=500 --allowlists keep\n\n\
+Candidates: data center codes (LHR), ISO country codes (GB), continents (EU, NA, ...), Cloudflare\n\
+regions (WEU, ENAM, ...); prefix an ambiguous token (country:NA, continent:NA, region:WEU, dc:LHR).\n\
+Objectives: mean-rtt, p95-rtt (default), refused, violations, peak-utilization, country-mismatch, or a\n\
+weighted sum (p95-rtt=1,refused=500). A scenario's [plan] table can hold add, from_scratch,\n\
+candidates, objective, robust and allowlists; options given here override it.\n\n\
+Outputs (in output/<scenario-name>-plan/ unless --out): plan.csv, candidates.csv, plan.toml (the\n\
+scenario with the new [[egress]] entries, ready for `egress-sim run`), plan_curve and plan_map as\n\
+.png and .svg, and every output of `egress-sim run plan.toml`.";
+
+#[derive(Args)]
+struct PlanArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Keep the scenario's egress IPs and add K new ones (one per chosen data center).
+    #[arg(
+        long,
+        value_name = "K",
+        allow_negative_numbers = true,
+        conflicts_with = "from_scratch"
+    )]
+    add: Option<i64>,
+    /// Choose K sites with none of the scenario's egress IPs kept.
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    from_scratch: Option<i64>,
+    /// Candidate data centers, comma-separated: codes, countries, continents, regions [default: all].
+    #[arg(long, value_name = "LIST")]
+    candidates: Option<String>,
+    /// What to minimise: mean-rtt, p95-rtt, refused, violations, peak-utilization,
+    /// country-mismatch, or weights (`p95-rtt=1,refused=500`) [default: p95-rtt].
+    #[arg(long, value_name = "OBJECTIVE")]
+    objective: Option<String>,
+    /// Judge each plan by its worst (`n-1`) or mean (`n-1:mean`) single failure [default: none].
+    #[arg(long, value_name = "MODE")]
+    robust: Option<String>,
+    /// Evaluate every set of K candidates (at most 30 candidates and K <= 3).
+    #[arg(long)]
+    exhaustive: bool,
+    /// `add`: new IPs join every destination allowlist; `keep`: allowlists unchanged [default: add].
+    #[arg(long, value_name = "MODE")]
+    allowlists: Option<String>,
+    /// Output folder [default: output/<scenario-name>-plan].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replace the output folder even if egress-sim did not create it.
+    #[arg(long)]
+    force: bool,
+    /// Total users (overrides the scenario; populations keep their proportions).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    users: Option<u64>,
+    /// Random seed (overrides the scenario).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Worker threads [default: one per core]. Results are identical for any value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Print nothing but errors and warnings.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl From<PlanArgs> for egress_sim::plan::PlanOptions {
+    fn from(a: PlanArgs) -> Self {
+        egress_sim::plan::PlanOptions {
+            scenario: a.scenario,
+            add: a.add,
+            from_scratch: a.from_scratch,
+            candidates: a.candidates,
+            objective: a.objective,
+            robust: a.robust,
+            allowlists: a.allowlists,
+            exhaustive: a.exhaustive,
+            out: a.out,
+            force: a.force,
+            users: a.users,
+            seed: a.seed,
+            threads: threads(a.threads),
+            quiet: a.quiet,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -627,6 +712,7 @@ fn main() -> ExitCode {
         }
         Command::Explain(a) => egress_sim::explain::explain(&a.into()).map(Printed::from),
         Command::Compare(a) => egress_sim::compare::compare(&a.into()),
+        Command::Plan(a) => egress_sim::plan::plan(&a.into()),
         Command::Calibrate(a) => a.run(),
         Command::Rules { command } => command.run(),
         Command::Geoip { command } => command.run(),

@@ -73,14 +73,34 @@ pub struct Finished {
     pub timings: Timings,
 }
 
+/// What a run can carry beyond its [`RunSpec`]: the scenario's text (instead of reading the file),
+/// and a plan whose final world this run is (`egress-sim plan`), checked against the run and
+/// written with its outputs.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// The scenario text, compiled as if it were `spec.scenario`'s (relative paths resolve there).
+    pub source: Option<crate::error::Source>,
+    /// The plan this run is the final world of.
+    pub plan: Option<std::sync::Arc<crate::analysis::plan::PlanResults>>,
+}
+
 /// Runs `spec` end to end.
 pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
+    run_with(spec, progress, Extra::default())
+}
+
+/// [`run`] with a scenario text and a plan (see [`Extra`]). With a plan, the planner's figures
+/// must equal the run's (an internal error otherwise, and nothing is written).
+pub fn run_with(spec: &RunSpec, progress: &dyn Progress, extra: Extra) -> Result<Finished> {
     let t0 = Instant::now();
     let overrides = Overrides {
         threads: spec.threads,
         ..spec.overrides.clone()
     };
-    let loaded = scenario::load(&spec.scenario, &overrides)?;
+    let loaded = match &extra.source {
+        Some(source) => scenario::compile(source, &overrides)?,
+        None => scenario::load(&spec.scenario, &overrides)?,
+    };
     let world = loaded.world;
     let target = spec
         .out
@@ -134,8 +154,12 @@ pub fn run(spec: &RunSpec, progress: &dyn Progress) -> Result<Finished> {
     if let Some((w, _)) = users_csv {
         w.finish()?;
     }
-    let results = Results::compute(world, &metrics, RunInfo::now())?;
+    let mut results = Results::compute(world, &metrics, RunInfo::now())?;
     drop(metrics);
+    if let Some(plan) = extra.plan {
+        plan.verify(&results)?;
+        results.plan = Some(plan);
+    }
     report::write_all(&results, out.path())?;
     let dir = out.commit()?;
     timings.output = t2.elapsed();

@@ -90,6 +90,21 @@ pub fn parse_network(s: &str, what: &str, example: &str) -> Result<(std::net::Ip
     Ok((addr, len))
 }
 
+/// Backbone RTT between data centers `from` and `to`, ms; zero for the same data center. The one
+/// definition behind `World::dc_to_egress_ms` (and the planner's IPs it is only considering).
+pub fn backbone_between_ms(
+    latency: &LatencyModel,
+    dcs: &[crate::catalog::DataCenter],
+    from: usize,
+    to: usize,
+) -> f32 {
+    if from == to {
+        return 0.0;
+    }
+    let km = dcs[from].location.distance_km(dcs[to].location);
+    latency.segment_rtt_ms(km, crate::latency::Network::Backbone) as f32
+}
+
 /// One dedicated egress IP: an IPv4 address plus an IPv6 range, bound to one data center.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Egress {

@@ -64,7 +64,7 @@ pub struct Highest {
 }
 
 /// Groups the public IPv4 destinations by (address, port, protocol), in order of first appearance.
-fn origins(world: &World) -> (Vec<Origin>, Vec<Option<usize>>) {
+pub(crate) fn origins(world: &World) -> (Vec<Origin>, Vec<Option<usize>>) {
     let mut index: BTreeMap<(Ipv4Addr, u16, &str), usize> = BTreeMap::new();
     let mut origins: Vec<Origin> = Vec::new();
     let origin_of = world

@@ -22,6 +22,7 @@ pub mod comparison;
 pub mod findings;
 pub mod human;
 pub mod impact;
+pub mod plan;
 pub mod ranking;
 pub mod refusals;
 mod run_info;
@@ -73,6 +74,8 @@ pub struct Results<'w> {
     pub charts: ChartInputs,
     /// A typical user's round trip per population (empty without destinations).
     pub typical: Vec<Option<TypicalTrip>>,
+    /// The plan this run is the final world of (`egress-sim plan`), checked against the run.
+    pub plan: Option<std::sync::Arc<plan::PlanResults>>,
 }
 
 impl<'w> Results<'w> {
@@ -137,6 +140,7 @@ impl<'w> Results<'w> {
             capacity,
             refusals,
             charts,
+            plan: None,
         })
     }
 }

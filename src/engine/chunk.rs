@@ -286,24 +286,13 @@ impl<'a, 'w> ChunkRun<'a, 'w> {
     /// version, in the baseline and (as a difference) in every case that moves them.
     fn add_connections(&mut self, user: &User) {
         let w = self.p.world;
-        let pop = &w.populations[user.population as usize];
         let total_weight: f64 = w.resources.iter().map(|r| r.weight).sum();
         let per_user = self.routes.len();
         let n_egress = w.egress.len();
         for &k in &self.possible {
             let k = k as usize;
             let (r, v6) = (k / 2, k % 2 == 1);
-            let res = &w.resources[r];
-            let conns = pop.connections_of(user.index) * res.weight / total_weight;
-            let v6_share = super::ipv6_share(
-                user.ipv6_capable,
-                res.ipv4.is_some(),
-                res.ipv6.is_some(),
-                w.balancing.ipv6_preference,
-            );
-            let share = if v6 { v6_share } else { 1.0 - v6_share };
-            // Adding 0.5 and truncating rounds (never negative) without a libm call.
-            let micro = (conns * share * 1e6 + 0.5) as u64;
+            let micro = super::connections_micro(w, user, total_weight, k);
             let base_slot = self.routes[k].slot as usize;
             if base_slot < n_egress {
                 let i = self.m.connection_index(0, base_slot, r);

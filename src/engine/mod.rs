@@ -464,6 +464,27 @@ fn run_chunk(
     }
 }
 
+/// A user's concurrent connections on route entry `k` (`resource * 2 + ipv6`), in millionths: the
+/// user's pool split across destinations by weight (`total_weight` is the sum of the world's
+/// destination weights), then by IP version. The engine counts them on the route's egress IP; the
+/// planner does the same for the IPs it considers.
+#[inline]
+pub fn connections_micro(w: &World, user: &User, total_weight: f64, k: usize) -> u64 {
+    let (r, v6) = (k / 2, k % 2 == 1);
+    let res = &w.resources[r];
+    let pop = &w.populations[user.population as usize];
+    let conns = pop.connections_of(user.index) * res.weight / total_weight;
+    let v6_share = ipv6_share(
+        user.ipv6_capable,
+        res.ipv4.is_some(),
+        res.ipv6.is_some(),
+        w.balancing.ipv6_preference,
+    );
+    let share = if v6 { v6_share } else { 1.0 - v6_share };
+    // Adding 0.5 and truncating rounds (never negative) without a libm call.
+    (conns * share * 1e6 + 0.5) as u64
+}
+
 /// Share of a user's requests to a destination that use IPv6 (DESIGN.md, "IP version").
 pub fn ipv6_share(user_v6: bool, has_v4: bool, has_v6: bool, preference: f64) -> f64 {
     match (has_v4, has_v6) {

@@ -15,6 +15,7 @@ use crate::nearest::Neighbor;
 use crate::policy::{Action, Fallback};
 use crate::users::{user_hash, User};
 use crate::world::{BalancingMode, DcId, EgressId};
+use std::net::Ipv4Addr;
 
 // Hash purpose tags; 1 is the anycast rank (`crate::ingress`).
 const HASH_SITE: u64 = 2;
@@ -210,6 +211,17 @@ pub fn failure_case(
     case_with(p, rank, &near[..n], balanced)
 }
 
+/// The [`UserCase`] of `user` when its ingress candidates are `c` (from `ingress::candidates`,
+/// for example with one more data center down than the world's cases take down) and its unmatched
+/// traffic goes to `balanced`.
+pub(crate) fn user_case_from(
+    p: &Prepared,
+    c: &ingress::Candidates,
+    balanced: Option<EgressId>,
+) -> UserCase {
+    case_with(p, c.len.saturating_sub(1), &c.near[..c.len], balanced)
+}
+
 /// A [`UserCase`] from the nearest available data centers (nearest first, at most `rank + 1`).
 fn case_with(p: &Prepared, rank: usize, near: &[Neighbor], balanced: Option<EgressId>) -> UserCase {
     let w = p.world;
@@ -296,42 +308,121 @@ fn fastest_site(p: &Prepared, user: &User, case: usize, t: Toward) -> Option<Egr
 }
 
 /// `nearest` mode: the available site nearest to the user; sites within the tie tolerance of the
-/// nearest are tied and split by rendezvous hashing.
+/// nearest are tied and split by rendezvous hashing ([`nearest_site`], which the planner shares).
 #[inline]
 fn nearest_site_of(p: &Prepared, user: &User, geo: &UserGeo, case: usize) -> Option<EgressId> {
-    let seed = p.world.seed;
-    let tol = p.world.balancing.tie_tolerance_km;
-    let mut best_km = f64::INFINITY;
-    for s in 0..p.sites.len() {
-        if p.site_up[case][s] {
-            best_km = best_km.min(geo.site_km[s]);
-        }
-    }
-    if !best_km.is_finite() {
-        return None;
-    }
-    let mut chosen: Option<(u64, usize)> = None;
-    for (s, site) in p.sites.iter().enumerate() {
-        if p.site_up[case][s] && geo.site_km[s] <= best_km + tol {
-            let h = user_hash(seed, user.index, HASH_SITE ^ ((site.dc as u64) << 8));
-            if chosen.is_none_or(|(bh, _)| h > bh) {
-                chosen = Some((h, s));
-            }
-        }
-    }
-    site_egress(p, user, case, chosen?.1)
+    let up = &p.site_up[case];
+    let sites = p
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|&(s, _)| up[s])
+        .map(|(s, site)| (s, site.dc, geo.site_km[s]));
+    site_egress(p, user, case, nearest_site(p.world, user.index, sites)?)
 }
 
-/// One of site `s`'s available egress IPs, by rendezvous hashing on the user.
+/// One of site `s`'s available egress IPs, by rendezvous hashing on the user and the IPv4 address
+/// ([`site_ip`]).
 #[inline]
 fn site_egress(p: &Prepared, user: &User, case: usize, s: usize) -> Option<EgressId> {
-    let seed = p.world.seed;
-    p.sites[s]
+    let w = p.world;
+    let ips = p.sites[s]
         .egress
         .iter()
         .filter(|&&e| p.egress_up[case][e as usize])
-        .max_by_key(|&&e| user_hash(seed, user.index, HASH_EGRESS ^ ((e as u64) << 8)))
-        .copied()
+        .map(|&e| (e, w.egress[e as usize].ipv4));
+    site_ip(w.seed, user.index, ips)
+}
+
+/// The balancing rule `nearest` for unmatched traffic: among the available dedicated locations
+/// `sites` (an identifier, the data center, its distance from the user in km), the nearest;
+/// locations within the world's tie tolerance of the nearest are split by rendezvous hashing on
+/// (user, data center), so a user keeps its choice. The engine and the planner (`crate::plan`) both
+/// choose through here.
+pub fn nearest_site<T: Copy>(
+    world: &crate::world::World,
+    user_index: u64,
+    sites: impl Iterator<Item = (T, DcId, f64)> + Clone,
+) -> Option<T> {
+    let tol = world.balancing.tie_tolerance_km;
+    let best_km = sites
+        .clone()
+        .map(|(_, _, km)| km)
+        .fold(f64::INFINITY, f64::min);
+    if !best_km.is_finite() {
+        return None;
+    }
+    let mut chosen: Option<(u64, T)> = None;
+    for (t, dc, km) in sites {
+        if km <= best_km + tol {
+            let h = user_hash(world.seed, user_index, HASH_SITE ^ ((dc as u64) << 8));
+            if chosen.is_none_or(|(bh, _)| h > bh) {
+                chosen = Some((h, t));
+            }
+        }
+    }
+    chosen.map(|(_, t)| t)
+}
+
+/// Which of a location's available egress IPs (`ips`: an identifier and the IPv4 address) a user's
+/// unmatched traffic uses: rendezvous hashing on (user, IPv4 address). Keyed on the address rather
+/// than the IP's position in the file, so reordering or appending `[[egress]]` entries moves nobody
+/// (the planner relies on it to know who a new IP at an existing location takes over).
+pub fn site_ip<T>(
+    seed: u64,
+    user_index: u64,
+    ips: impl Iterator<Item = (T, Ipv4Addr)>,
+) -> Option<T> {
+    ips.max_by_key(|&(_, a)| {
+        user_hash(
+            seed,
+            user_index,
+            HASH_EGRESS ^ (u64::from(u32::from(a)) << 8),
+        )
+    })
+    .map(|(t, _)| t)
+}
+
+/// Which destinations' allowlists accept an egress IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// As the world's allowlists say for this egress IP.
+    Egress(EgressId),
+    /// Every allowlist (a planned IP registered with every vendor).
+    Everywhere,
+    /// No allowlist (a planned IP nobody has registered yet).
+    Nowhere,
+}
+
+/// A dedicated egress IP as a route uses it: where it is, as seen from one user and ingress, and who
+/// accepts it. [`decide_via`] routes through one, so the planner can route through an IP it is only
+/// considering exactly as the engine would once the IP is in the scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EgressPoint {
+    /// Egress slot the route records (the IP's index in its world).
+    pub slot: u8,
+    /// Data center the IP is bound to.
+    pub dc: DcId,
+    /// Great-circle distance user → `dc`, km (as [`UserGeo`] computes it).
+    pub user_km: f64,
+    /// Backbone RTT from the user's ingress to `dc`, ms (`World::backbone_ms`).
+    pub backbone_ms: f32,
+    /// Which allowlists accept it.
+    pub listed: Listed,
+}
+
+impl EgressPoint {
+    /// The world's egress IP `e` seen from `geo` and `ingress`.
+    #[inline]
+    pub fn of(p: &Prepared, geo: &UserGeo, ingress: DcId, e: EgressId) -> Self {
+        Self {
+            slot: e as u8,
+            dc: p.world.egress[e as usize].datacenter,
+            user_km: geo.site_km[p.site_of_egress[e as usize]],
+            backbone_ms: p.world.backbone_ms(ingress, e),
+            listed: Listed::Egress(e),
+        }
+    }
 }
 
 /// Modelled round trip ingress → site's data center (backbone) → destination (internet), plus the
@@ -349,6 +440,20 @@ pub fn site_path_ms(p: &Prepared, site: usize, t: Toward) -> f32 {
 /// Decides one (user, case, destination, IP version): the route of `entry` for `at.user` in
 /// `at.case`.
 pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
+    decide_via(p, at, entry, |ingress| {
+        balanced_for(p, at, ingress, entry.resource).map(|e| EgressPoint::of(p, at.geo, ingress, e))
+    })
+}
+
+/// [`decide`] with unmatched traffic leaving through `balanced(ingress)` (`None`: no dedicated
+/// location is up) instead of `at.uc.balanced`; everything else (policies, fallbacks, IP versions,
+/// paths, allowlists, geography requirements) as the engine decides it.
+pub fn decide_via(
+    p: &Prepared,
+    at: &UserInCase,
+    entry: Entry,
+    balanced: impl FnOnce(DcId) -> Option<EgressPoint>,
+) -> Route {
     let (user, policy) = (at.user, entry.policy);
     let Some(ingress) = at.uc.ingress else {
         return dropped(p, user, policy);
@@ -356,8 +461,9 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
     if p.world.resources[entry.resource].is_private(entry.ipv6) {
         return private_network(p, at, ingress, entry);
     }
+    let point = |e: EgressId| Some(EgressPoint::of(p, at.geo, ingress, e));
     let (outcome, egress) = match p.world.policies.get(policy as usize).map(|x| x.action) {
-        None => match balanced_for(p, at, ingress, entry.resource) {
+        None => match balanced(ingress) {
             Some(e) => (Outcome::Dedicated, Some(e)),
             // No dedicated location is up: unmatched traffic can only leave through default egress.
             None => (Outcome::Default, None),
@@ -369,7 +475,7 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
             // center or of its IPv4 address stops it. An egress IP without a range sends IPv6 to default
             // egress (warned at load time).
             if p.world.egress[v6 as usize].ipv6.is_some() {
-                (Outcome::Dedicated, Some(v6))
+                (Outcome::Dedicated, point(v6))
             } else {
                 (Outcome::Default, None)
             }
@@ -377,10 +483,10 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
         Some(Action::Dedicated { ipv4, fallback, .. }) => {
             let up = &p.egress_up[at.case];
             if up[ipv4 as usize] {
-                (Outcome::Dedicated, Some(ipv4))
+                (Outcome::Dedicated, point(ipv4))
             } else {
                 match fallback {
-                    Fallback::Egress(f) if up[f as usize] => (Outcome::Fallback, Some(f)),
+                    Fallback::Egress(f) if up[f as usize] => (Outcome::Fallback, point(f)),
                     Fallback::DefaultEgress => (Outcome::Fallback, None),
                     _ => (Outcome::Dropped, None),
                 }
@@ -393,7 +499,7 @@ pub fn decide(p: &Prepared, at: &UserInCase, entry: Entry) -> Route {
     let mut route = finish(p, at, ingress, entry.resource, entry.ipv6, egress);
     route.outcome = outcome as u8;
     route.policy = policy;
-    let apparent_dc = egress.map_or(ingress, |e| p.world.egress[e as usize].datacenter);
+    let apparent_dc = egress.map_or(ingress, |e| e.dc);
     route.violation = !p.requirements_met(user.population, policy, Some(apparent_dc));
     route
 }
@@ -444,31 +550,27 @@ fn finish(
     ingress: DcId,
     resource: usize,
     ipv6: bool,
-    egress: Option<EgressId>,
+    egress: Option<EgressPoint>,
 ) -> Route {
-    let (user, geo, uc) = (at.user, at.geo, at.uc);
+    let (user, uc) = (at.user, at.uc);
     let w = p.world;
     let r = &w.resources[resource];
     // Only IPv4 to a destination outside Cloudflare crosses the backbone to the egress data center; every
     // other combination leaves from the ingress data center (GATEWAY-REFERENCE.md, "Where traffic egresses").
     let (physical, backbone_ms) = match egress {
-        Some(e) if !ipv6 && !r.proxied => {
-            (w.egress[e as usize].datacenter, w.backbone_ms(ingress, e))
-        }
+        Some(e) if !ipv6 && !r.proxied => (e.dc, e.backbone_ms),
         _ => (ingress, 0.0),
     };
-    let apparent_dc = match egress {
-        Some(e) => w.egress[e as usize].datacenter,
-        None => ingress,
-    };
+    let apparent_dc = egress.map_or(ingress, |e| e.dc);
     let apparent_country: CountryId = w.datacenters[apparent_dc as usize].country;
-    let apparent_km = match egress {
-        Some(e) => geo.site_km[p.site_of_egress[e as usize]],
-        None => uc.ingress_km as f64,
-    };
+    let apparent_km = egress.map_or(uc.ingress_km as f64, |e| e.user_km);
     let blocked = match (&r.allowlist, egress) {
         (None, _) => false,
-        (Some(allow), Some(e)) => !allow[e as usize],
+        (Some(allow), Some(e)) => match e.listed {
+            Listed::Egress(e) => !allow[e as usize],
+            Listed::Everywhere => false,
+            Listed::Nowhere => true,
+        },
         (Some(_), None) => true,
     };
     Route {
@@ -478,7 +580,7 @@ fn finish(
             + r.processing_ms as f32,
         // Adding 0.5 and truncating rounds (the value is never negative) without a libm call.
         apparent_m: (apparent_km * 1000.0 + 0.5) as u32,
-        slot: egress.map_or(p.default_slot, |e| e as u8),
+        slot: egress.map_or(p.default_slot, |e| e.slot),
         outcome: Outcome::Dedicated as u8,
         blocked,
         country_mismatch: apparent_country != user.country,

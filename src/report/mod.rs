@@ -17,6 +17,7 @@ pub mod csv;
 pub mod folder;
 pub mod html;
 pub mod per_user;
+pub mod plan;
 mod stale;
 pub mod terminal;
 
@@ -87,6 +88,8 @@ pub fn run_outputs<'w>() -> Vec<Box<dyn Output<Results<'w>>>> {
             .iter()
             .map(|c| Box::new(*c) as Box<dyn Output<Results>>),
     );
+    out.push(Box::new(plan::PlanFiles));
+    out.push(Box::new(charts::PlanCharts));
     out.push(Box::new(html::Report));
     out
 }

@@ -539,13 +539,7 @@ fn tables(
             );
         }
         for e in egress {
-            let ed = &dcs[e.datacenter as usize];
-            to_egress.push(if e.datacenter as usize == di {
-                0.0
-            } else {
-                latency.segment_rtt_ms(d.location.distance_km(ed.location), Network::Backbone)
-                    as f32
-            });
+            to_egress.push(backbone_between_ms(latency, dcs, di, e.datacenter as usize));
         }
     }
     (to_resource, to_egress)

@@ -22,9 +22,9 @@ use std::path::Path;
 use crate::error::{Error, Source};
 use crate::world::World;
 
-pub use compile::{compile, Overrides};
+pub use compile::{compile, Overrides, MAX_EGRESS};
 pub use policies::{derived_id, MAX_POLICIES};
-pub use sweep::MAX_CASES;
+pub use sweep::{egress_case_name, MAX_CASES};
 
 /// A compiled scenario and the warnings found while compiling it. The world is complete (failure sweep
 /// cases included) and is never changed afterwards.

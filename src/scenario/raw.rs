@@ -47,6 +47,27 @@ pub struct RawScenario {
     /// Failure cases.
     #[serde(default)]
     pub failure: Vec<RawFailure>,
+    /// Settings of `egress-sim plan` (ignored by the other commands).
+    pub plan: Option<RawPlan>,
+}
+
+/// `[plan]`: how `egress-sim plan` plans this scenario, so a plan is reproducible from the file
+/// alone (command-line options override each key).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    /// Sites to add to the scenario's egress IPs.
+    pub add: Option<Spanned<i64>>,
+    /// Sites to choose with none of the scenario's egress IPs kept.
+    pub from_scratch: Option<Spanned<i64>>,
+    /// Candidate data centers: codes, countries, continents, Cloudflare regions.
+    pub candidates: Option<Vec<Spanned<String>>>,
+    /// What to minimise (`p95-rtt`, `p95-rtt=1,refused=500`).
+    pub objective: Option<Spanned<String>>,
+    /// `none`, `n-1` or `n-1:mean`.
+    pub robust: Option<Spanned<String>>,
+    /// `add` (new IPs join every allowlist) or `keep`.
+    pub allowlists: Option<Spanned<String>>,
 }
 
 /// `[[failure]]`: a what-if case; everything listed is down at once.

@@ -68,13 +68,7 @@ fn sweep_cases(world: &World, ingress: &[bool]) -> Vec<Case> {
         .map(|d| d.code.to_ascii_lowercase())
         .collect();
     for (i, e) in world.egress.iter().enumerate() {
-        // An egress id that reads like a data center code gets a prefix so the two never look alike.
-        let name = if dc_codes.contains(&e.id.to_ascii_lowercase()) {
-            format!("down:egress:{}", e.id)
-        } else {
-            format!("down:{}", e.id)
-        };
-        list.push(name, &[], Some(i));
+        list.push(egress_case_name(&dc_codes, &e.id), &[], Some(i));
     }
     let mut ingress_only: Vec<usize> = (0..world.datacenters.len())
         .filter(|d| ingress[*d] && !egress_dcs.contains(d))
@@ -91,6 +85,16 @@ fn sweep_cases(world: &World, ingress: &[bool]) -> Vec<Case> {
         }
     }
     list.added
+}
+
+/// The name of the sweep case taking egress IP `id` down: `down:<id>`, or `down:egress:<id>` when
+/// the id reads like a data center code (`dc_codes`, lower case) so the two never look alike.
+pub fn egress_case_name(dc_codes: &HashSet<String>, id: &str) -> String {
+    if dc_codes.contains(&id.to_ascii_lowercase()) {
+        format!("down:egress:{id}")
+    } else {
+        format!("down:{id}")
+    }
 }
 
 /// The cases a sweep adds, with the names in use.

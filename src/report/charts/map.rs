@@ -168,6 +168,32 @@ impl<'a> MapChart<'a> {
         self
     }
 
+    /// The plan's map (`plan_map`): the same users and sites, titled for the plan, with the
+    /// sites whose egress id is in `proposed` marked as new in their labels and the legend.
+    pub(super) fn for_plan(mut self, scenario: &str, proposed: &[String]) -> Self {
+        let is_new = |text: &str| {
+            proposed
+                .iter()
+                .any(|id| text.starts_with(&format!("{id} (")))
+        };
+        for s in &mut self.sites {
+            if is_new(&s.label) {
+                s.label.push_str(" new");
+            }
+        }
+        for e in &mut self.legend.entries {
+            if is_new(&e.text) {
+                e.text = format!("new: {}", e.text);
+            }
+        }
+        self.frame.stem = "plan_map";
+        self.frame.title = Title::new(
+            scenario,
+            format!(": kept and proposed egress sites ({} new)", proposed.len()),
+        );
+        self
+    }
+
     /// Builds the chart (nothing is drawn yet) with `right` pixels of right margin and the
     /// view fitted to the resulting plot area.
     fn build<'b, DB: DrawingBackend>(

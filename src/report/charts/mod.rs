@@ -22,6 +22,7 @@ mod failover_cdf;
 mod failover_fixtures;
 mod heatmap;
 mod map;
+mod plan;
 mod text;
 
 use std::path::{Path, PathBuf};
@@ -927,6 +928,22 @@ pub fn report_svgs(r: &Results) -> Result<ReportSvgs> {
         heatmap: svg(&heatmap::HeatmapChart::new(&fail))?,
         capacity: svg(&capacity::CapacityChart::new(&fail))?,
     })
+}
+
+/// `plan_curve` and `plan_map` (PNG and SVG), written when the run is a plan's final world.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanCharts;
+
+impl Output<Results<'_>> for PlanCharts {
+    fn write(&self, r: &Results, to: &mut Destination) -> Result<()> {
+        plan::write(r, to).map_err(|e| Error::Internal(e.to_string()))
+    }
+}
+
+/// The report's plan charts as SVG text (`plan_curve`, then `plan_map` with the report's thinner
+/// sample), when the run is a plan's final world.
+pub fn plan_svgs(r: &Results) -> Result<Option<(String, String)>> {
+    plan::svgs(r).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// CSS colour (`#rrggbb`) of the `index`-th egress IP, the colour every chart gives it.

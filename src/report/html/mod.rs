@@ -3,7 +3,7 @@
 //!
 //! Layout: `page.rs` assembles the page in section order; each section has its own file
 //! (`headline.rs`, `sites.rs`, `latency.rs`, `policies.rs`, `geolocation.rs`, `failover.rs`,
-//! `capacity.rs`, `findings.rs`, `method.rs`); `markup.rs` escapes text and builds tables;
+//! `capacity.rs`, `findings.rs`, `method.rs`, and `plan.rs` when the run comes from `plan`); `markup.rs` escapes text and builds tables;
 //! `numbers.rs` makes number cells; `style.rs` is the stylesheet.
 //!
 //! Every number shown next to a `data-value` attribute is a value of the CSV rows (or of the same
@@ -19,6 +19,7 @@ pub(crate) mod markup;
 mod method;
 mod numbers;
 mod page;
+mod plan;
 mod policies;
 mod sites;
 mod style;

@@ -5,7 +5,7 @@ use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::world::World;
 
-use super::super::charts::{report_svgs, ReportSvgs};
+use super::super::charts::{plan_svgs, report_svgs, ReportSvgs};
 use super::markup::esc;
 use super::style;
 
@@ -19,6 +19,8 @@ pub(super) struct Ctx<'a> {
     pub catalog: &'static Catalog,
     /// Inline SVG charts.
     pub charts: ReportSvgs,
+    /// The plan's curve and map (SVG), when the run is a plan's final world.
+    pub plan_charts: Option<(String, String)>,
 }
 
 /// The whole page.
@@ -29,6 +31,7 @@ pub(super) fn render(r: &Results) -> Result<String> {
         world,
         catalog: Catalog::embedded(),
         charts: report_svgs(r)?,
+        plan_charts: plan_svgs(r)?,
     };
     let mut s = String::with_capacity(1 << 20);
     s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -39,7 +42,8 @@ pub(super) fn render(r: &Results) -> Result<String> {
         style::CSS
     ));
     s.push_str(&super::headline::render(&ctx));
-    s.push_str(&contents());
+    s.push_str(&contents(r.plan.is_some()));
+    s.push_str(&super::plan::render(&ctx));
     s.push_str(&super::sites::render(&ctx));
     s.push_str(&super::latency::render(&ctx));
     s.push_str(&super::policies::render(&ctx));
@@ -58,8 +62,9 @@ pub(super) fn render(r: &Results) -> Result<String> {
 }
 
 /// In-page table of contents (fragment links only).
-fn contents() -> String {
-    let items = [
+fn contents(plan: bool) -> String {
+    let plan_item = plan.then_some(("plan", "Plan"));
+    let items = plan_item.into_iter().chain([
         ("sites", "Sites"),
         ("latency", "Latency"),
         ("policies", "Policies"),
@@ -68,7 +73,7 @@ fn contents() -> String {
         ("capacity", "Capacity"),
         ("findings", "Findings"),
         ("method", "Method"),
-    ];
+    ]);
     let mut s = String::from("<nav class=\"toc\" aria-label=\"Contents\"><ol>");
     for (id, name) in items {
         s.push_str(&format!("<li><a href=\"#{id}\">{name}</a></li>"));
