@@ -368,3 +368,20 @@ fn the_plan_toml_runs_and_keeps_the_scenario_comments() {
         assert!(out.join(f).exists(), "{f}");
     }
 }
+
+#[test]
+fn the_plan_summary_fits_100_columns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = plan(
+        &["scenarios/three-continents.toml", "--users", "2000"],
+        &tmp.path().join("p"),
+    );
+    assert!(text.contains("adding LHR"), "{text}");
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+}

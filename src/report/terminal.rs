@@ -80,7 +80,7 @@ fn plural(n: usize) -> &'static str {
 /// `text` wrapped at word boundaries to [`WIDTH`] columns: the first line after `first`, the
 /// others after `indent` (a hanging indent). Columns are counted in characters; a word longer
 /// than a line is cut.
-fn wrap(s: &mut String, first: &str, indent: &str, text: &str) {
+pub(crate) fn wrap(s: &mut String, first: &str, indent: &str, text: &str) {
     let mut line = first.to_string();
     let mut fresh = true;
     for word in text.split_whitespace() {

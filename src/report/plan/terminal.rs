@@ -47,7 +47,7 @@ pub fn terminal(p: &PlanResults) -> String {
         )
     };
     t.push_str(&format!(
-        "Plan: {} site{} ({kept}), minimising {}{}, allowlists {}\n",
+        "Plan: up to {} more site{} ({kept}), minimising {}{}, allowlists {}\n",
         s.add,
         if s.add == 1 { "" } else { "s" },
         o.label(),
@@ -141,5 +141,16 @@ pub fn terminal(p: &PlanResults) -> String {
             ids.join(", ")
         }
     ));
-    t
+    fit_to_width(&t)
+}
+
+/// Lines longer than the terminal summary's width, wrapped at word boundaries with a hanging indent
+/// (the summary's 100-column rule).
+fn fit_to_width(t: &str) -> String {
+    let mut out = String::new();
+    for line in t.lines() {
+        let lead: String = line.chars().take_while(|c| *c == ' ').collect();
+        super::super::terminal::wrap(&mut out, &lead, &format!("{lead}    "), line.trim_start());
+    }
+    out
 }
