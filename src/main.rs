@@ -227,7 +227,7 @@ struct RunArgs {
     format: FormatArg,
 }
 
-const PLAN_HELP: &str = "Examples:\n  egress-sim plan scenarios/three-continents.toml --add 2\n  egress-sim plan scenarios/three-sites.toml --add 3 --candidates EU,NA --objective p95-rtt --robust n-1\n  egress-sim plan scenarios/three-continents.toml --from-scratch 2 --candidates LHR,MAN,CDG,FRA,IAD,ORD,BOM --exhaustive\n  egress-sim plan scenarios/finance-and-qa.toml --add 1 --objective p95-rtt=1,refused=500 --allowlists keep\n\n\
+const PLAN_HELP: &str = "Examples:\n  egress-sim plan scenarios/three-continents.toml --add 2\n  egress-sim plan scenarios/three-sites.toml --add 3 --candidates EU,continent:NA --objective p95-rtt --robust n-1\n  egress-sim plan scenarios/three-continents.toml --from-scratch 2 --candidates LHR,MAN,CDG,FRA,IAD,ORD,BOM --exhaustive\n  egress-sim plan scenarios/finance-and-qa.toml --add 1 --objective p95-rtt=1,refused=500 --allowlists keep\n\n\
 Candidates: data center codes (LHR), ISO country codes (GB), continents (EU, NA, ...), Cloudflare\n\
 regions (WEU, ENAM, ...); prefix an ambiguous token (country:NA, continent:NA, region:WEU, dc:LHR).\n\
 Objectives: mean-rtt, p95-rtt (default), refused, violations, peak-utilization, country-mismatch, or a\n\

@@ -306,6 +306,10 @@ fn bad_plan_inputs_are_located_and_write_nothing() {
     let s = example();
     let e = refuses(&s, &["--candidates", "GB,FRAA"]);
     assert!(e.contains("FRAA") && e.contains("did you mean"), "{e}");
+    assert!(
+        !e.contains("did you mean did you mean") && !e.contains("??"),
+        "{e}"
+    );
     let e = refuses(&s, &["--add", "0"]);
     assert!(e.contains("--add") && e.contains("at least 1"), "{e}");
     let e = refuses(&s, &["--add", "-2"]);

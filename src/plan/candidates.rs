@@ -175,13 +175,12 @@ fn suggestion(world: &World, token: &str) -> Option<String> {
             return Some(format!("did you mean {c}?"));
         }
     }
-    crate::place::suggest_datacenter(t, &world.datacenters)
-        .map(|d| format!("did you mean {d}?"))
-        .or_else(|| {
-            catalog
-                .suggest_country(t)
-                .map(|c| format!("did you mean {c}?"))
-        })
+    // `suggest_datacenter` words its own "did you mean …?"; `suggest_country` names the country only.
+    crate::place::suggest_datacenter(t, &world.datacenters).or_else(|| {
+        catalog
+            .suggest_country(t)
+            .map(|c| format!("did you mean {c}?"))
+    })
 }
 
 #[cfg(test)]
