@@ -219,7 +219,12 @@ fn country_cities(cx: &mut Ctx, catalog: &Catalog, c: &Spanned<String>) -> Optio
 fn continent_cities(cx: &mut Ctx, catalog: &Catalog, c: &Spanned<String>) -> Option<Cities> {
     match Continent::from_code(c.get_ref()) {
         Some(k) => Some(Cities {
-            ids: catalog.cities_in_continent(k).to_vec(),
+            ids: catalog
+                .cities_in_continent(k)
+                .iter()
+                .copied()
+                .filter(|&i| on_continent(k, catalog.cities[i as usize].location))
+                .collect(),
             what: format!("cities of {}", k.name()),
             area: catalog.countries.iter().map(|x| x.continent == k).collect(),
         }),
@@ -232,6 +237,15 @@ fn continent_cities(cx: &mut Ctx, catalog: &Catalog, c: &Spanned<String>) -> Opt
             None
         }
     }
+}
+
+/// Europe ends at the Urals: the catalog files Russia under Europe by country, so its Asian cities
+/// (east of 60°E) would put a `continent = "EU"` population in Siberia.
+const URALS_LON: f64 = 60.0;
+
+/// Whether a city of a country filed under continent `k` lies on that continent.
+fn on_continent(k: Continent, at: LatLon) -> bool {
+    k != Continent::EU || at.lon <= URALS_LON
 }
 
 /// A Cloudflare region's cities: in a country that hosts one of the region's data centers (only
@@ -473,6 +487,16 @@ mod tests {
             .map(|c| c.iso2.as_str())
             .collect();
         assert_eq!(outside(&w, 0, &europe), 0.0);
+        // West of the Urals: none of Russia's Asian cities (Novosibirsk, Vladivostok) anchor users.
+        let pop = &w.populations[0];
+        let countries = CountryIndex::embedded();
+        let east = (0..pop.users)
+            .filter(|i| {
+                let (u, _) = crate::users::generate(w.seed, pop.first_user + i, 0, pop, countries);
+                u.location.lon > super::URALS_LON + 5.0
+            })
+            .count();
+        assert_eq!(east, 0, "{east} of {} users east of the Urals", pop.users);
     }
 
     #[test]
