@@ -177,10 +177,36 @@ fn man(out: Option<PathBuf>) -> Result<Printed> {
     )))
 }
 
+/// Options that change how the scenario compiles, shared by `run`, `check` and `explain`.
+#[derive(Args, Clone)]
+struct WorldArgs {
+    /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
+    #[arg(long, value_name = "PATH")]
+    geoip: Option<PathBuf>,
+    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
+    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
+    /// Overrides `[balancing] mode`.
+    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
+    balancing: Option<BalancingMode>,
+}
+
+impl WorldArgs {
+    /// The scenario overrides these options make.
+    fn overrides(self) -> Overrides {
+        Overrides {
+            geoip: self.geoip,
+            balancing: self.balancing,
+            ..Overrides::default()
+        }
+    }
+}
+
 #[derive(Args, Clone)]
 struct RunArgs {
     /// Scenario file (TOML).
     scenario: PathBuf,
+    #[command(flatten)]
+    world: WorldArgs,
     /// Output folder [default: output/<scenario-name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -212,17 +238,9 @@ struct RunArgs {
     /// `[simulation] sweep`.
     #[arg(long, value_name = "SWEEP", value_parser = parse_sweep)]
     sweep: Option<Sweep>,
-    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
-    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
-    /// Overrides `[balancing] mode`.
-    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
-    balancing: Option<BalancingMode>,
     /// Print nothing but errors and warnings.
     #[arg(long, short)]
     quiet: bool,
-    /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
-    #[arg(long, value_name = "PATH")]
-    geoip: Option<PathBuf>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -313,14 +331,8 @@ impl From<PlanArgs> for egress_sim::plan::PlanOptions {
 struct CheckArgs {
     /// Scenario file (TOML).
     scenario: PathBuf,
-    /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
-    #[arg(long, value_name = "PATH")]
-    geoip: Option<PathBuf>,
-    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
-    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
-    /// Overrides `[balancing] mode`.
-    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
-    balancing: Option<BalancingMode>,
+    #[command(flatten)]
+    world: WorldArgs,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -353,6 +365,8 @@ struct LatencyArgs {
 struct ExplainArgs {
     /// Scenario file (TOML).
     scenario: PathBuf,
+    #[command(flatten)]
+    world: WorldArgs,
     /// User index (0-based).
     #[arg(long, value_name = "N")]
     user: u64,
@@ -371,14 +385,6 @@ struct ExplainArgs {
     /// Random seed, as passed to `run --seed`.
     #[arg(long, value_name = "S")]
     seed: Option<u64>,
-    /// GeoIP database (.mmdb) for populations read from user lists (overrides the scenario's `geoip`).
-    #[arg(long, value_name = "PATH")]
-    geoip: Option<PathBuf>,
-    /// How unmatched traffic picks its dedicated location: `nearest` (the closest one, Cloudflare's
-    /// documented behaviour) or `fastest` (per destination, the lowest modelled round trip).
-    /// Overrides `[balancing] mode`.
-    #[arg(long, value_name = "MODE", value_parser = parse_balancing)]
-    balancing: Option<BalancingMode>,
     #[command(flatten)]
     format: FormatArg,
 }
@@ -495,9 +501,7 @@ impl From<&RunArgs> for RunSpec {
                 requests_per_user: a.requests_per_user,
                 seed: a.seed,
                 sweep: a.sweep,
-                geoip: a.geoip,
-                balancing: a.balancing,
-                ..Overrides::default()
+                ..a.world.overrides()
             },
             threads: threads(a.threads),
             per_user: a.per_user || !a.per_user_cases.is_empty(),
@@ -529,9 +533,7 @@ impl From<ExplainArgs> for ExplainOptions {
                 users: a.users,
                 seed: a.seed,
                 sweep: a.sweep,
-                geoip: a.geoip,
-                balancing: a.balancing,
-                ..Overrides::default()
+                ..a.world.overrides()
             },
             format: a.format.into(),
         }
@@ -692,16 +694,10 @@ fn main() -> ExitCode {
                 show: note,
             },
         ),
-        Command::Check(a) => egress_sim::check::check(
-            &a.scenario,
-            &Overrides {
-                geoip: a.geoip,
-                balancing: a.balancing,
-                ..Overrides::default()
-            },
-            a.format.into(),
-        )
-        .map(Printed::from),
+        Command::Check(a) => {
+            egress_sim::check::check(&a.scenario, &a.world.overrides(), a.format.into())
+                .map(Printed::from)
+        }
         Command::Latency(a) => {
             let format = if a.json {
                 Format::Json
