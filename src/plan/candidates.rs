@@ -114,7 +114,7 @@ pub(crate) fn resolve_token(
             Some((list, _)) => Ok(list),
             None => Err((
                 format!("unknown {} `{}`", kind.prefix(), rest.trim()),
-                suggestion(world, rest),
+                suggestion_of_kind(world, kind, rest),
             )),
         };
     }
@@ -149,17 +149,8 @@ pub(crate) fn resolve_token(
 
 /// A suggestion for an unknown token: the closest data center, country, region or continent.
 fn suggestion(world: &World, token: &str) -> Option<String> {
-    let catalog = Catalog::embedded();
     let t = token.trim();
-    let mut regions: Vec<&str> = world
-        .datacenters
-        .iter()
-        .map(|d| d.region.as_str())
-        .filter(|r| !r.is_empty())
-        .collect();
-    regions.sort_unstable();
-    regions.dedup();
-    if let Some(r) = suggest::closest(&t.to_ascii_uppercase(), regions.iter().copied()) {
+    if let Some(r) = suggest::closest(&t.to_ascii_uppercase(), regions(world)) {
         if t.len() >= 3
             && r.len() >= 3
             && !world
@@ -171,16 +162,50 @@ fn suggestion(world: &World, token: &str) -> Option<String> {
         }
     }
     if t.len() == 2 {
-        if let Some(c) = catalog.suggest_country(t) {
-            return Some(format!("did you mean {c}?"));
+        if let Some(c) = country_suggestion(t) {
+            return Some(c);
         }
     }
-    // `suggest_datacenter` words its own "did you mean …?"; `suggest_country` names the country only.
-    crate::place::suggest_datacenter(t, &world.datacenters).or_else(|| {
-        catalog
-            .suggest_country(t)
-            .map(|c| format!("did you mean {c}?"))
-    })
+    suggestion_of_kind(world, Kind::Dc, t).or_else(|| country_suggestion(t))
+}
+
+/// A suggestion for an unknown token written with a prefix: only things of that kind.
+fn suggestion_of_kind(world: &World, kind: Kind, token: &str) -> Option<String> {
+    let t = token.trim();
+    match kind {
+        // `suggest_datacenter` words its own "did you mean …?".
+        Kind::Dc => crate::place::suggest_datacenter(t, &world.datacenters),
+        Kind::Country => country_suggestion(t),
+        Kind::Continent => Some("continents are AF, AN, AS, EU, NA, OC and SA".into()),
+        Kind::Region => Some(
+            match suggest::closest(&t.to_ascii_uppercase(), regions(world)) {
+                Some(r) => format!("did you mean the region `{r}`?"),
+                None => format!(
+                    "regions are {}",
+                    regions(world).collect::<Vec<_>>().join(", ")
+                ),
+            },
+        ),
+    }
+}
+
+fn country_suggestion(t: &str) -> Option<String> {
+    Catalog::embedded()
+        .suggest_country(t)
+        .map(|c| format!("did you mean {c}?"))
+}
+
+/// The Cloudflare regions of the world's data centers, sorted, each once.
+fn regions(world: &World) -> impl Iterator<Item = &str> + Clone {
+    let mut regions: Vec<&str> = world
+        .datacenters
+        .iter()
+        .map(|d| d.region.as_str())
+        .filter(|r| !r.is_empty())
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    regions.into_iter()
 }
 
 #[cfg(test)]
@@ -258,5 +283,19 @@ location = "FRA"
         assert!(msg.contains("prefix"), "{msg}");
         let (_, help) = resolve_token(&w, "WEUU").unwrap_err();
         assert!(help.unwrap().contains("WEU"));
+    }
+
+    #[test]
+    fn a_prefixed_unknown_token_is_answered_in_its_own_kind() {
+        let w = world();
+        let (msg, help) = resolve_token(&w, "region:WEUR").unwrap_err();
+        assert_eq!(msg, "unknown region `WEUR`");
+        assert_eq!(help.as_deref(), Some("did you mean the region `WEU`?"));
+        let (_, help) = resolve_token(&w, "region:XX").unwrap_err();
+        assert!(help.unwrap().starts_with("regions are "));
+        let (_, help) = resolve_token(&w, "continent:EX").unwrap_err();
+        assert!(help.unwrap().contains("AF, AN, AS, EU, NA, OC and SA"));
+        let (_, help) = resolve_token(&w, "dc:LHRR").unwrap_err();
+        assert_eq!(help.as_deref(), Some("did you mean `LHR` (London)?"));
     }
 }
